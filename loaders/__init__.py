@@ -1,0 +1,123 @@
+"""Ingestion: recognise each input by extension and content, hand it to its format's loader.
+
+Formats (design.md "Record formats"):
+  .json / .jsonl   OCDS releases, release packages, record packages, or JSON event records
+  .csv             powers-and-duties lists, credit records (recognised by header)
+  .ttl .jsonld .nt RDF in ontology terms
+
+OCDS releases of one ocid may arrive in several files, so every JSON input is read first and the
+OCDS items are merged together; a file that cannot be read as a whole raises InputError (exit 2),
+a record that cannot be used becomes a Rejection and the rest of its file still counts.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from prtkg.errors import InputError
+from prtkg.records import LoadResult
+
+from . import csvlists, events, jsonin, ocds, rdffiles
+
+JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
+CSV_SUFFIXES = {".csv"}
+RDF_SUFFIXES = {".ttl": "text/turtle", ".nt": "application/n-triples", ".jsonld": "application/ld+json"}
+SUFFIXES = JSON_SUFFIXES | CSV_SUFFIXES | set(RDF_SUFFIXES)
+
+MEDIA_TYPES = {
+    "application/json": ".json",
+    "application/x-ndjson": ".jsonl",
+    "application/jsonl": ".jsonl",
+    "application/json-seq": ".jsonl",
+    "text/csv": ".csv",
+    "text/turtle": ".ttl",
+    "application/n-triples": ".nt",
+    "application/ld+json": ".jsonld",
+}
+
+
+def expand(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named, and every file of a known format in a directory named (recursively, sorted)."""
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            out.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES))
+        elif path.is_file():
+            if path.suffix.lower() not in SUFFIXES:
+                raise InputError(str(path), f"unknown file type {path.suffix or '(none)'!r}; "
+                                 f"expected one of {', '.join(sorted(SUFFIXES))}")
+            out.append(path)
+        else:
+            raise InputError(str(path), "no such file or directory")
+    return out
+
+
+def load_inputs(inputs: Iterable[tuple[str, str, bytes]]) -> LoadResult:
+    """Load (name, suffix, bytes) inputs together. Raises InputError for an unusable input."""
+    result = LoadResult()
+    ocds_items: list[tuple[str, dict]] = []
+    event_items: list[tuple[str, dict]] = []
+    for name, suffix, data in inputs:
+        if suffix in JSON_SUFFIXES:
+            items, rejected = jsonin.read(data, name, lines=suffix != ".json")
+            result.rejected.extend(rejected)
+            for source, obj in items:
+                if isinstance(obj, dict) and "recordType" in obj:
+                    event_items.append((source, obj))
+                else:
+                    ocds_items.append((source, obj))
+        elif suffix in CSV_SUFFIXES:
+            result.extend(csvlists.load(data, name))
+        elif suffix in RDF_SUFFIXES:
+            result.extend(rdffiles.load(data, name, RDF_SUFFIXES[suffix]))
+        else:
+            raise InputError(name, f"unknown input type {suffix!r}")
+    if ocds_items:
+        result.extend(ocds.load(ocds_items))
+    if event_items:
+        result.extend(events.load(event_items))
+    _reject_duplicates(result)
+    return result
+
+
+def load_paths(paths: Iterable[str | Path]) -> LoadResult:
+    files = expand(paths)
+
+    def read(path: Path) -> tuple[str, str, bytes]:
+        try:
+            return str(path), path.suffix.lower(), path.read_bytes()
+        except OSError as e:
+            raise InputError(str(path), f"cannot read: {e.strerror or e}") from e
+
+    return load_inputs(read(p) for p in files)
+
+
+def load_bytes(data: bytes, name: str, media_type: str) -> LoadResult:
+    """One request body (API): the media type says the format."""
+    base = media_type.split(";")[0].strip().lower()
+    if base not in MEDIA_TYPES:
+        raise InputError(name, f"unsupported Content-Type {media_type!r}; "
+                         f"expected one of {', '.join(sorted(MEDIA_TYPES))}")
+    return load_inputs([(name, MEDIA_TYPES[base], data)])
+
+
+def _reject_duplicates(result: LoadResult) -> None:
+    """Two different records claiming one graph in one submission: keep the first, reject the rest.
+
+    (The same OCDS release twice is not this case: the OCDS loader drops exact duplicates itself.)
+    """
+    from prtkg.records import FieldError, Rejection
+
+    seen: dict[str, str] = {}
+    kept = []
+    for record in result.records:
+        g = record.graph.graph.value
+        if g in seen and seen[g] != record.digest:
+            result.rejected.append(Rejection(record.source, [FieldError(
+                "id", f"duplicate record id {record.id!r}: already given by a different record in this submission")]))
+            continue
+        if g not in seen:
+            seen[g] = record.digest
+            kept.append(record)
+    result.records = kept

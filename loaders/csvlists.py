@@ -1,0 +1,438 @@
+"""CSV lists: powers-and-duties lists (权力和责任清单) and credit records (信用记录), recognised by header.
+
+Each list type is one `ListType` entry: its columns (Chinese and English header names), which of
+them a file must have, and the function that maps its rows. Adding a list type (entity relations)
+means adding one entry to LIST_TYPES; recognition, header errors and row numbering stay shared.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Callable
+
+from pyoxigraph import NamedNode
+
+from prtkg import codes, rdf, uscc
+from prtkg.errors import InputError
+from prtkg.records import FieldError, LoadResult, Record, Rejection
+
+from .jsonin import decode
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class ListType:
+    name: str
+    columns: tuple[Column, ...]
+    required: frozenset[str]
+    load: Callable[["Table"], LoadResult]
+
+
+@dataclass
+class Row:
+    """One data row: values by column key, the header names as the file spelt them, its 1-based number."""
+    number: int
+    values: dict[str, str]
+    headers: dict[str, str]
+    source: str
+
+    def get(self, key: str) -> str:
+        return self.values.get(key, "")
+
+    def error(self, key: str, reason: str) -> FieldError:
+        return FieldError(self.headers.get(key, key), reason)
+
+
+@dataclass
+class Table:
+    name: str
+    data: bytes
+    headers: dict[str, str]
+    rows: list[Row]
+
+
+# Multi-valued code cells: the list's own separators (half- and full-width semicolon, 顿号).
+_SPLIT = re.compile(r"[;；、]")
+_DATE_FORMS = (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
+               re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"))
+_BOOLEAN = {"是": True, "否": False, "true": True, "false": False, "yes": True, "no": False,
+            "y": True, "n": False, "1": True, "0": False}
+# A cell that is shaped like a credit code names an organisation; anything else is a name.
+_CODE_SHAPED = re.compile(r"^[0-9A-Za-z]{18}$")
+
+# Department type code -> the ontology class of such a department (docs/vocabulary.md "Organisation").
+DEPARTMENT_CLASSES = {
+    "supervision": "SupervisionDepartment",
+    "management": "ManagementDepartment",
+    "trading-centre": "TradingCentre",
+    "discipline": "DisciplineInspectionBody",
+    "audit": "AuditBody",
+}
+
+
+class RowError(Exception):
+    def __init__(self, *errors: FieldError):
+        super().__init__(errors)
+        self.errors = list(errors)
+
+
+def digest_of(value: object) -> str:
+    """sha256 of a value's canonical JSON: the same content gives the same digest wherever it came from."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def organisation(g: rdf.RecordGraph, code: str) -> NamedNode:
+    """The node of an organisation named by its credit code, carrying the code as given.
+
+    The code is not checked here: CRD-CODE-INVALID reports a bad one, with its record, later.
+    """
+    node = rdf.entity(code)
+    g.add(node, "uscc", code.strip())
+    return node
+
+
+def resolve(row: Row, key: str, scheme_name: str, *, many: bool = False, required: bool = True) -> list[NamedNode]:
+    """The concepts a code cell names (several when `many`); an unknown code rejects the row."""
+    cell = row.get(key)
+    values = [v.strip() for v in _SPLIT.split(cell)] if many else [cell]
+    values = [v for v in values if v]
+    if not values:
+        if required:
+            raise RowError(row.error(key, "empty; a code is required"))
+        return []
+    scheme = codes.scheme(scheme_name)
+    out, unknown = [], []
+    for value in values:
+        concept = scheme.resolve(value)
+        if concept is None:
+            unknown.append(value)
+        elif NamedNode(concept.iri) not in out:
+            out.append(NamedNode(concept.iri))
+    if unknown:
+        raise RowError(row.error(key, f"unknown {scheme_name} code {', '.join(map(repr, unknown))}"))
+    return out
+
+
+def parse_date(row: Row, key: str, *, required: bool) -> dt.date | None:
+    cell = row.get(key)
+    if not cell:
+        if required:
+            raise RowError(row.error(key, "empty; a date is required"))
+        return None
+    for form in _DATE_FORMS:
+        m = form.match(cell)
+        if m:
+            try:
+                return dt.date(*map(int, m.groups()))
+            except ValueError:
+                raise RowError(row.error(key, f"{cell!r} is not a real calendar date")) from None
+    raise RowError(row.error(key, f"{cell!r} is not a date (YYYY-MM-DD, YYYY/MM/DD or YYYY年M月D日)"))
+
+
+def parse_boolean(row: Row, key: str) -> bool | None:
+    cell = row.get(key)
+    if not cell:
+        return None
+    value = _BOOLEAN.get(cell.casefold())
+    if value is None:
+        raise RowError(row.error(key, f"{cell!r} is not 是/否 (yes/no, true/false)"))
+    return value
+
+
+# -- powers and duties --------------------------------------------------------------------------
+
+def _load_powers(table: Table) -> LoadResult:
+    """The whole file is one record (the list); each good row is one SupervisoryPower."""
+    result = LoadResult()
+    stem = PurePath(table.name).stem
+    g = rdf.RecordGraph(rdf.graph_iri("list", stem))
+    the_list = rdf.iri("list", stem)
+    g.type(the_list, "PowersList")
+    g.add(the_list, "localId", stem)
+    for row in table.rows:
+        try:
+            triples = _power_row(row, stem, the_list)
+        except RowError as e:
+            result.rejected.append(Rejection(row.source, e.errors))
+            continue
+        g.triples.extend(triples.triples)
+    result.records.append(Record(id=stem, kind="powers-list", graph=g, source=table.name,
+                                 digest=hashlib.sha256(table.data).hexdigest(), focus=the_list))
+    return result
+
+
+def _power_row(row: Row, stem: str, the_list: NamedNode) -> rdf.RecordGraph:
+    # Rows go into a scratch graph first so a row rejected half-way leaves nothing behind.
+    g = rdf.RecordGraph(rdf.graph_iri("list", stem))
+    errors: list[FieldError] = []
+
+    def attempt(fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except RowError as e:
+            errors.extend(e.errors)
+            return None
+
+    dept_code = row.get("departmentCode")
+    if not dept_code:
+        errors.append(row.error("departmentCode", "empty; the department's credit code is required"))
+    dept_type = attempt(resolve, row, "departmentType", "department-type")
+    power_kind = attempt(resolve, row, "powerKind", "power-kind")
+    trade_types = attempt(resolve, row, "tradeType", "trade-type", many=True)
+    industries = attempt(resolve, row, "industry", "industry", many=True, required=False)
+    stages = attempt(resolve, row, "stage", "stage", many=True)
+    region = attempt(resolve, row, "region", "region")
+    lead = attempt(parse_boolean, row, "lead")
+    if errors:
+        raise RowError(*errors)
+
+    dept = organisation(g, dept_code)
+    g.type(dept, "Department")
+    dept_type_code = dept_type[0].value.rsplit("/", 1)[-1]
+    if dept_type_code in DEPARTMENT_CLASSES:
+        g.type(dept, DEPARTMENT_CLASSES[dept_type_code])
+    g.add(dept, "departmentType", dept_type[0])
+    g.add(dept, "name", row.get("departmentName") or None)
+
+    node = rdf.iri("list", stem, "row", row.number)
+    g.type(node, "SupervisoryPower")
+    g.add(node, "inList", the_list)
+    g.add(node, "listRow", row.number)
+    g.add(node, "heldBy", dept)
+    g.add(node, "powerCode", row.get("powerCode") or None)
+    g.add(node, "powerName", row.get("powerName") or None)
+    g.add(node, "powerKind", power_kind[0])
+    for concept in trade_types:
+        g.add(node, "tradeType", concept)
+    for concept in industries:
+        g.add(node, "industry", concept)
+    for concept in stages:
+        g.add(node, "stage", concept)
+    g.add(node, "region", region[0])
+    g.add(node, "isLead", lead)
+    # Empty text cells are left out, not rejected: SUP-LIST-INCOMPLETE reports them as findings.
+    for key, segment, prop, cls in (("legalBasis", "basis", "hasLegalBasis", "LegalBasis"),
+                                    ("duties", "duty", "hasDuty", "Duty"),
+                                    ("accountability", "accountability", "hasAccountability", "AccountabilityCase")):
+        text = row.get(key)
+        if text:
+            part = rdf.child(node, segment)
+            g.add(node, prop, part)
+            g.type(part, cls)
+            g.add(part, rdf.RDFS_LABEL, text)
+    return g
+
+
+# -- credit records -----------------------------------------------------------------------------
+
+def credit_record_id(code: str, decided: dt.date, record_type: str) -> str:
+    """The id of a credit record given without 记录编号 (loaders/schemas/README.md)."""
+    return f"{code}-{decided.strftime('%Y%m%d')}-{record_type}"
+
+
+def _load_credit(table: Table) -> LoadResult:
+    """Each row is one record: its own graph, so a record can be replaced or withdrawn alone."""
+    result = LoadResult()
+    first_row: dict[str, int] = {}
+    for row in table.rows:
+        try:
+            record = _credit_row(row)
+        except RowError as e:
+            result.rejected.append(Rejection(row.source, e.errors))
+            continue
+        if record.id in first_row:
+            key = "recordId" if row.get("recordId") else "uscc"
+            result.rejected.append(Rejection(row.source, [row.error(
+                key, f"duplicate record id {record.id!r}: row {first_row[record.id]} has it already")]))
+            continue
+        first_row[record.id] = row.number
+        result.records.append(record)
+    return result
+
+
+def _credit_row(row: Row) -> Record:
+    errors: list[FieldError] = []
+
+    def attempt(fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except RowError as e:
+            errors.extend(e.errors)
+            return None
+
+    code = row.get("uscc").upper()
+    # The code is the record's identity (and part of its id), so a bad one cannot be kept for later.
+    problem = uscc.problem(code) if code else None
+    if not code:
+        errors.append(row.error("uscc", "empty; the subject's unified social credit code is required"))
+    elif problem is not None:
+        errors.append(row.error("uscc", f"{code!r} is not a valid unified social credit code: {problem}"))
+    record_type = attempt(resolve, row, "recordType", "credit-record-type")
+    decided = attempt(parse_date, row, "decisionDate", required=True)
+    valid_from = attempt(parse_date, row, "validFrom", required=False)
+    valid_until = attempt(parse_date, row, "validUntil", required=False)
+    measures = attempt(resolve, row, "measures", "measure", many=True, required=False)
+    trade_types = attempt(resolve, row, "tradeTypes", "trade-type", many=True, required=False)
+    if valid_from and valid_until and valid_until < valid_from:
+        errors.append(row.error("validUntil", f"{valid_until.isoformat()} is before "
+                                f"{row.headers.get('validFrom', 'validFrom')} {valid_from.isoformat()}"))
+    if errors:
+        raise RowError(*errors)
+
+    type_code = codes.scheme("credit-record-type").resolve(row.get("recordType")).code
+    record_id = row.get("recordId") or credit_record_id(code, decided, type_code)
+    g = rdf.RecordGraph(rdf.graph_iri("credit", record_id))
+    node = rdf.iri("credit", record_id)
+    g.type(node, "CreditRecord")
+    g.add(node, "localId", record_id)
+    subject = organisation(g, code)
+    g.add(node, "subject", subject)
+    g.add(node, "name", row.get("name") or None)
+    g.add(node, "creditRecordType", record_type[0])
+    decided_by = row.get("decidedBy")
+    if _CODE_SHAPED.match(decided_by):
+        g.add(node, "decidedBy", organisation(g, decided_by))
+    else:
+        g.add(node, "decidedByName", decided_by or None)
+    g.add(node, "decisionDate", decided)
+    g.add(node, "validFrom", valid_from)
+    g.add(node, "validUntil", valid_until)
+    for concept in measures:
+        g.add(node, "triggersMeasure", concept)
+    for concept in trade_types:
+        g.add(node, "appliesToTradeType", concept)
+    g.add(node, "legalBasisText", row.get("basis") or None)
+    return Record(id=record_id, kind="credit-record", graph=g, source=row.source,
+                  digest=digest_of(row.values), focus=node)
+
+
+# -- recognition --------------------------------------------------------------------------------
+
+POWERS = ListType("powers-and-duties list (权力和责任清单)", (
+    Column("departmentCode", "部门编码", "departmentCode"),
+    Column("departmentName", "部门名称", "departmentName"),
+    Column("departmentType", "部门类型", "departmentType"),
+    Column("powerCode", "权力编码", "powerCode"),
+    Column("powerName", "权力名称", "powerName"),
+    Column("powerKind", "权力类型", "powerKind"),
+    Column("tradeType", "交易类型", "tradeType"),
+    Column("industry", "行业", "industry"),
+    Column("stage", "环节", "stage"),
+    Column("region", "区划", "region"),
+    Column("legalBasis", "实施依据", "legalBasis"),
+    Column("duties", "责任事项", "duties"),
+    Column("accountability", "追责情形", "accountability"),
+    Column("lead", "牵头", "lead"),
+), frozenset({"departmentCode", "departmentName", "departmentType", "powerCode", "powerName", "powerKind",
+              "tradeType", "industry", "stage", "region", "legalBasis", "duties", "accountability"}), _load_powers)
+
+CREDIT = ListType("credit records (信用记录)", (
+    Column("uscc", "统一社会信用代码", "uscc"),
+    Column("name", "主体名称", "name"),
+    Column("recordType", "记录类型", "recordType"),
+    Column("decidedBy", "认定部门", "decidedBy"),
+    Column("decisionDate", "认定日期", "decisionDate"),
+    Column("validFrom", "有效期起", "validFrom"),
+    Column("validUntil", "有效期止", "validUntil"),
+    Column("measures", "惩戒措施", "measures"),
+    Column("tradeTypes", "适用交易类型", "tradeTypes"),
+    Column("basis", "依据", "basis"),
+    Column("recordId", "记录编号", "recordId"),
+), frozenset({"uscc", "name", "recordType", "decidedBy", "decisionDate", "validFrom", "validUntil",
+              "measures", "tradeTypes", "basis"}), _load_credit)
+
+LIST_TYPES: tuple[ListType, ...] = (POWERS, CREDIT)
+
+
+def _column_keys(list_type: ListType) -> dict[str, str]:
+    keys = {}
+    for c in list_type.columns:
+        keys[c.zh] = c.key
+        keys[c.en.casefold()] = c.key
+    return keys
+
+
+def recognise(header: list[str], name: str) -> tuple[ListType, dict[int, str]]:
+    """The list type a header belongs to and the column key of each position; else InputError."""
+    cells = [h.strip() for h in header]
+    best: tuple[int, ListType, dict[int, str], list[str]] | None = None
+    for list_type in LIST_TYPES:
+        keys = _column_keys(list_type)
+        positions: dict[int, str] = {}
+        unknown = []
+        for i, cell in enumerate(cells):
+            key = keys.get(cell) or keys.get(cell.casefold())
+            if key is None:
+                if cell:
+                    unknown.append(cell)
+            else:
+                positions[i] = key
+        if best is None or len(positions) > best[0]:
+            best = (len(positions), list_type, positions, unknown)
+    assert best is not None
+    matched, list_type, positions, unknown = best
+    if not matched:
+        raise InputError(name, "header matches no known list (expected a powers-and-duties list "
+                         "or credit records; see loaders/schemas/README.md); columns: " + ", ".join(cells))
+    if unknown:
+        raise InputError(name, f"unrecognised columns for a {list_type.name}: {', '.join(unknown)}")
+    if any(not c for c in cells):
+        raise InputError(name, f"column {cells.index('') + 1} of the header is empty")
+    seen: dict[str, str] = {}
+    for i, key in positions.items():
+        if key in seen:
+            raise InputError(name, f"columns {seen[key]!r} and {cells[i]!r} are the same column")
+        seen[key] = cells[i]
+    missing = [c for c in list_type.columns if c.key in list_type.required and c.key not in seen]
+    if missing:
+        raise InputError(name, f"a {list_type.name} needs the columns "
+                         f"{', '.join(c.zh + ' (' + c.en + ')' for c in missing)}")
+    return list_type, positions
+
+
+def read_table(data: bytes, name: str) -> tuple[ListType, Table, list[Rejection]]:
+    """The list type, its rows (values by column key) and the rows too wide to read."""
+    text = decode(data, name)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows, rejected = [], []
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise InputError(name, "no header row")
+        list_type, positions = recognise(header, name)
+        headers = {key: header[i].strip() for i, key in positions.items()}
+        # N counts every line after the header, blank ones too, so row N is spreadsheet row N+1.
+        for number, cells in enumerate(reader, start=1):
+            if not any(c.strip() for c in cells):
+                continue
+            source = f"{name}#{number}"
+            if len(cells) > len(header):
+                rejected.append(Rejection(source, [FieldError(
+                    "(row)", f"has {len(cells)} cells, the header has {len(header)} columns")]))
+                continue
+            values = {positions[i]: c.strip() for i, c in enumerate(cells) if i in positions}
+            rows.append(Row(number, values, headers, source))
+    except csv.Error as e:
+        raise InputError(name, f"not valid CSV at line {reader.line_num}: {e}") from None
+    return list_type, Table(name, data, headers, rows), rejected
+
+
+def load(data: bytes, name: str) -> LoadResult:
+    list_type, table, rejected = read_table(data, name)
+    result = list_type.load(table)
+    result.rejected.extend(rejected)
+    result.rejected.sort(key=lambda r: int(r.record.rsplit("#", 1)[1]))
+    return result

@@ -1,0 +1,104 @@
+"""The pipeline: loaders -> store -> shapes + rules -> findings.
+
+Rule families plug in through `prtkg.shapes.checks()` and `prtkg.rules.checks()`: each returns
+callables taking a Context and yielding findings. Adding a rule never changes this module.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from . import findings as F
+from .applicability import Applicability
+from .findings import Finding, Insufficiency
+from .records import LoadResult, Record
+from .store import Store
+
+CHINA = dt.timezone(dt.timedelta(hours=8))
+
+
+def today() -> dt.date:
+    """'Today' for deadlines: the calendar day in China."""
+    return dt.datetime.now(CHINA).date()
+
+
+@dataclass
+class Context:
+    """What a check sees: the store, the records under check, 'today', and where to report gaps in data."""
+    store: Store
+    records: Sequence[Record]
+    as_of: dt.date
+    insufficient: Insufficiency = field(default_factory=Insufficiency)
+    _applicability: Applicability | None = None
+
+    @property
+    def graphs(self) -> list[str]:
+        return [r.graph.graph.value for r in self.records]
+
+    def applicable(self, rule_id: str) -> set[str]:
+        """Ids of the records under check that the rule applies to and has the data for."""
+        if self._applicability is None:
+            self._applicability = Applicability(self.store, self.graphs, self.insufficient)
+        return self._applicability.records(rule_id)
+
+
+Check = Callable[[Context], Iterable[Finding]]
+
+
+def all_checks() -> list[Check]:
+    from prtkg import rules, shapes
+    return [*shapes.checks(), *rules.checks()]
+
+
+def run_checks(ctx: Context, checks: Sequence[Check] | None = None) -> list[Finding]:
+    if ctx._applicability is None:
+        ctx._applicability = Applicability(ctx.store, ctx.graphs, ctx.insufficient)
+    out: list[Finding] = []
+    for check in all_checks() if checks is None else checks:
+        out.extend(check(ctx))
+    out.extend(ctx.insufficient.findings())
+    return F.dedupe(out)
+
+
+def bundled(kind: str) -> Path:
+    """Bundled data folder: 'reference' or 'demo'."""
+    return Path(str(resources.files("prtkg.data").joinpath(kind)))
+
+
+@dataclass
+class CheckResult:
+    loaded: LoadResult
+    reference: LoadResult
+    findings: list[Finding]
+    store: Store
+
+    def report(self) -> dict:
+        doc = F.report(len(self.loaded.records), self.findings,
+                       self.reference.rejected + self.loaded.rejected)
+        doc["summary"]["reference"] = len(self.reference.records)
+        return doc
+
+
+def check(paths: Sequence[str | Path], reference: str | Path | None = "bundled",
+          as_of: dt.date | None = None, store: Store | None = None) -> CheckResult:
+    """Validate and check records in a temporary store, with reference data (or none).
+
+    Raises InputError for input that cannot be used as a whole.
+    """
+    from prtkg import loaders
+
+    as_of = as_of or today()
+    ref_paths = [] if reference is None else [bundled("reference") if reference == "bundled" else Path(reference)]
+    ref = loaders.load_paths(ref_paths) if ref_paths else LoadResult()
+    loaded = loaders.load_paths(paths or [bundled("demo")])
+    store = store or Store(None)
+    store.load_ontology()
+    store.replace_records(ref.records + loaded.records)
+    ctx = Context(store, ref.records + loaded.records, as_of)
+    found = run_checks(ctx)
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    store.replace_graph(F.rdf.FINDINGS_GRAPH, F.to_quads(found, as_of, now))
+    return CheckResult(loaded, ref, found, store)

@@ -1,0 +1,145 @@
+"""The `prtkg` command: a thin layer over the library. Exit 0 clean, 1 violations, 2 unusable input."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import PrtkgError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="prtkg: compliance checks for public resource trading supervision (公共资源交易监管).")
+err = Console(stderr=True)
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class Lang(str, Enum):
+    zh = "zh"
+    en = "en"
+
+
+def _fail(message: str) -> None:
+    err.print(f"[red]error:[/red] {message}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _parse_date(value: Optional[str], option: str) -> Optional[dt.date]:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{option}: {value!r} is not a date (YYYY-MM-DD)")
+
+
+def _write(text: str, out: Optional[Path]) -> None:
+    if out is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
+def _findings_table(doc: dict, lang: str) -> Table:
+    s = doc["summary"]
+    title = (f"{s['records']} records, {s['rejected']} rejected: "
+             f"{s['violations']} violations, {s['warnings']} warnings, {s.get('info', 0)} info")
+    table = Table(title=title, show_lines=False, expand=False)
+    for col in ("severity", "rule", "record", "message", "basis"):
+        table.add_column(col, overflow="fold")
+    colour = {"violation": "red", "warning": "yellow", "info": "cyan"}
+    for f in doc["findings"]:
+        table.add_row(f"[{colour[f['severity']]}]{f['severity']}[/]", f["rule"], f["record"],
+                      f["message"][lang], f["basis"])
+    for r in doc["rejected"]:
+        reasons = "; ".join(f"{e['field']}: {e['error']}" for e in r["errors"])
+        table.add_row("[magenta]rejected[/]", "-", r["record"], reasons, "")
+    return table
+
+
+@app.command()
+def check(
+    paths: List[Path] = typer.Argument(None, help="Record files or folders; none = the bundled demo dataset."),
+    reference: Optional[str] = typer.Option(None, "--reference",
+                                            help="Reference data folder, or 'none'; default: the bundled reference data."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table or json."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the report to this file."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="'Today' for running deadlines (YYYY-MM-DD)."),
+    lang: Lang = typer.Option(Lang.zh, "--lang", help="Message language of the table."),
+) -> None:
+    """Validate and check records in a temporary store, with the bundled reference data."""
+    from .checking import check as run_check
+
+    day = _parse_date(as_of, "--as-of")
+    ref: Optional[str] = "bundled" if reference is None else (None if reference == "none" else reference)
+    if ref not in (None, "bundled") and not Path(ref).is_dir():
+        _fail(f"--reference: {ref!r} is not a folder (give a folder of reference data, or 'none')")
+    try:
+        result = run_check(paths or [], reference=ref, as_of=day)
+    except PrtkgError as e:
+        _fail(str(e))
+    doc = result.report()
+    if fmt is Format.json:
+        _write(json.dumps(doc, ensure_ascii=False, indent=2), out)
+    elif out is not None:
+        console = Console(record=True, width=200, file=open("/dev/null", "w"))
+        console.print(_findings_table(doc, lang.value))
+        _write(console.export_text(), out)
+    else:
+        Console(width=max(Console().width, 160)).print(_findings_table(doc, lang.value))
+    raise typer.Exit(1 if doc["summary"]["violations"] else 0)
+
+
+@app.command()
+def load(
+    paths: List[Path] = typer.Argument(..., help="Record files or folders to ingest."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="'Today' for running deadlines (YYYY-MM-DD)."),
+) -> None:
+    """Ingest records into the persistent store (PRTKG_STORE, default ./.prtkg/store)."""
+    from .ingest import ingest
+
+    day = _parse_date(as_of, "--as-of")
+    try:
+        summary = ingest(paths, as_of=day, console=err)
+    except PrtkgError as e:
+        _fail(str(e))
+    print(json.dumps(summary, ensure_ascii=False, indent=2))
+
+
+@app.command()
+def query(
+    query: str = typer.Argument(..., help="A SPARQL query, or a .rq file."),
+    fmt: str = typer.Option("table", "--format", help="table, json, csv or tsv."),
+) -> None:
+    """Run a read-only SPARQL query on the persistent store."""
+    from .querying import run_query
+
+    text = query
+    if query.endswith(".rq"):
+        try:
+            text = Path(query).read_text(encoding="utf-8")
+        except OSError as e:
+            _fail(f"{query}: cannot read: {e.strerror or e}")
+    try:
+        output = run_query(text, fmt)
+    except PrtkgError as e:
+        _fail(str(e))
+    _write(output, None)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

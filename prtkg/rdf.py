@@ -1,0 +1,125 @@
+"""Namespaces, IRI minting and the triple builder every loader uses (see docs/vocabulary.md)."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Iterable, Union
+from urllib.parse import quote
+
+from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad
+
+PRTKG = "https://w3id.org/prtkg/ontology#"
+ID = "https://w3id.org/prtkg/id/"
+CODE = "https://w3id.org/prtkg/code/"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+PROV = "http://www.w3.org/ns/prov#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+ORG = "http://www.w3.org/ns/org#"
+DCTERMS = "http://purl.org/dc/terms/"
+
+ONTOLOGY_GRAPH = "urn:prtkg:ontology"
+FINDINGS_GRAPH = "urn:prtkg:findings"
+
+PREFIXES = {
+    "prtkg": PRTKG, "id": ID, "code": CODE, "xsd": XSD, "rdf": RDF, "rdfs": RDFS,
+    "prov": PROV, "skos": SKOS, "org": ORG, "dcterms": DCTERMS,
+}
+
+
+def sparql_prefixes() -> str:
+    return "".join(f"PREFIX {k}: <{v}>\n" for k, v in PREFIXES.items())
+
+
+def _seg(value: object) -> str:
+    # Ids come from outside: keep them readable but never let them break out of their IRI segment.
+    return quote(str(value).strip(), safe="-._~:@")
+
+
+def p(local: str) -> NamedNode:
+    """A term of the prtkg ontology."""
+    return NamedNode(PRTKG + local)
+
+
+def iri(*segments: object) -> NamedNode:
+    """A data IRI under id/: iri("project", ocid, "bid", "b1")."""
+    return NamedNode(ID + "/".join(_seg(s) for s in segments))
+
+
+def child(parent: NamedNode, *segments: object) -> NamedNode:
+    return NamedNode(parent.value + "/" + "/".join(_seg(s) for s in segments))
+
+
+def code(scheme: str, value: str) -> NamedNode:
+    """The SKOS concept of a code in one of our closed code lists (ontology/codes.ttl)."""
+    return NamedNode(f"{CODE}{scheme}/{_seg(value)}")
+
+
+def entity(uscc: str) -> NamedNode:
+    return iri("entity", uscc.strip().upper())
+
+
+def graph_iri(kind: str, *parts: object) -> NamedNode:
+    return NamedNode("urn:prtkg:graph:" + ":".join([kind, *(_seg(x) for x in parts)]))
+
+
+RDF_TYPE = NamedNode(RDF + "type")
+RDFS_LABEL = NamedNode(RDFS + "label")
+
+Object = Union[NamedNode, BlankNode, Literal, str, int, float, Decimal, bool, dt.date, dt.datetime]
+
+
+def literal(value: object) -> Literal:
+    """A typed literal from a Python value; dates stay dates, amounts stay exact decimals."""
+    if isinstance(value, Literal):
+        return value
+    if isinstance(value, bool):
+        return Literal("true" if value else "false", datatype=NamedNode(XSD + "boolean"))
+    if isinstance(value, int):
+        return Literal(str(value), datatype=NamedNode(XSD + "integer"))
+    if isinstance(value, Decimal):
+        return Literal(format(value, "f"), datatype=NamedNode(XSD + "decimal"))
+    if isinstance(value, float):
+        return Literal(format(Decimal(repr(value)), "f"), datatype=NamedNode(XSD + "decimal"))
+    if isinstance(value, dt.datetime):
+        return Literal(value.isoformat(), datatype=NamedNode(XSD + "dateTime"))
+    if isinstance(value, dt.date):
+        return Literal(value.isoformat(), datatype=NamedNode(XSD + "date"))
+    return Literal(str(value))
+
+
+def lang(text: str, tag: str) -> Literal:
+    return Literal(text, language=tag)
+
+
+class RecordGraph:
+    """The triples of one source record, destined for its own named graph."""
+
+    def __init__(self, graph: NamedNode):
+        self.graph = graph
+        self.triples: list[tuple] = []
+
+    def add(self, s: NamedNode | BlankNode, pred: str | NamedNode, o: Object | None) -> None:
+        """Add a triple; a None object (absent field) adds nothing."""
+        if o is None:
+            return
+        if isinstance(pred, str):
+            pred = p(pred)
+        if not isinstance(o, (NamedNode, BlankNode, Literal)):
+            o = literal(o)
+        self.triples.append((s, pred, o))
+
+    def type(self, s: NamedNode, cls: str | NamedNode) -> None:
+        self.add(s, RDF_TYPE, p(cls) if isinstance(cls, str) else cls)
+
+    def quads(self) -> Iterable[Quad]:
+        g = self.graph
+        return (Quad(s, pr, o, g) for s, pr, o in self.triples)
+
+    def __len__(self) -> int:
+        return len(self.triples)
+
+
+def to_default_graph(quads: Iterable[Quad]) -> Iterable[Quad]:
+    return (Quad(q.subject, q.predicate, q.object, DefaultGraph()) for q in quads)

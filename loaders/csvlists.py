@@ -13,9 +13,12 @@ import io
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 from pathlib import PurePath
 from typing import Callable
 
+import pyoxigraph as ox
 from pyoxigraph import NamedNode
 
 from prtkg import codes, rdf, uscc
@@ -72,20 +75,31 @@ _BOOLEAN = {"是": True, "否": False, "true": True, "false": False, "yes": True
 # A cell that is shaped like a credit code names an organisation; anything else is a name.
 _CODE_SHAPED = re.compile(r"^[0-9A-Za-z]{18}$")
 
-# Department type code -> the ontology class of such a department (docs/vocabulary.md "Organisation").
-DEPARTMENT_CLASSES = {
-    "supervision": "SupervisionDepartment",
-    "management": "ManagementDepartment",
-    "trading-centre": "TradingCentre",
-    "discipline": "DisciplineInspectionBody",
-    "audit": "AuditBody",
-}
+
+@lru_cache(maxsize=1)
+def department_classes() -> dict[str, NamedNode]:
+    """Department-type concept IRI -> the class a department of that type is (prtkg:departmentClass)."""
+    store = ox.Store()
+    store.load(resources.files("prtkg.ontology").joinpath("codes.ttl").read_bytes(), format=ox.RdfFormat.TURTLE)
+    rows = store.query(f"SELECT ?c ?cls WHERE {{ ?c <{rdf.PRTKG}departmentClass> ?cls }}")
+    return {row["c"].value: row["cls"] for row in rows}
 
 
 class RowError(Exception):
     def __init__(self, *errors: FieldError):
         super().__init__(errors)
         self.errors = list(errors)
+
+
+def collector(errors: list[FieldError]) -> Callable:
+    """Run a cell parser, keeping its errors, so one rejection names every bad cell of a row."""
+    def attempt(fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except RowError as e:
+            errors.extend(e.errors)
+            return None
+    return attempt
 
 
 def digest_of(value: object) -> str:
@@ -107,13 +121,15 @@ def organisation(g: rdf.RecordGraph, code: str) -> NamedNode:
 def resolve(row: Row, key: str, scheme_name: str, *, many: bool = False, required: bool = True) -> list[NamedNode]:
     """The concepts a code cell names (several when `many`); an unknown code rejects the row."""
     cell = row.get(key)
-    values = [v.strip() for v in _SPLIT.split(cell)] if many else [cell]
-    values = [v for v in values if v]
-    if not values:
+    if not cell:
         if required:
             raise RowError(row.error(key, "empty; a code is required"))
         return []
     scheme = codes.scheme(scheme_name)
+    # A label may itself contain a 、 (限制参与土地使用权、矿业权出让竞买): split only what is not one code.
+    values = [cell]
+    if many and scheme.resolve(cell) is None:
+        values = [v.strip() for v in _SPLIT.split(cell) if v.strip()]
     out, unknown = [], []
     for value in values:
         concept = scheme.resolve(value)
@@ -169,23 +185,18 @@ def _load_powers(table: Table) -> LoadResult:
             result.rejected.append(Rejection(row.source, e.errors))
             continue
         g.triples.extend(triples.triples)
+    # A department holding several powers is described once per row; the graph needs it once.
+    g.triples = list(dict.fromkeys(g.triples))
     result.records.append(Record(id=stem, kind="powers-list", graph=g, source=table.name,
                                  digest=hashlib.sha256(table.data).hexdigest(), focus=the_list))
     return result
 
 
 def _power_row(row: Row, stem: str, the_list: NamedNode) -> rdf.RecordGraph:
-    # Rows go into a scratch graph first so a row rejected half-way leaves nothing behind.
+    # Every cell is checked before a triple is made, so a rejected row leaves nothing behind.
     g = rdf.RecordGraph(rdf.graph_iri("list", stem))
     errors: list[FieldError] = []
-
-    def attempt(fn, *args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except RowError as e:
-            errors.extend(e.errors)
-            return None
-
+    attempt = collector(errors)
     dept_code = row.get("departmentCode")
     if not dept_code:
         errors.append(row.error("departmentCode", "empty; the department's credit code is required"))
@@ -195,15 +206,16 @@ def _power_row(row: Row, stem: str, the_list: NamedNode) -> rdf.RecordGraph:
     industries = attempt(resolve, row, "industry", "industry", many=True, required=False)
     stages = attempt(resolve, row, "stage", "stage", many=True)
     region = attempt(resolve, row, "region", "region")
+    # Division names repeat across the country (朝阳区, 市辖区): only the GB/T 2260 code is unambiguous.
+    if region and not row.get("region").isdigit():
+        errors.append(row.error("region", f"{row.get('region')!r} is not a GB/T 2260 division code"))
     lead = attempt(parse_boolean, row, "lead")
     if errors:
         raise RowError(*errors)
 
     dept = organisation(g, dept_code)
     g.type(dept, "Department")
-    dept_type_code = dept_type[0].value.rsplit("/", 1)[-1]
-    if dept_type_code in DEPARTMENT_CLASSES:
-        g.type(dept, DEPARTMENT_CLASSES[dept_type_code])
+    g.add(dept, rdf.RDF_TYPE, department_classes().get(dept_type[0].value))
     g.add(dept, "departmentType", dept_type[0])
     g.add(dept, "name", row.get("departmentName") or None)
 
@@ -265,15 +277,8 @@ def _load_credit(table: Table) -> LoadResult:
 
 def _credit_row(row: Row) -> Record:
     errors: list[FieldError] = []
-
-    def attempt(fn, *args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except RowError as e:
-            errors.extend(e.errors)
-            return None
-
-    code = row.get("uscc").upper()
+    attempt = collector(errors)
+    code = row.get("uscc")
     # The code is the record's identity (and part of its id), so a bad one cannot be kept for later.
     problem = uscc.problem(code) if code else None
     if not code:
@@ -339,7 +344,7 @@ POWERS = ListType("powers-and-duties list (权力和责任清单)", (
 ), frozenset({"departmentCode", "departmentName", "departmentType", "powerCode", "powerName", "powerKind",
               "tradeType", "industry", "stage", "region", "legalBasis", "duties", "accountability"}), _load_powers)
 
-CREDIT = ListType("credit records (信用记录)", (
+CREDIT = ListType("credit record list (信用记录)", (
     Column("uscc", "统一社会信用代码", "uscc"),
     Column("name", "主体名称", "name"),
     Column("recordType", "记录类型", "recordType"),
@@ -386,7 +391,7 @@ def recognise(header: list[str], name: str) -> tuple[ListType, dict[int, str]]:
     matched, list_type, positions, unknown = best
     if not matched:
         raise InputError(name, "header matches no known list (expected a powers-and-duties list "
-                         "or credit records; see loaders/schemas/README.md); columns: " + ", ".join(cells))
+                         "or a credit record list; see loaders/schemas/README.md); columns: " + ", ".join(cells))
     if unknown:
         raise InputError(name, f"unrecognised columns for a {list_type.name}: {', '.join(unknown)}")
     if any(not c for c in cells):
@@ -398,7 +403,7 @@ def recognise(header: list[str], name: str) -> tuple[ListType, dict[int, str]]:
         seen[key] = cells[i]
     missing = [c for c in list_type.columns if c.key in list_type.required and c.key not in seen]
     if missing:
-        raise InputError(name, f"a {list_type.name} needs the columns "
+        raise InputError(name, f"missing columns for a {list_type.name}: "
                          f"{', '.join(c.zh + ' (' + c.en + ')' for c in missing)}")
     return list_type, positions
 
@@ -406,7 +411,8 @@ def recognise(header: list[str], name: str) -> tuple[ListType, dict[int, str]]:
 def read_table(data: bytes, name: str) -> tuple[ListType, Table, list[Rejection]]:
     """The list type, its rows (values by column key) and the rows too wide to read."""
     text = decode(data, name)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: a stray quote is an error to report, not a cell to guess at.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows, rejected = [], []
     try:
         header = next(reader, None)

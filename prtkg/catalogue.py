@@ -6,7 +6,11 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+import os
+
 import yaml
+
+from .errors import ConfigError
 
 SEVERITIES = ("violation", "warning", "info")
 
@@ -27,10 +31,44 @@ class Rule:
         return {k: v["value"] for k, v in self.params.items()}
 
 
+def _overrides(raw: dict) -> None:
+    """Apply PRTKG_PARAMS (a YAML file {RULE-ID: {param: value}}) to policy parameters.
+
+    Only policy targets may be changed: a statutory number is the law's, not configuration's.
+    Unknown rules or parameters are refused, so a typo never silently leaves the default in force.
+    """
+    path = os.environ.get("PRTKG_PARAMS")
+    if not path:
+        return
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"PRTKG_PARAMS {path}: cannot read: {e}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"PRTKG_PARAMS {path}: expected a mapping of rule ids to parameters")
+    for rule_id, params in data.items():
+        entry = raw.get(rule_id)
+        if entry is None:
+            raise ConfigError(f"PRTKG_PARAMS {path}: unknown rule {rule_id!r}")
+        for name, value in (params or {}).items():
+            spec = (entry.get("params") or {}).get(name)
+            if spec is None:
+                raise ConfigError(f"PRTKG_PARAMS {path}: {rule_id} has no parameter {name!r}")
+            if not spec.get("policy"):
+                raise ConfigError(f"PRTKG_PARAMS {path}: {rule_id}.{name} is statutory ({spec['basis']}), "
+                                  "not a policy target; it cannot be configured")
+            if type(value) is not type(spec["value"]) and not (
+                    isinstance(value, (int, float)) and isinstance(spec["value"], (int, float))):
+                raise ConfigError(f"PRTKG_PARAMS {path}: {rule_id}.{name} must be like {spec['value']!r}")
+            spec["value"] = value
+
+
 @lru_cache(maxsize=1)
 def catalogue() -> dict[str, Rule]:
     text = resources.files("prtkg.rules").joinpath("catalogue.yaml").read_text(encoding="utf-8")
     raw = yaml.safe_load(text)
+    _overrides(raw)
     rules = {}
     for rule_id, entry in raw.items():
         if entry["severity"] not in SEVERITIES:

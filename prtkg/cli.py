@@ -118,14 +118,23 @@ def load(
 
 @app.command()
 def query(
-    query: str = typer.Argument(..., help="A SPARQL query, or a .rq file."),
+    query: str = typer.Argument(..., help="A SPARQL query, a .rq file, or the name of a saved question (queries/)."),
     fmt: str = typer.Option("table", "--format", help="table, json, csv or tsv."),
+    param: List[str] = typer.Option([], "--param", help="A saved question's parameter, NAME=VALUE (repeatable)."),
 ) -> None:
     """Run a read-only SPARQL query on the persistent store."""
+    from . import saved_queries
     from .querying import run_query
 
     text = query
-    if query.endswith(".rq"):
+    if query in saved_queries.library():
+        try:
+            text = saved_queries.get(query).bind(saved_queries.parse_assignments(param))
+        except PrtkgError as e:
+            _fail(str(e))
+    elif param:
+        _fail(f"--param: {query!r} is not a saved question (see `prtkg queries`)")
+    elif query.endswith(".rq"):
         try:
             text = Path(query).read_text(encoding="utf-8")
         except OSError as e:
@@ -135,6 +144,33 @@ def query(
     except PrtkgError as e:
         _fail(str(e))
     _write(output, None)
+
+
+@app.command()
+def queries() -> None:
+    """List the saved questions (queries/*.rq) with their parameters."""
+    from . import saved_queries
+
+    table = Table("name", "title", "parameters (default)")
+    for q in saved_queries.library().values():
+        params = ", ".join(f"{p.name}={p.default}" for p in q.params)
+        table.add_row(q.name, f"{q.title['zh']}\n{q.title['en']}", params)
+    Console(width=max(Console().width, 160)).print(table)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    demo: bool = typer.Option(False, "--demo", help="Serve the bundled demo from a temporary store, with a generated staff token."),
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs) on the store at PRTKG_STORE, or on the demo."""
+    from .serve import serve as run_server
+
+    try:
+        run_server(host, port, demo, echo=lambda m: print(m, flush=True))
+    except PrtkgError as e:
+        _fail(str(e))
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -22,7 +22,8 @@ def run_query(text: str, fmt: str = "table", store: Store | None = None) -> str:
             raise PrtkgError(f"no store at {path} (load records first with `prtkg load`, or set PRTKG_STORE)")
         store = Store(path, read_only=True)
     try:
-        result = store.raw_query(text)
+        # Every record is in its own named graph: the default graph is their union, as at /sparql.
+        result = store.raw_query(text, use_default_graph_as_union=True)
     except SyntaxError as e:
         raise PrtkgError(f"not a SPARQL query (updates are refused here): {e}") from None
     except OSError as e:

@@ -200,10 +200,13 @@ class Calendar:
     def _compute_year(self, year: int) -> _Year:
         if year in self._override:
             holidays, workdays = self._override[year]
-            return _build_year(year, lambda d: d in workdays or (d.weekday() < 5 and d not in holidays))
-        if year in _PACKAGE_YEARS:
-            return _build_year(year, chinese_calendar.is_workday)
-        raise CalendarUnknown(year)
+        elif year in _PACKAGE_YEARS:
+            # chinese_calendar.is_workday rescans its whole table per call to check the year; its
+            # two public tables under the same rule build a year ~100x faster (a test pins equality).
+            holidays, workdays = chinese_calendar.holidays, chinese_calendar.workdays
+        else:
+            raise CalendarUnknown(year)
+        return _build_year(year, lambda d: d in workdays or (d.weekday() < 5 and d not in holidays))
 
     def _offset(self, year: int) -> int:
         """Ordinal of the last day before 1 January of ``year`` (needs every year back to EPOCH)."""

@@ -3,4 +3,5 @@ from __future__ import annotations
 
 
 def checks():
-    return []
+    from . import validate
+    return [validate.check]

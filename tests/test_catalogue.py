@@ -55,3 +55,37 @@ def test_report_counts_and_dedupes():
     doc = findings.report(3, [f, f], [])
     assert doc["summary"] == {"records": 3, "rejected": 0, "violations": 1, "warnings": 0, "info": 0}
     assert len(doc["findings"]) == 1
+
+
+def _with_params(monkeypatch, tmp_path, text):
+    f = tmp_path / "params.yaml"
+    f.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("PRTKG_PARAMS", str(f))
+    catalogue.cache_clear()
+
+
+def test_policy_parameters_are_configurable(monkeypatch, tmp_path):
+    _with_params(monkeypatch, tmp_path, "CLU-FEEDBACK: {max_days: 20}\n")
+    try:
+        assert catalogue()["CLU-FEEDBACK"].param("max_days") == 20
+    finally:
+        monkeypatch.delenv("PRTKG_PARAMS")
+        catalogue.cache_clear()
+    assert catalogue()["CLU-FEEDBACK"].param("max_days") == 30
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("BID-PERIOD-20D: {min_days: 10}\n", "statutory"),
+    ("NO-SUCH-RULE: {x: 1}\n", "unknown rule"),
+    ("CLU-FEEDBACK: {max_dayz: 1}\n", "no parameter"),
+    ("CLU-FEEDBACK: {max_days: soon}\n", "must be like"),
+])
+def test_bad_parameter_overrides_are_refused(monkeypatch, tmp_path, text, needle):
+    from prtkg.errors import ConfigError
+    _with_params(monkeypatch, tmp_path, text)
+    try:
+        with pytest.raises(ConfigError, match=needle):
+            catalogue()
+    finally:
+        monkeypatch.delenv("PRTKG_PARAMS")
+        catalogue.cache_clear()

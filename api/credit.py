@@ -1,0 +1,159 @@
+"""Credit status of an entity, and the credit checks agencies make for bidders (kept as provenance)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import threading
+import uuid
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from prtkg import codes, rdf, uscc
+from prtkg.checking import today
+from prtkg.errors import PrtkgError
+from prtkg.store import Store
+
+from .auth import bearer, caller
+
+router = APIRouter(tags=["credit"])
+
+
+def _problem(code: str) -> dict | None:
+    # Codes are compared upper-cased everywhere (docs/vocabulary.md), so a lower-case code is not malformed.
+    p = uscc.problem(code.strip().upper())
+    if p is None:
+        return None
+    return {"code": code, "problem": p.kind, "message": {"en": p.message_en, "zh": p.message_zh}}
+
+
+def _trade_type(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if value not in codes.scheme("trade-type"):
+        known = ", ".join(sorted(codes.scheme("trade-type").concepts))
+        raise HTTPException(422, f"tradeType: {value!r} is not a trade type code ({known})")
+    return value
+
+
+def status(store: Store, code: str, as_of: dt.date, trade_type: str | None) -> dict | None:
+    from prtkg.credit import credit_status
+
+    return credit_status(store, code, as_of, trade_type=trade_type)
+
+
+@router.get("/entities/{code}/credit", responses={404: {"description": "No entity with this code"},
+                                                  422: {"description": "Malformed code: length, characters or check character"}})
+def entity_credit(request: Request, code: str,
+                  as_of: dt.date | None = Query(None, alias="asOf", description="Day of the status (default: today)"),
+                  trade_type: str | None = Query(None, alias="tradeType", description="Only restrictions for this trade type")) -> dict:
+    """An entity's credit status: overall status, active records, restrictions in force, history."""
+    problem = _problem(code)
+    if problem is not None:
+        raise HTTPException(422, problem)
+    try:
+        found = status(request.app.state.store, code, as_of or today(), _trade_type(trade_type))
+    except PrtkgError as e:
+        raise HTTPException(422, str(e)) from None
+    if found is None:
+        raise HTTPException(404, f"no entity with unified social credit code {code} is known")
+    return jsonable_encoder(found)
+
+
+class CreditCheckRequest(BaseModel):
+    codes: list[str] = Field(..., min_length=1, max_length=500, description="Bidders' unified social credit codes")
+    tradeType: str | None = Field(None, description="Trade type code of the tender, e.g. works")
+    date: dt.date | None = Field(None, description="Day the check is for (evaluation day); default today")
+    project: str | None = Field(None, max_length=200, description="The project's ocid")
+
+
+def _answer(store: Store, code: str, on: dt.date, trade_type: str | None) -> dict:
+    problem = _problem(code)
+    if problem is not None:
+        return {"code": code, "valid": False, "known": False, "error": problem}
+    found = status(store, code, on, trade_type)
+    if found is None:
+        return {"code": code, "valid": True, "known": False, "status": None, "restrictions": []}
+    found = jsonable_encoder(found)
+    return {"code": code, "valid": True, "known": True, "status": found.get("status"),
+            "restrictions": found.get("restrictions", [])}
+
+
+def _check_graph(check_id: str) -> str:
+    return rdf.graph_iri("credit-check", check_id).value
+
+
+def record_check(store: Store, lock: threading.Lock, doc: dict) -> None:
+    """The check as provenance: its own named graph, a prov:Activity holding the answers verbatim."""
+    g = ox.NamedNode(_check_graph(doc["id"]))
+    node = rdf.iri("credit-check", doc["id"])
+    prov = rdf.PROV
+    at = dt.datetime.fromisoformat(doc["time"])
+    triples = [
+        (g, rdf.RDF_TYPE, ox.NamedNode(prov + "Entity")),
+        (g, rdf.p("recordId"), rdf.literal(doc["id"])),
+        (g, rdf.p("recordKind"), rdf.literal("credit-check")),
+        (g, ox.NamedNode(prov + "generatedAtTime"), rdf.literal(at)),
+        (g, ox.NamedNode(prov + "wasAttributedTo"), rdf.literal(doc["caller"])),
+        (node, rdf.RDF_TYPE, rdf.p("CreditCheck")),
+        (node, rdf.RDF_TYPE, ox.NamedNode(prov + "Activity")),
+        (node, rdf.p("localId"), rdf.literal(doc["id"])),
+        (node, ox.NamedNode(prov + "startedAtTime"), rdf.literal(at)),
+        (node, ox.NamedNode(prov + "wasAssociatedWith"), rdf.literal(doc["caller"])),
+        (node, rdf.p("checkDate"), rdf.literal(dt.date.fromisoformat(doc["date"]))),
+        (node, rdf.p("answers"), ox.Literal(json.dumps(doc, ensure_ascii=False, sort_keys=True),
+                                            datatype=ox.NamedNode(rdf.RDF + "JSON"))),
+    ]
+    if doc["tradeType"]:
+        triples.append((node, rdf.p("tradeType"), rdf.code("trade-type", doc["tradeType"])))
+    if doc["project"]:
+        triples.append((node, rdf.p("aboutProject"), rdf.iri("project", doc["project"])))
+    for a in doc["answers"]:
+        if a["valid"]:
+            triples.append((node, rdf.p("checkedEntity"), rdf.entity(a["code"])))
+    with lock:
+        store.replace_graph(g.value, (ox.Quad(s, p, o, g) for s, p, o in triples))
+        store.flush()
+
+
+def make_check(store: Store, lock: threading.Lock, body: CreditCheckRequest, who: str) -> dict:
+    on = body.date or today()
+    trade_type = _trade_type(body.tradeType)
+    doc = {"id": str(uuid.uuid4()),
+           "time": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+           "caller": who, "project": body.project, "tradeType": trade_type, "date": on.isoformat(),
+           "answers": [_answer(store, c, on, trade_type) for c in body.codes]}
+    record_check(store, lock, doc)
+    return doc
+
+
+@router.post("/credit/checks", status_code=201, responses={422: {"description": "Malformed request"}})
+async def create_check(request: Request, body: CreditCheckRequest,
+                       cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> JSONResponse:
+    """The credit check an agency makes for every bidder at evaluation time: each code's status and
+    restrictions for the trade type on the day. The check itself (id, time, caller, project, answers)
+    is stored in the graph; GET /credit/checks/{id} returns it unchanged."""
+    state = request.app.state
+    doc = await run_in_threadpool(make_check, state.store, state.write_lock, body, caller(request, cred))
+    return JSONResponse(doc, status_code=201, headers={"Location": f"/credit/checks/{doc['id']}"})
+
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+@router.get("/credit/checks/{check_id}", responses={404: {"description": "No such check"}})
+def get_check(request: Request, check_id: str) -> dict:
+    """A stored credit check, exactly as it was answered."""
+    if not _UUID.fullmatch(check_id):
+        raise HTTPException(404, f"no credit check {check_id!r}")
+    rows = request.app.state.store.select(f"""SELECT ?answers WHERE {{ GRAPH <{_check_graph(check_id)}> {{
+        ?c a prtkg:CreditCheck ; prtkg:answers ?answers }} }}""")
+    if not rows:
+        raise HTTPException(404, f"no credit check {check_id!r}")
+    return json.loads(rows[0]["answers"])

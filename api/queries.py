@@ -1,0 +1,37 @@
+"""The saved-question library over HTTP: GET /queries lists, GET /queries/{name} runs one."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from prtkg import saved_queries
+
+from .auth import require
+from .sparql import GRAPH_TYPES, SOLUTION_TYPES, QueryRunner
+
+router = APIRouter(tags=["saved questions"], dependencies=[Depends(require("staff"))])
+
+
+@router.get("/queries")
+def list_queries() -> list[dict]:
+    """Every saved question: name, zh/en title and description, parameters with their defaults."""
+    return [q.as_dict() for q in saved_queries.library().values()]
+
+
+@router.get("/queries/{name}", responses={200: {"description": "SPARQL results by Accept", "content": {
+    **{t: {} for t in SOLUTION_TYPES}, **{t: {} for t in GRAPH_TYPES}}}, 404: {}, 422: {}, 503: {}})
+async def run_query(name: str, request: Request) -> Response:
+    """Run a saved question. Its parameters are query parameters (see GET /queries for the names and
+    defaults); results by Accept, as at /sparql."""
+    try:
+        sq = saved_queries.get(name)
+    except saved_queries.UnknownQuery as e:
+        raise HTTPException(404, str(e)) from None
+    try:
+        text = sq.bind(dict(request.query_params))
+    except saved_queries.QueryParamError as e:
+        raise HTTPException(422, str(e)) from None
+    runner: QueryRunner = request.app.state.runner
+    answer = await run_in_threadpool(runner.run, text, request.headers.get("accept"))
+    return answer.response()

@@ -1,0 +1,166 @@
+"""An entity's credit status: its records, the restrictions in force, and their history.
+
+A serious-dishonesty record restricts its subject in its trade types (适用交易类型; where the record
+names none, the trade types its measures restrict) from 有效期起 to 有效期止, both days included.
+Served by `prtkg credit` and GET /entities/{uscc}/credit; CRD-RESTRICTED-BID/-AWARD read the same
+restrictions (rules/credit.py).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Iterable
+
+import yaml
+
+from . import codes, uscc
+from .errors import PrtkgError
+
+SERIOUS = "serious-dishonesty"
+
+_RECORDS = """
+SELECT ?record ?cr ?code ?name ?type ?from ?until ?decided ?decidedBy ?decidedByName ?basis
+       (GROUP_CONCAT(DISTINCT STR(?tt); separator=" ") AS ?tts)
+       (GROUP_CONCAT(DISTINCT STR(?measure); separator=" ") AS ?measures)
+       (GROUP_CONCAT(DISTINCT STR(?mtt); separator=" ") AS ?mtts)
+WHERE {
+  %s
+  GRAPH ?g { ?cr a prtkg:CreditRecord ; prtkg:localId ?record ; prtkg:subject ?s ; prtkg:creditRecordType ?type .
+             ?s prtkg:uscc ?code0 . BIND(UCASE(?code0) AS ?code)
+             OPTIONAL { ?cr prtkg:name ?name } OPTIONAL { ?cr prtkg:validFrom ?from }
+             OPTIONAL { ?cr prtkg:validUntil ?until } OPTIONAL { ?cr prtkg:decisionDate ?decided }
+             OPTIONAL { ?cr prtkg:decidedBy/prtkg:uscc ?decidedBy } OPTIONAL { ?cr prtkg:decidedByName ?decidedByName }
+             OPTIONAL { ?cr prtkg:legalBasisText ?basis }
+             OPTIONAL { ?cr prtkg:appliesToTradeType ?tt }
+             OPTIONAL { ?cr prtkg:triggersMeasure ?measure } }
+  OPTIONAL { GRAPH <urn:prtkg:ontology> { ?measure prtkg:restrictsTradeType ?mtt } }
+} GROUP BY ?record ?cr ?code ?name ?type ?from ?until ?decided ?decidedBy ?decidedByName ?basis
+ORDER BY ?code ?from ?record
+"""
+
+
+class MalformedCode(PrtkgError):
+    """A credit code that cannot be one (length, character set or check character)."""
+
+    def __init__(self, code: str, problem: uscc.CodeProblem):
+        self.code = code
+        self.problem = problem
+        super().__init__(f"{code!r} is not a valid unified social credit code: {problem.message_en}")
+
+
+@lru_cache(maxsize=1)
+def measures_config() -> dict:
+    return yaml.safe_load(resources.files("prtkg.rules").joinpath("measures.yaml").read_text(encoding="utf-8"))
+
+
+def _code(iri: str) -> str:
+    return iri.rsplit("/", 1)[-1]
+
+
+def _codes(joined: str | None) -> list[str]:
+    return sorted({_code(v) for v in (joined or "").split() if v})
+
+
+@dataclass(frozen=True)
+class CreditRecord:
+    id: str
+    node: str
+    subject: str
+    name: str | None
+    type: str
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+    decided: dt.date | None
+    decided_by: str | None
+    basis: str | None
+    trade_types: list[str]
+    measures: list[str]           # named by the record plus those its type triggers (measures.yaml)
+
+    @property
+    def start(self) -> dt.date | None:
+        return self.valid_from or self.decided
+
+    def in_force(self, on: dt.date) -> bool:
+        return (self.start is None or self.start <= on) and (self.valid_until is None or on <= self.valid_until)
+
+    @property
+    def restricted_trade_types(self) -> list[str]:
+        return self.trade_types if self.type == SERIOUS else []
+
+    def as_dict(self) -> dict:
+        return {"record": self.id, "type": self.type, "name": self.name,
+                "from": _iso(self.start), "until": _iso(self.valid_until), "decided": _iso(self.decided),
+                "decidedBy": self.decided_by, "basis": self.basis, "tradeTypes": self.trade_types,
+                "measures": self.measures}
+
+
+def _iso(d: dt.date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def credit_records(store, subjects: Iterable[str] | None = None, record_graphs: Iterable[str] | None = None) -> list[CreditRecord]:
+    """Credit records in the store, optionally only of these subjects' codes or in these graphs."""
+    values = ""
+    if subjects is not None:
+        import json
+        values = "VALUES ?code { " + " ".join(json.dumps(s.upper()) for s in sorted(set(subjects))) + " }"
+    elif record_graphs is not None:
+        values = "VALUES ?g { " + " ".join(f"<{g}>" for g in record_graphs) + " }"
+    triggered = measures_config().get("triggered_by") or {}
+    out = []
+    for r in store.select(_RECORDS % values):
+        rtype = _code(r["type"])
+        measures = sorted(set(_codes(r["measures"])) | set((triggered.get(rtype) or {}).get("measures") or []))
+        out.append(CreditRecord(
+            id=r["record"], node=r["cr"], subject=r["code"], name=r["name"], type=rtype,
+            valid_from=r["from"], valid_until=r["until"], decided=r["decided"],
+            decided_by=r["decidedBy"] or r["decidedByName"], basis=r["basis"],
+            trade_types=_codes(r["tts"]) or _codes(r["mtts"]), measures=measures))
+    return out
+
+
+def _measure_label(code: str) -> dict:
+    try:
+        c = codes.scheme("measure").concepts.get(code)
+    except KeyError:
+        c = None
+    return {"code": code, "zh": c.label("zh") if c else code, "en": c.label("en") if c else code}
+
+
+def credit_status(store, code: str, as_of: dt.date, trade_type: str | None = None) -> dict | None:
+    """The entity's credit status on `as_of`; None when the store knows nothing of the code.
+
+    Raises MalformedCode for a code that cannot be a unified social credit code.
+    """
+    code = code.strip().upper()
+    problem = uscc.problem(code)
+    if problem is not None:
+        raise MalformedCode(code, problem)
+    recs = credit_records(store, [code])
+    if not recs and not store.ask(f'ASK {{ GRAPH ?g {{ ?e prtkg:uscc ?c FILTER(UCASE(STR(?c)) = "{code}") }} }}'):
+        return None
+    in_force = [r for r in recs if r.in_force(as_of)]
+    restrictions = []
+    for r in in_force:
+        for t in r.restricted_trade_types:
+            if trade_type is None or t == trade_type:
+                restrictions.append({"record": r.id, "tradeType": t, "from": _iso(r.start),
+                                     "until": _iso(r.valid_until), "basis": r.basis,
+                                     "measures": [_measure_label(x) for x in r.measures]})
+    if restrictions:
+        overall = "restricted"
+    elif any(r.type == SERIOUS for r in in_force):
+        overall = "serious-dishonesty"
+    elif any(r.type == "administrative-penalty" for r in in_force):
+        overall = "penalised"
+    elif any(r.type == "good-credit" for r in in_force):
+        overall = "good"
+    else:
+        overall = "no-record-in-force"
+    name = next((r.name for r in recs if r.name), None)
+    return {"uscc": code, "name": name, "asOf": as_of.isoformat(), "tradeType": trade_type,
+            "status": overall, "recordsInForce": [r.as_dict() for r in in_force],
+            "restrictions": restrictions,
+            "history": [{**r.as_dict(), "inForce": r.in_force(as_of)} for r in recs]}

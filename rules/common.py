@@ -1,0 +1,48 @@
+"""What every rule family shares: parameters from the catalogue, scoping to the records under check,
+day numbers for facts, and deadlines on the working-day calendar."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterable
+
+from prtkg import workdays
+from prtkg.catalogue import rule as catalogue_rule
+
+
+def param(rule_id: str, name: str) -> Any:
+    return catalogue_rule(rule_id).param(name)
+
+
+def day(d: dt.date | None) -> int:
+    """A date as a number durable-rules can compare; 0 for 'no date' (before every real day)."""
+    return d.toordinal() if d is not None else 0
+
+
+def code(iri: str | None) -> str | None:
+    """The code of a concept IRI (its last segment)."""
+    return iri.rsplit("/", 1)[-1] if iri else None
+
+
+def records(ctx, *kinds: str) -> list:
+    return [r for r in ctx.records if r.kind in kinds]
+
+
+def graphs_values(recs: Iterable) -> str:
+    return "VALUES ?g { " + " ".join(f"<{r.graph.graph.value}>" for r in recs) + " }"
+
+
+def iri_values(var: str, iris: Iterable[str]) -> str:
+    return f"VALUES ?{var} {{ " + " ".join(f"<{i}>" for i in sorted(set(iris))) + " }"
+
+
+def literal_values(var: str, values: Iterable[str]) -> str:
+    import json
+    return f"VALUES ?{var} {{ " + " ".join(json.dumps(v, ensure_ascii=False) for v in sorted(set(values))) + " }"
+
+
+def workday_deadline(start: dt.date, n: int) -> dt.date | None:
+    """The n-th working day after start, or None when the calendar does not know the year."""
+    try:
+        return workdays.default_calendar().add_workdays(start, n)
+    except workdays.CalendarUnknown:
+        return None

@@ -1,0 +1,102 @@
+"""Transfers and feedback: CMP-FEEDBACK, CLU-FEEDBACK, REM-RESULT-SHARED.
+
+Deadlines in working days come from the official calendar (prtkg.workdays) when the fact is made;
+the rule compares the feedback (or transfer) day with the deadline and with 'today'. A year the
+calendar does not know makes the record DATA-INSUFFICIENT for that rule, never a guess.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from durable.lang import m
+
+from prtkg import findings
+
+from . import engine
+from .common import day, graphs_values, param, records, workday_deadline
+
+_LATE = ((m.done == 0) & (m.as_of > m.due)) | (m.done > m.due)
+
+
+def _rules():
+    return [
+        engine.rule("CMP-FEEDBACK", (m.t == "transfer") & (m.kind == "complaint") & _LATE),
+        engine.rule("CLU-FEEDBACK", (m.t == "transfer") & (m.kind == "clue") & _LATE),
+        engine.rule("REM-RESULT-SHARED", (m.t == "host-handled") & _LATE),
+    ]
+
+
+_TRANSFERS = """
+SELECT ?record ?kind ?tr ?to ?toName ?date ?feedback WHERE { %s GRAPH ?g {
+  ?g prtkg:recordId ?record ; prtkg:recordKind ?kind . FILTER(?kind IN ("complaint", "clue"))
+  ?x prtkg:hasTransfer ?tr . ?tr prtkg:transferDate ?date ; prtkg:transferredTo ?d . ?d prtkg:uscc ?to .
+  OPTIONAL { ?d prtkg:name ?toName } OPTIONAL { ?tr prtkg:feedbackDate ?feedback } } }"""
+
+# An event about a remotely evaluated project, handled by a host venue's supervisor who is not the
+# primary one: complaint (handler), clue (the department it was first transferred to), inspection
+# (an inspecting department). The first transfer to the primary supervisor is what shares the result.
+_HOST_HANDLED = """
+SELECT ?record ?kind ?x ?project ?handler ?primary ?start (MIN(?tdate) AS ?shared) WHERE {
+  %s
+  GRAPH ?g { ?g prtkg:recordId ?record ; prtkg:recordKind ?kind . ?x prtkg:aboutProject ?project .
+    { ?x prtkg:handler/prtkg:uscc ?handler ; prtkg:receivedDate ?start }
+    UNION { ?x prtkg:receivedDate ?start ; prtkg:hasTransfer ?t0 . ?t0 prtkg:sequence 1 ; prtkg:transferredTo/prtkg:uscc ?handler . FILTER(?kind = "clue") }
+    UNION { ?x prtkg:inspectingDepartment/prtkg:uscc ?handler ; prtkg:inspectionDate ?start }
+    OPTIONAL { ?x prtkg:hasTransfer ?t . ?t prtkg:transferredTo/prtkg:uscc ?to ; prtkg:transferDate ?tdate0 }
+  }
+  GRAPH ?pg { ?project prtkg:hasTender/prtkg:hasEvaluation ?ev . ?ev prtkg:evaluationMode "remote" ;
+              prtkg:secondaryVenue/prtkg:supervisor/prtkg:uscc ?handler ; prtkg:primaryVenue/prtkg:supervisor/prtkg:uscc ?primary .
+              FILTER(?handler != ?primary) }
+  FILTER NOT EXISTS { GRAPH ?g { ?x prtkg:inspectingDepartment/prtkg:uscc ?primary } }
+  BIND(IF(BOUND(?to) && ?to = ?primary, ?tdate0, ?none) AS ?tdate)
+} GROUP BY ?record ?kind ?x ?project ?handler ?primary ?start"""
+
+
+def check(ctx):
+    recs = records(ctx, "complaint", "clue", "inspection")
+    if not recs:
+        return []
+    values = graphs_values(recs)
+    as_of = day(ctx.as_of)
+    facts = []
+    cmp_days = param("CMP-FEEDBACK", "max_working_days")
+    clu_days = param("CLU-FEEDBACK", "max_days")
+    for r in ctx.store.select(_TRANSFERS % values):
+        if r["kind"] == "complaint":
+            due = workday_deadline(r["date"], cmp_days)
+            if due is None:
+                ctx.insufficient.add(r["record"], r["tr"], "CMP-FEEDBACK", [f"working-day calendar {r['date'].year}"])
+                continue
+        else:
+            due = r["date"] + dt.timedelta(days=clu_days)
+        facts.append({"t": "transfer", "id": f"transfer|{r['tr']}", "kind": r["kind"], "record": r["record"],
+                      "node": r["tr"], "to": r["to"], "toName": r["toName"] or r["to"],
+                      "date": r["date"].isoformat(), "due": day(due), "dueDate": due.isoformat(),
+                      "done": day(r["feedback"]), "feedbackDate": r["feedback"].isoformat() if r["feedback"] else None,
+                      "as_of": as_of})
+    rem_days = param("REM-RESULT-SHARED", "max_working_days")
+    for r in ctx.store.select(_HOST_HANDLED % values):
+        due = workday_deadline(r["start"], rem_days)
+        if due is None:
+            ctx.insufficient.add(r["record"], r["x"], "REM-RESULT-SHARED", [f"working-day calendar {r['start'].year}"])
+            continue
+        facts.append({"t": "host-handled", "id": f"host|{r['x']}|{r['handler']}", "kind": r["kind"],
+                      "record": r["record"], "node": r["x"], "project": r["project"], "handler": r["handler"],
+                      "primary": r["primary"], "start": r["start"].isoformat(), "due": day(due),
+                      "dueDate": due.isoformat(), "done": day(r["shared"]),
+                      "sharedDate": r["shared"].isoformat() if r["shared"] else None, "as_of": as_of})
+    out = []
+    for f in engine.run("complaints", _rules, facts):
+        x = f.m
+        if f.rule == "REM-RESULT-SHARED":
+            out.append(findings.make(f.rule, x["record"], x["node"],
+                                     {"event": x["record"], "kind": x["kind"], "project": x["project"],
+                                      "handler": x["handler"], "primary": x["primary"], "start": x["start"],
+                                      "due": x["dueDate"], "transferredToPrimary": x["sharedDate"]},
+                                     event=f"{x['kind']} {x['record']}"))
+        else:
+            out.append(findings.make(f.rule, x["record"], x["node"],
+                                     {"transferredTo": x["to"], "transferDate": x["date"], "due": x["dueDate"],
+                                      "feedbackDate": x["feedbackDate"]},
+                                     transferredTo=f"{x['toName']}（{x['to']}）"))
+    return out

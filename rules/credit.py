@@ -1,0 +1,186 @@
+"""Credit and joint punishment: CRD-RESTRICTED-BID, CRD-RESTRICTED-AWARD, CRD-MEASURE-NOT-EXECUTED.
+
+Facts: one restriction per serious-dishonesty record and trade type (from, until: days included);
+one per submitted bid (tenderer, bid date, the project's trade type) and per award (supplier, award
+date); one per measure a record triggers, with its deadline and the first execution by a responsible
+department. Incremental: the entities touched by the records under check (bidders, suppliers,
+subjects of new credit records) bound every query.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from durable.lang import c, m
+
+from prtkg import credit as credit_status
+from prtkg import findings
+
+from . import engine
+from .common import day, graphs_values, literal_values, param, records
+
+_END_OF_TIME = dt.date.max.toordinal()
+
+
+def _rules():
+    def restricted(kind: str):
+        return (c.r << (m.t == "restriction"),
+                c.x << ((m.t == kind) & (m.entity == c.r.entity) & (m.trade_type == c.r.trade_type)
+                        & (m.day >= c.r.start) & (m.day <= c.r.end)))
+    return [
+        engine.rule("CRD-RESTRICTED-BID", *restricted("bid")),
+        engine.rule("CRD-RESTRICTED-AWARD", *restricted("award")),
+        engine.rule("CRD-MEASURE-NOT-EXECUTED", (m.t == "measure")
+                    & (((m.executed == 0) & (m.as_of > m.due)) | (m.executed > m.due))),
+    ]
+
+
+_ENTITIES = """
+SELECT DISTINCT ?code WHERE { %s GRAPH ?g {
+  { ?x prtkg:tenderer ?e } UNION { ?x prtkg:supplier ?e } UNION { ?x a prtkg:CreditRecord ; prtkg:subject ?e }
+  ?e prtkg:uscc ?c BIND(UCASE(?c) AS ?code) } }"""
+
+# Cardinal's submitted bids: any status but invited or withdrawn; a bid without status is kept,
+# since the restriction is on taking part at all.
+_BIDS = """
+SELECT ?record ?bid ?code ?name ?date ?tt WHERE { %s GRAPH ?g {
+  ?g prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:hasBid ?bid .
+  ?bid prtkg:tenderer ?e . ?e prtkg:uscc ?c BIND(UCASE(?c) AS ?code)
+  OPTIONAL { ?e prtkg:name ?name } OPTIONAL { ?bid prtkg:bidDate ?date } OPTIONAL { ?p prtkg:tradeType ?tt }
+  OPTIONAL { ?bid prtkg:status ?st } FILTER(!BOUND(?st) || !(?st IN ("invited", "withdrawn"))) } }"""
+
+_AWARDS = """
+SELECT ?record ?award ?code ?name ?date ?tt WHERE { %s GRAPH ?g {
+  ?g prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:hasAward ?award .
+  ?award prtkg:supplier ?e . ?e prtkg:uscc ?c BIND(UCASE(?c) AS ?code)
+  OPTIONAL { ?e prtkg:name ?name } OPTIONAL { ?award prtkg:awardDate ?date } OPTIONAL { ?p prtkg:tradeType ?tt }
+  OPTIONAL { ?award prtkg:status ?st } FILTER(!BOUND(?st) || !(?st IN ("cancelled", "unsuccessful"))) } }"""
+
+_EXECUTED_RECORDS = """
+SELECT DISTINCT ?g2 WHERE { %s GRAPH ?g { ?x prtkg:executesRecord ?cr } GRAPH ?g2 { ?cr a prtkg:CreditRecord } }"""
+
+_EXECUTIONS = """
+SELECT ?cr ?measure ?dept ?date WHERE { %s GRAPH ?g {
+  ?x a prtkg:SanctionExecution ; prtkg:executesRecord ?cr ; prtkg:measure ?measure ; prtkg:executionDate ?date ;
+     prtkg:executedBy/prtkg:uscc ?dept } }"""
+
+_RESPONSIBLE = """
+SELECT DISTINCT ?dept ?type ?tt WHERE { GRAPH ?g {
+  ?row a prtkg:SupervisoryPower ; prtkg:heldBy ?d ; prtkg:tradeType ?tt . ?d prtkg:uscc ?dept ; prtkg:departmentType ?type } }"""
+
+
+def _code(iri):
+    return iri.rsplit("/", 1)[-1] if iri else None
+
+
+def _entities(ctx) -> set[str]:
+    recs = records(ctx, "ocds", "credit-record")
+    if not recs:
+        return set()
+    return {r["code"] for r in ctx.store.select(_ENTITIES % graphs_values(recs))}
+
+
+def _restriction_facts(recs):
+    for r in recs:
+        if r.type != credit_status.SERIOUS:
+            continue
+        for t in r.restricted_trade_types:
+            yield {"t": "restriction", "id": f"restriction|{r.id}|{t}", "record": r.id, "node": r.node,
+                   "entity": r.subject, "name": r.name or r.subject, "trade_type": t,
+                   "start": day(r.start), "end": day(r.valid_until) if r.valid_until else _END_OF_TIME,
+                   "from": r.start.isoformat() if r.start else None,
+                   "until": r.valid_until.isoformat() if r.valid_until else None,
+                   "measures": r.measures, "basis": r.basis}
+
+
+def _deal_facts(ctx, kind: str, query: str, entities: set[str], restricted: set[str]):
+    for r in ctx.store.select(query % literal_values("code", entities)):
+        if r["date"] is None:
+            if r["code"] in restricted:
+                rule = "CRD-RESTRICTED-BID" if kind == "bid" else "CRD-RESTRICTED-AWARD"
+                field = "bids.details.date" if kind == "bid" else "awards.date"
+                ctx.insufficient.add(r["record"], r[kind], rule, [field])
+            continue
+        yield {"t": kind, "id": f"{kind}|{r[kind]}|{r['code']}", "record": r["record"], "node": r[kind],
+               "entity": r["code"], "name": r["name"] or r["code"], "trade_type": _code(r["tt"]) or "",
+               "day": day(r["date"]), "date": r["date"].isoformat()}
+
+
+def _responsible(ctx) -> dict[str, set[str]]:
+    """Measure code -> credit codes of the departments that answer for it (deciding department aside)."""
+    conf = credit_status.measures_config()["measures"]
+    holders: dict[tuple[str, str], set[str]] = {}
+    for r in ctx.store.select(_RESPONSIBLE):
+        holders.setdefault((_code(r["type"]), _code(r["tt"])), set()).add(r["dept"])
+    out = {}
+    for measure, entry in conf.items():
+        resp = entry["responsible"]
+        if isinstance(resp, dict):
+            out[measure] = set().union(*(holders.get((resp["department_type"], t), set())
+                                         for t in resp["trade_types"]))
+    return out
+
+
+def _measure_facts(ctx, recs):
+    conf = credit_status.measures_config()["measures"]
+    serious = [r for r in recs if r.type == credit_status.SERIOUS and r.measures]
+    if not serious:
+        return
+    executions: dict[tuple[str, str], list[tuple[dt.date, str]]] = {}
+    nodes = " ".join(f"<{r.node}>" for r in serious)
+    for r in ctx.store.select(_EXECUTIONS % f"VALUES ?cr {{ {nodes} }}"):
+        executions.setdefault((r["cr"], _code(r["measure"])), []).append((r["date"], r["dept"]))
+    responsible = _responsible(ctx)
+    max_days = param("CRD-MEASURE-NOT-EXECUTED", "max_days")
+    for r in serious:
+        if r.start is None:
+            continue
+        due = r.start + dt.timedelta(days=max_days)
+        for measure in r.measures:
+            resp = conf.get(measure, {}).get("responsible", "external")
+            if resp == "external":
+                continue
+            depts = {r.decided_by} if resp == "deciding-department" else responsible.get(measure, set())
+            done = sorted(d for d, dept in executions.get((r.node, measure), []) if dept in depts)
+            yield {"t": "measure", "id": f"measure|{r.id}|{measure}", "record": r.id, "node": r.node,
+                   "measure": measure, "entity": r.subject, "start": r.start.isoformat(),
+                   "due": day(due), "dueDate": due.isoformat(), "as_of": day(ctx.as_of),
+                   "executed": day(done[0]) if done else 0,
+                   "executedDate": done[0].isoformat() if done else None,
+                   "responsible": sorted(d for d in depts if d)}
+
+
+def check(ctx):
+    entities = _entities(ctx)
+    credit_graphs = [r.graph.graph.value for r in records(ctx, "credit-record")]
+    executions = records(ctx, "sanctionExecution")
+    if executions:
+        credit_graphs += [r["g2"] for r in ctx.store.select(_EXECUTED_RECORDS % graphs_values(executions))]
+    if not entities and not credit_graphs:
+        return []
+    recs = credit_status.credit_records(ctx.store, entities) if entities else []
+    measure_recs = credit_status.credit_records(ctx.store, record_graphs=credit_graphs) if credit_graphs else []
+    restrictions = list(_restriction_facts(recs))
+    restricted = {f["entity"] for f in restrictions}
+    facts = restrictions
+    if restricted:
+        facts += list(_deal_facts(ctx, "bid", _BIDS, restricted, restricted))
+        facts += list(_deal_facts(ctx, "award", _AWARDS, restricted, restricted))
+    facts += list(_measure_facts(ctx, measure_recs))
+    return [_finding(f) for f in engine.run("credit", _rules, facts)]
+
+
+def _finding(f: engine.Fired):
+    if f.rule == "CRD-MEASURE-NOT-EXECUTED":
+        x = f.m
+        from prtkg.credit import _measure_label
+        label = _measure_label(x["measure"])
+        ev = {"creditRecord": x["record"], "entity": x["entity"], "measure": x["measure"], "from": x["start"],
+              "due": x["dueDate"], "executed": x["executedDate"], "responsible": x["responsible"]}
+        return findings.make(f.rule, x["record"], x["node"], ev, measure=label["zh"],
+                             department="、".join(x["responsible"]) or "负责部门")
+    r, x = f.facts["r"], f.facts["x"]
+    date_key = "bidDate" if f.rule == "CRD-RESTRICTED-BID" else "awardDate"
+    ev = {"entity": x["entity"], date_key: x["date"], "tradeType": x["trade_type"], "creditRecord": r["record"],
+          "validFrom": r["from"], "validUntil": r["until"], "measures": r["measures"], "creditBasis": r["basis"]}
+    return findings.make(f.rule, x["record"], x["node"], ev, entity=f"{x['name']}（{x['entity']}）",
+                         tradeTypes=x["trade_type"], validUntil=r["until"] or "长期")

@@ -1,0 +1,162 @@
+"""Inspections and plans: INS-REPEAT, INS-NO-RANDOM-DRAW, PLN-ANNUAL-MISSING, PLN-NOT-EXECUTED, PLN-SUMMARY-MISSING.
+
+INS-REPEAT groups an entity's inspections by period (quarter) in the fact query; the rule decides.
+Incremental: a new inspection re-checks its entity's periods, its plan item; a new plan its items.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from durable.lang import m
+
+from prtkg import findings
+
+from . import engine
+from .common import day, graphs_values, iri_values, param, records
+
+_PERIOD_EXPR = {
+    "quarter": 'CONCAT(STR(YEAR(?date)), "-Q", STR(xsd:integer(FLOOR((MONTH(?date) - 1) / 3) + 1)))',
+    "month": 'CONCAT(STR(YEAR(?date)), "-", STR(MONTH(?date)))',
+    "year": 'STR(YEAR(?date))',
+}
+
+
+def _inspection_rules():
+    return [
+        engine.rule("INS-REPEAT", (m.t == "period") & (m.inspections >= 2)
+                    & (m.departments >= param("INS-REPEAT", "min_departments"))),
+        engine.rule("INS-NO-RANDOM-DRAW", (m.t == "inspection") & (m.kind == "routine")
+                    & ((m.targets_from == 0) | (m.inspectors_from == 0))),
+    ]
+
+
+def _plan_rules():
+    return [
+        engine.rule("PLN-ANNUAL-MISSING", (m.t == "department-year") & (m.in_plan == 0)),
+        engine.rule("PLN-NOT-EXECUTED", (m.t == "item")
+                    & (((m.executed == 0) & (m.as_of > m.due)) | (m.executed > m.due))),
+        engine.rule("PLN-SUMMARY-MISSING", (m.t == "plan")
+                    & (((m.summary == 0) & (m.as_of > m.due)) | (m.summary > m.due))),
+    ]
+
+
+_PERIODS = """
+SELECT ?code ?period (COUNT(DISTINCT ?i) AS ?n) (COUNT(DISTINCT ?dept) AS ?nd)
+       (GROUP_CONCAT(DISTINCT ?rid; separator=" ") AS ?ids) (GROUP_CONCAT(DISTINCT ?dept; separator=" ") AS ?depts)
+WHERE {
+  { SELECT DISTINCT ?code ?period WHERE { %s GRAPH ?g { ?x a prtkg:Inspection ; prtkg:target/prtkg:uscc ?c ;
+        prtkg:inspectionDate ?date . BIND(UCASE(?c) AS ?code) BIND(%s AS ?period) } } }
+  GRAPH ?h { ?h prtkg:recordId ?rid . ?i a prtkg:Inspection ; prtkg:target/prtkg:uscc ?c2 ; prtkg:inspectionDate ?date ;
+             prtkg:inspectingDepartment/prtkg:uscc ?dept . FILTER(UCASE(?c2) = ?code) }
+  FILTER(%s = ?period)
+} GROUP BY ?code ?period"""
+
+_INSPECTIONS = """
+SELECT ?record ?i ?kind ?tf ?if WHERE { %s GRAPH ?g { ?g prtkg:recordId ?record . ?i a prtkg:Inspection .
+  OPTIONAL { ?i prtkg:inspectionKind ?kind }
+  OPTIONAL { ?i prtkg:hasRandomDraw/prtkg:targetsFrom ?tf } OPTIONAL { ?i prtkg:hasRandomDraw/prtkg:inspectorsFrom ?if } } }"""
+
+
+def check_inspections(ctx):
+    recs = records(ctx, "inspection")
+    if not recs:
+        return []
+    period = param("INS-REPEAT", "period")
+    expr = _PERIOD_EXPR[period]
+    facts = []
+    for r in ctx.store.select(_PERIODS % (graphs_values(recs), expr, expr)):
+        facts.append({"t": "period", "id": f"period|{r['code']}|{r['period']}", "entity": r["code"],
+                      "period": r["period"], "inspections": int(r["n"]), "departments": int(r["nd"]),
+                      "records": sorted(r["ids"].split()), "departmentCodes": sorted(r["depts"].split())})
+    for r in ctx.store.select(_INSPECTIONS % graphs_values(recs)):
+        facts.append({"t": "inspection", "id": f"inspection|{r['record']}", "record": r["record"], "node": r["i"],
+                      "kind": r["kind"] or "routine", "targets_from": int(bool(r["tf"])),
+                      "inspectors_from": int(bool(r["if"]))})
+    out = []
+    for f in engine.run("inspections", _inspection_rules, facts):
+        x = f.m
+        if f.rule == "INS-REPEAT":
+            out.append(findings.make(f.rule, x["entity"], None,
+                                     {"target": x["entity"], "period": x["period"], "inspections": x["records"],
+                                      "departments": x["departmentCodes"]},
+                                     target=x["entity"]))
+        else:
+            missing = [w for w, k in (("targets", "targets_from"), ("inspectors", "inspectors_from")) if not x[k]]
+            out.append(findings.make(f.rule, x["record"], x["node"], {"kind": x["kind"], "missing": missing}))
+    return out
+
+
+_PROVINCIAL = """
+SELECT DISTINCT ?dept ?name WHERE {
+  GRAPH ?g { ?row a prtkg:SupervisoryPower ; prtkg:heldBy ?d ; prtkg:region ?region .
+             ?d prtkg:uscc ?dept ; prtkg:departmentType code:department-type\\/supervision . OPTIONAL { ?d prtkg:name ?name } }
+  GRAPH <urn:prtkg:ontology> { ?region prtkg:level "province" } }"""
+
+_PLAN_YEARS = """
+SELECT ?year (GROUP_CONCAT(DISTINCT ?dept; separator=" ") AS ?depts) WHERE { GRAPH ?g {
+  ?p a prtkg:SupervisionPlan ; prtkg:year ?year ; prtkg:planKind ?kind . FILTER(?kind IN (%s))
+  OPTIONAL { { ?p prtkg:planDepartment/prtkg:uscc ?dept } UNION { ?p prtkg:hasPlanItem/prtkg:planDepartment/prtkg:uscc ?dept } } } }
+GROUP BY ?year"""
+
+_ITEMS = """
+SELECT ?record ?plan ?year ?item ?itemId ?subject ?due (MIN(?idate) AS ?first) WHERE {
+  %s
+  GRAPH ?g { ?g prtkg:recordId ?record . ?plan a prtkg:SupervisionPlan ; prtkg:year ?year ; prtkg:hasPlanItem ?item .
+             ?item prtkg:localId ?itemId . OPTIONAL { ?item prtkg:subject ?subject } OPTIONAL { ?item prtkg:dueDate ?due } }
+  OPTIONAL { GRAPH ?h { ?i a prtkg:Inspection ; prtkg:forPlanItem ?item ; prtkg:inspectionDate ?idate } }
+} GROUP BY ?record ?plan ?year ?item ?itemId ?subject ?due"""
+
+_PLANS = """
+SELECT ?record ?plan ?year ?summary WHERE { %s GRAPH ?g { ?g prtkg:recordId ?record .
+  ?plan a prtkg:SupervisionPlan ; prtkg:year ?year . OPTIONAL { ?plan prtkg:summaryDate ?summary } } }"""
+
+_PLANS_OF_INSPECTIONS = """
+SELECT DISTINCT ?h WHERE { %s GRAPH ?g { ?i prtkg:forPlanItem ?item } GRAPH ?h { ?plan prtkg:hasPlanItem ?item } }"""
+
+
+def check_plans(ctx):
+    plans = records(ctx, "plan")
+    plan_graphs = [r.graph.graph.value for r in plans]
+    inspections = records(ctx, "inspection")
+    if inspections:
+        plan_graphs += [r["h"] for r in ctx.store.select(_PLANS_OF_INSPECTIONS % graphs_values(inspections))]
+    lists_changed = bool(records(ctx, "powers-list"))
+    facts = []
+    if plans or lists_changed:
+        kinds = ", ".join(f'"{k}"' for k in param("PLN-ANNUAL-MISSING", "joint_plan_kinds"))
+        years = {int(r["year"]): set((r["depts"] or "").split()) for r in ctx.store.select(_PLAN_YEARS % kinds)}
+        for d in ctx.store.select(_PROVINCIAL):
+            for year, depts in sorted(years.items()):
+                facts.append({"t": "department-year", "id": f"dy|{d['dept']}|{year}", "department": d["dept"],
+                              "name": d["name"] or d["dept"], "year": year, "in_plan": int(d["dept"] in depts)})
+    if plan_graphs:
+        values = iri_values("g", plan_graphs)
+        for r in ctx.store.select(_ITEMS % values):
+            due = r["due"] or dt.date(int(r["year"]), 12, 31)
+            facts.append({"t": "item", "id": f"item|{r['item']}", "record": r["record"], "node": r["item"],
+                          "item": r["itemId"], "subject": r["subject"] or "", "due": day(due),
+                          "dueDate": due.isoformat(), "executed": day(r["first"]),
+                          "executedDate": r["first"].isoformat() if r["first"] else None, "as_of": day(ctx.as_of)})
+        max_days = param("PLN-SUMMARY-MISSING", "max_days")
+        for r in ctx.store.select(_PLANS % values):
+            due = dt.date(int(r["year"]), 12, 31) + dt.timedelta(days=max_days)
+            facts.append({"t": "plan", "id": f"plan|{r['plan']}", "record": r["record"], "node": r["plan"],
+                          "year": int(r["year"]), "due": day(due), "dueDate": due.isoformat(),
+                          "summary": day(r["summary"]), "as_of": day(ctx.as_of),
+                          "summaryDate": r["summary"].isoformat() if r["summary"] else None})
+    out = []
+    for f in engine.run("plans", _plan_rules, facts):
+        x = f.m
+        if f.rule == "PLN-ANNUAL-MISSING":
+            out.append(findings.make(f.rule, x["department"], None, {"department": x["department"], "year": x["year"]},
+                                     department=f"{x['name']}（{x['department']}）"))
+        elif f.rule == "PLN-NOT-EXECUTED":
+            out.append(findings.make(f.rule, x["record"], x["node"],
+                                     {"plan": x["record"], "item": x["item"], "due": x["dueDate"],
+                                      "firstInspection": x["executedDate"]},
+                                     subject=x["subject"]))
+        else:
+            out.append(findings.make(f.rule, x["record"], x["node"],
+                                     {"plan": x["record"], "year": x["year"], "due": x["dueDate"],
+                                      "summaryDate": x["summaryDate"]}))
+    return out

@@ -1,0 +1,320 @@
+"""Per-record SHACL validation with pySHACL, and the mapping of its report to findings.
+
+The shapes (shapes/*.ttl) carry, per shape, `prtkg:ruleId` and the record kind they read; every
+number in them is a `{{param}}` placeholder filled at load time from the rule's parameters in
+rules/catalogue.yaml ("parameters injected at load time", README "Shapes"). The zh/en messages of
+the catalogue are copied onto each shape, and each SPARQL constraint gets one more sh:message: a
+JSON template of its selected variables, which is how a result's evidence survives the report.
+
+Each record is validated against a small data graph: its own named graph, the context it
+references (code-list concepts, the trade type of a project an event is about), the calendar days
+it mentions (day number, working-day ordinal) and the as-of day -- never the whole store, so the
+cost of one record does not grow with the store.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Iterable
+
+import pyoxigraph as ox
+from pyshacl import validate as shacl_validate
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import RDF, RDFS, SH, XSD
+
+from prtkg import findings as F
+from prtkg import rdf
+from prtkg.applicability import gates
+from prtkg.catalogue import rule as catalogue_rule
+from prtkg.workdays import CalendarUnknown, default_calendar
+
+P = Namespace(rdf.PRTKG)
+RUN = URIRef("urn:prtkg:run")           # reserved prefix: no loaded record can write it
+DAY = "urn:prtkg:day:"
+_PLACEHOLDER = re.compile(r"\{\{\s*(?:([A-Z0-9-]+)\.)?([a-z_]+)\s*\}\}")
+_SELECT_VARS = re.compile(r"SELECT\s+(?:DISTINCT\s+)?(.*?)\s+WHERE", re.S | re.I)
+_UNFILLED = re.compile(r"^\{[?$][A-Za-z_]\w*\}$")
+# Context pulled from outside the record's graph: what its shapes read about referenced nodes.
+_CONTEXT_PREDICATES = (rdf.RDF + "type", rdf.PRTKG + "tradeType", rdf.SKOS + "inScheme",
+                       rdf.SKOS + "notation")
+EXTRA_PREFIXES = {"tt": rdf.CODE + "trade-type/", "sh": str(SH)}
+
+
+@dataclass(frozen=True)
+class ShapeInfo:
+    """What a shape (or one of its SPARQL constraints) means as a finding."""
+    rule: str                       # the rule it implements, or the rule it blocks for lack of data
+    kind: str                       # record kind of its targets
+    insufficient: tuple[str, ...] = ()   # non-empty: a result is DATA-INSUFFICIENT for these rules
+    field_name: str = ""            # the record field such a result names
+    evidence: tuple[str, ...] = ()
+    numbers: frozenset = frozenset()
+    problems: dict = field(default_factory=dict)   # problem code -> {"zh": .., "en": ..}
+    working_days: bool = False
+
+
+def _param_text(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(json.dumps(v, ensure_ascii=False) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def fill_params(text: str, rule_id: str) -> str:
+    """Replace `{{name}}` (this rule's parameter) or `{{RULE-ID.name}}` with the catalogue's value."""
+    def sub(m: re.Match) -> str:
+        rid, name = m.group(1) or rule_id, m.group(2)
+        entry = catalogue_rule(rid)
+        if name not in entry.params:
+            raise ValueError(f"shapes: {rule_id}: {{{{{m.group(0)}}}}} names no parameter of {rid} in rules/catalogue.yaml")
+        return _param_text(entry.param(name))
+    return _PLACEHOLDER.sub(sub, text)
+
+
+def _prefixes() -> str:
+    names = {**rdf.PREFIXES, **EXTRA_PREFIXES}
+    return "".join(f"PREFIX {k}: <{v}>\n" for k, v in names.items())
+
+
+def _shacl_template(template: str, evidence: Iterable[str], params: dict) -> str:
+    """A catalogue message (Python format fields) as a SHACL message ({?var} fields)."""
+    def sub(m: re.Match) -> str:
+        name = m.group(1)
+        if name in evidence:
+            return "{?" + name + "}"
+        if name in params:
+            return str(params[name])
+        return m.group(0)
+    return re.sub(r"\{([A-Za-z_]\w*)\}", sub, template)
+
+
+def shape_files() -> list[str]:
+    folder = resources.files("prtkg.shapes")
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".ttl"))
+
+
+@lru_cache(maxsize=1)
+def shapes() -> tuple[Graph, dict]:
+    """The shapes graph, with parameters and messages filled in, and per shape/constraint its meaning."""
+    g = Graph()
+    folder = resources.files("prtkg.shapes")
+    for name in shape_files():
+        g.parse(data=folder.joinpath(name).read_text(encoding="utf-8"), format="turtle")
+    info: dict = {}
+    for shape in set(g.subjects(P.ruleId, None)) | set(g.subjects(P.insufficientFor, None)):
+        rule_id = str(g.value(shape, P.ruleId) or "")
+        blocked = tuple(sorted(str(r) for r in g.objects(shape, P.insufficientFor)))
+        kind = str(g.value(shape, P.recordKind) or "")
+        problems = {}
+        for node in g.objects(shape, P.problem):
+            code = str(g.value(node, P.code))
+            problems[code] = {lbl.language: str(lbl) for lbl in g.objects(node, RDFS.label)}
+        base = dict(rule=rule_id or blocked[0], kind=kind, insufficient=blocked,
+                    field_name=str(g.value(shape, P.field) or ""), problems=problems,
+                    working_days=bool(g.value(shape, P.workingDays)))
+        info[shape] = ShapeInfo(**base)
+        for constraint in list(g.objects(shape, SH.sparql)):
+            select = str(g.value(constraint, SH.select))
+            select = fill_params(select, rule_id) if rule_id else select
+            projected = _SELECT_VARS.search(select)
+            names = tuple(v for v in re.findall(r"[?$](\w+)", projected.group(1) if projected else "")
+                          if v not in ("this", "value", "path"))
+            numbers = frozenset(str(g.value(constraint, P.numbers) or "").split())
+            g.set((constraint, SH.select, Literal(_prefixes() + select)))
+            template = "{" + ", ".join(f'"{n}": ' + ("{?%s}" % n if n in numbers else '"{?%s}"' % n)
+                                      for n in names) + "}"
+            g.add((constraint, SH.message, Literal(template)))
+            info[constraint] = ShapeInfo(**{**base, "evidence": names, "numbers": numbers})
+            if rule_id and not blocked:
+                entry = catalogue_rule(rule_id)
+                for lang, text in entry.message.items():
+                    g.add((constraint, SH.message,
+                           Literal(_shacl_template(text, names, entry.param_values()), lang=lang)))
+    return g, info
+
+
+# -- the data graph of one record ------------------------------------------------------------
+
+def _rdflib(term: Any):
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    raise TypeError(term)
+
+
+def _day_triples(days: set[dt.date]) -> tuple[list, set[int]]:
+    """Day nodes for every date the record mentions: its day number and, where the official
+    calendar knows the year, its working-day ordinal and that of the next working day."""
+    cal = default_calendar()
+    out, unknown = [], set()
+    for d in sorted(days):
+        node = URIRef(DAY + d.isoformat())
+        out += [(node, P.date, Literal(d.isoformat(), datatype=XSD.date)),
+                (node, P.dayNumber, Literal(d.toordinal()))]
+        try:
+            o = cal.ordinal(d)
+            nxt = o if cal.is_workday(d) else o + 1
+        except CalendarUnknown as e:
+            unknown.add(e.year)
+            continue
+        out += [(node, P.workdayOrdinal, Literal(o)), (node, P.workdayOrdinalNext, Literal(nxt))]
+    return out, unknown
+
+
+def data_graph(store, record, as_of: dt.date) -> tuple[Graph, set[int]]:
+    """The record's own graph plus only the context its shapes read; and years no calendar knows."""
+    g = Graph()
+    own = [(_rdflib(q.subject), _rdflib(q.predicate), _rdflib(q.object)) for q in record.graph.quads()]
+    for t in own:
+        g.add(t)
+    subjects = {s for s, _, _ in own}
+    refs = {o for _, _, o in own if isinstance(o, URIRef) and o not in subjects}
+    if refs:
+        values = " ".join(f"<{r}>" for r in refs)
+        preds = ", ".join(f"<{p}>" for p in _CONTEXT_PREDICATES)
+        rows = store.select(f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} "
+                            f"FILTER(?g != <{record.graph.graph.value}> && ?p IN ({preds})) }}")
+        for row in rows:
+            o = row["o"]
+            obj = URIRef(o) if row["p"] != rdf.SKOS + "notation" and isinstance(o, str) and "://" in o else Literal(o)
+            g.add((URIRef(row["s"]), URIRef(row["p"]), obj))
+    days = {as_of} | {o.toPython() for _, _, o in own
+                      if isinstance(o, Literal) and o.datatype == XSD.date and isinstance(o.toPython(), dt.date)}
+    triples, unknown = _day_triples(days)
+    for t in triples:
+        g.add(t)
+    g.add((RUN, P.asOf, Literal(as_of.isoformat(), datatype=XSD.date)))
+    return g, unknown
+
+
+# -- validation and the report -> findings mapping -------------------------------------------
+
+@dataclass
+class Outcome:
+    record: Any
+    report: Graph
+    seconds: float
+
+
+def validate_record(store, record, as_of: dt.date) -> tuple[Outcome, set[int]]:
+    sg, _ = shapes()
+    data, unknown = data_graph(store, record, as_of)
+    t0 = time.perf_counter()
+    _, report, _ = shacl_validate(data, shacl_graph=sg, advanced=True, inference="none",
+                                  allow_warnings=True, abort_on_first=False)
+    if not isinstance(report, Graph):   # pySHACL refused the shapes: a bug in shapes/*.ttl
+        raise RuntimeError(f"SHACL validation of {record.id} failed: {report}")
+    return Outcome(record, report, time.perf_counter() - t0), unknown
+
+
+def _evidence(info: ShapeInfo, messages: list[Literal]) -> dict:
+    for m in messages:
+        if m.language is None and str(m).startswith("{"):
+            try:
+                raw = json.loads(str(m))
+            except json.JSONDecodeError:
+                continue
+            out = {}
+            for k, v in raw.items():
+                if isinstance(v, str) and (_UNFILLED.match(v) or v == ""):
+                    continue
+                out[k] = v
+            return out
+    return {}
+
+
+def _results(report: Graph) -> Iterable[tuple[URIRef, URIRef | None, Any, list]]:
+    for r in report.subjects(RDF.type, SH.ValidationResult):
+        source = report.value(r, SH.sourceConstraint) or report.value(r, SH.sourceShape)
+        shape = report.value(r, SH.sourceShape)
+        yield source, shape, report.value(r, SH.focusNode), report.value(r, SH.value), \
+            list(report.objects(r, SH.resultMessage))
+
+
+def findings_of(ctx, outcome: Outcome, unknown: set[int]) -> list:
+    """Turn one record's report into findings (and DATA-INSUFFICIENT entries on ctx.insufficient)."""
+    _, info = shapes()
+    record = outcome.record
+    gated = gates()
+    applies = lambda rule: rule not in gated or record.id in ctx.applicable(rule)  # noqa: E731
+    blocked: set[str] = set()
+    raw = []
+    for source, shape, focus, value, messages in _results(outcome.report):
+        meta = info.get(source) or info.get(shape)
+        if meta is None:
+            continue
+        if meta.insufficient:
+            for rule in meta.insufficient:
+                if applies(rule):
+                    ctx.insufficient.add(record.id, str(focus), rule, [meta.field_name])
+                    blocked.add(rule)
+            continue
+        evidence = _evidence(meta, messages)
+        year = evidence.pop("calendarUnknown", None)
+        if year:
+            if applies(meta.rule):
+                ctx.insufficient.add(record.id, str(focus), meta.rule, [f"working-day calendar {year}"])
+            continue
+        raw.append((meta, value if isinstance(value, URIRef) else focus, evidence))
+    out = []
+    for meta, focus, evidence in raw:
+        if meta.rule in blocked or not applies(meta.rule):
+            continue
+        out.append(make_finding(meta, record.id, str(focus), evidence))
+    return out
+
+
+def make_finding(meta: ShapeInfo, record_id: str, focus: str, evidence: dict):
+    fields = {}
+    problem = evidence.get("problem")
+    if problem in meta.problems:
+        labels = meta.problems[problem]
+        fields["problem"] = labels.get("en", problem).format_map(_Blank(evidence))
+        fields["problem_zh"] = labels.get("zh", problem).format_map(_Blank(evidence))
+    if meta.rule == "CRD-CODE-INVALID":
+        # The shape decides; the wording of a code problem has one source, prtkg.uscc.
+        from prtkg import uscc
+        found = uscc.problem(evidence["code"])
+        if found is None or found.kind != problem:
+            raise AssertionError(f"CRD-CODE-INVALID shape and prtkg.uscc disagree on {evidence['code']!r}")
+        fields = {"problem": found.message_en, "problem_zh": found.message_zh}
+    return F.make(meta.rule, record_id, focus, evidence, **fields)
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def check(ctx) -> list:
+    """All shape findings for the records under check (one pySHACL run per record)."""
+    out = []
+    for record in ctx.records:
+        outcome, unknown = validate_record(ctx.store, record, ctx.as_of)
+        out.extend(findings_of(ctx, outcome, unknown))
+    return out
+
+
+def report_graph(ctx) -> Graph:
+    """The raw SHACL validation reports of every record, merged (for `prtkg check --format shacl`)."""
+    merged = Graph()
+    for prefix, ns in {**rdf.PREFIXES, "sh": str(SH)}.items():
+        merged.bind(prefix, ns)
+    for record in ctx.records:
+        outcome, _ = validate_record(ctx.store, record, ctx.as_of)
+        for t in outcome.report:
+            merged.add(t)
+    return merged

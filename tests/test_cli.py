@@ -1,0 +1,106 @@
+"""The `prtkg` command as a user meets it: exit codes, the JSON contract, one clear line for bad input."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from prtkg.cli import app
+
+runner = CliRunner()
+AS_OF = "2026-11-25"
+
+
+def run(*args, env=None):
+    return runner.invoke(app, list(args), env=env)
+
+
+@pytest.fixture(scope="module")
+def demo_json():
+    result = run("check", "--format", "json", "--as-of", AS_OF)
+    assert result.exit_code in (0, 1), result.output
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_demo_check_follows_the_findings_contract(demo_json):
+    code, doc = demo_json
+    assert set(doc) == {"summary", "findings", "rejected"}
+    s = doc["summary"]
+    assert s["records"] >= 300
+    assert s["violations"] == sum(f["severity"] == "violation" for f in doc["findings"])
+    assert code == (1 if s["violations"] else 0)
+    for f in doc["findings"]:
+        assert set(f) == {"rule", "severity", "record", "focus", "message", "basis", "evidence"}
+        assert f["message"]["zh"] and f["message"]["en"] and f["basis"]
+
+
+def test_demo_shows_invalid_codes_and_insufficient_data(demo_json):
+    _, doc = demo_json
+    rules = {f["rule"] for f in doc["findings"]}
+    assert "CRD-CODE-INVALID" in rules
+    assert "DATA-INSUFFICIENT" in rules
+
+
+def test_table_is_the_default(tmp_path):
+    out = tmp_path / "report.txt"
+    result = run("check", "--as-of", AS_OF, "--out", str(out), "--lang", "en")
+    assert result.exit_code in (0, 1)
+    text = out.read_text(encoding="utf-8")
+    assert "CRD-CODE-INVALID" in text and "violations" in text
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["check", "--as-of", "2026-02-30"], "--as-of"),
+    (["check", "/no/such/file.json"], "no such file"),
+    (["check", "--reference", "/no/such/dir"], "--reference"),
+])
+def test_bad_arguments_exit_2_with_one_line(args, needle):
+    result = run(*args)
+    assert result.exit_code == 2
+    assert needle in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("name,content,needle", [
+    ("gbk.csv", "统一社会信用代码,主体名称\n".encode("gbk"), "UTF-8"),
+    ("trunc.json", b'{"ocid": "ocds-x-1", "releases": [', "not valid JSON"),
+    ("empty.json", b"", "empty"),
+    ("bin.json", b"\x00\x01\x02\x03binary", "binary"),
+    ("utf16.csv", "a,b\n".encode("utf-16"), "UTF-16"),
+    ("unknown.csv", "foo,bar\n1,2\n".encode(), "foo"),
+])
+def test_unusable_files_exit_2_naming_the_file(tmp_path, name, content, needle):
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = run("check", str(path), "--reference", "none", "--as-of", AS_OF)
+    assert result.exit_code == 2, result.output
+    assert name in result.output and needle in result.output
+    assert "Traceback" not in result.output
+
+
+def test_load_then_query_the_persistent_store(tmp_path):
+    env = {"PRTKG_STORE": str(tmp_path / "store")}
+    demo_events = next(p for p in __import__("prtkg.checking", fromlist=["x"]).bundled("demo").iterdir()
+                       if p.suffix == ".jsonl")
+    result = run("load", str(demo_events), "--as-of", AS_OF, env=env)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["loaded"] > 0
+    q = run("query", "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?g <https://w3id.org/prtkg/ontology#recordId> ?id } }",
+            "--format", "json", env=env)
+    assert q.exit_code == 0, q.output
+    n = int(json.loads(q.stdout)["results"]["bindings"][0]["n"]["value"])
+    assert n == summary["loaded"]
+    refused = run("query", "DELETE WHERE { ?s ?p ?o }", env=env)
+    assert refused.exit_code == 2 and "updates are refused" in refused.output
+
+
+def test_console_script_runs_without_traceback(tmp_path):
+    bad = tmp_path / "x.json"
+    bad.write_text("{", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "prtkg.cli", "check", str(bad), "--reference", "none"],
+                          capture_output=True, text=True, env={**os.environ, "COLUMNS": "120"})
+    assert proc.returncode == 2
+    assert "x.json" in proc.stderr and "Traceback" not in proc.stderr

@@ -21,6 +21,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from prtkg.saved_queries import OPAQUE
 from prtkg.store import Store
 
 from .auth import require
@@ -43,8 +44,7 @@ _CHARSET = {"application/sparql-results+json", "application/json", "text/csv", "
             "text/turtle", "application/n-triples", "application/ld+json"}
 
 # Strings, IRIs and comments may contain any word; they are blanked before keywords are looked at.
-_OPAQUE = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""' r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-                     r'|"(?:[^"\\\n]|\\.)*"' r"|'(?:[^'\\\n]|\\.)*'" r'|<[^<>"{}|^`\\\s]*>' r"|#[^\n]*")
+_OPAQUE = re.compile(OPAQUE)
 _PROLOGUE = re.compile(r"^\s*(?:(?:PREFIX\s+[^\s:]*:\s*|BASE\s+)\s*)*", re.I)
 _UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
 _SERVICE = re.compile(r"(?<![\w?$:])SERVICE\b", re.I)
@@ -142,6 +142,16 @@ def _child(conn, store: Store, text: str, accept: str | None, dataset: dict) -> 
         conn.close()
 
 
+def _graph_iris(values: Sequence[str], param: str) -> list[ox.NamedNode]:
+    out = []
+    for value in values:
+        try:
+            out.append(ox.NamedNode(value))
+        except ValueError as e:
+            raise QueryError(400, f"{param}: {value!r} is not an absolute IRI ({e})") from None
+    return out
+
+
 class QueryRunner:
     """Runs queries against a store with a time limit and a bound on how many run at once."""
 
@@ -157,9 +167,9 @@ class QueryRunner:
         refuse_non_queries(text)
         dataset: dict = {"use_default_graph_as_union": not default_graphs}
         if default_graphs:
-            dataset["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
+            dataset["default_graph"] = _graph_iris(default_graphs, "default-graph-uri")
         if named_graphs:
-            dataset["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+            dataset["named_graphs"] = _graph_iris(named_graphs, "named-graph-uri")
         if not self.slots.acquire(timeout=self.timeout):
             raise QueryError(503, f"the server is busy with other queries; try again later")
         try:

@@ -36,7 +36,7 @@ import warnings
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import ocdsmerge
 from ocdsmerge.exceptions import OCDSMergeError
@@ -53,6 +53,8 @@ CHINA = dt.timezone(dt.timedelta(hours=8), "UTC+08:00")
 USCC_SCHEME = "CN-USCC"
 RESPONSIBILITIES = ("primary", "secondary")
 EVALUATION_MODES = ("local", "remote")
+# Fields that make an object without `ocid` a release missing its ocid rather than junk.
+RELEASE_KEYS = {"tag", "initiationType", "parties", "planning", "tender", "awards", "contracts", "buyer"}
 CN_BID_FIELDS = ("agent", "projectManager", "depositAccount", "documentAuthor")
 
 # Extended ISO 8601 only: fromisoformat alone would also take week dates and basic formats.
@@ -217,7 +219,7 @@ class _Collector:
         elif isinstance(obj.get("releases"), list) and "ocid" not in obj:
             for i, rel in enumerate(obj["releases"]):
                 self.release(f"{source}/releases[{i}]", rel)
-        elif "ocid" in obj:
+        elif "ocid" in obj or RELEASE_KEYS & obj.keys():
             self.release(source, obj)
         else:
             _reject(self.result, source, "(item)", "not an OCDS release, release package or record package "
@@ -275,7 +277,7 @@ class _Collector:
                 _reject(self.result, label, "compiledRelease", f"a different compiled release of {ocid!r} "
                         f"was already given (in {proc.compiled[0]})")
             elif proc.compiled is None:
-                proc.compiled = (f"{label}", compiled)
+                proc.compiled = (label, compiled)
             return
         if compiled is not None:
             _reject(self.result, label, "compiledRelease", f"not a JSON object but {_kind_of(compiled)}")
@@ -546,18 +548,30 @@ class _Mapper:
             g.add(V, "region", self.region(venue.get("regionCode"), f"{field}.regionCode"))
             g.add(V, "supervisor", self.party_id(venue.get("supervisor"), f"{field}.supervisor"))
 
+    def identified(self, array: list, field: str, base: NamedNode, cls: str, owner: NamedNode,
+                   link: str) -> Iterator[tuple[str, dict, NamedNode]]:
+        """Each object of an array of OCDS objects with ids: (its field path, it, its node <base>/<id>).
+
+        The node is typed, linked from its owner and given its localId; an object without id is a
+        problem, since neither merging nor the rules can tell it apart.
+        """
+        for i, obj in enumerate(array):
+            where = f"{field}[{i}]"
+            local = _text(obj.get("id")) if isinstance(obj, dict) else None
+            if local is None:
+                self.fail(f"{where}.id", f"missing {cls.lower()} id")
+                continue
+            node = child(base, local)
+            self.g.type(node, cls)
+            self.g.add(owner, link, node)
+            self.g.add(node, "localId", local)
+            yield where, obj, node
+
     def documents(self, owner: NamedNode, obj: dict, field: str) -> None:
         g = self.g
-        for i, doc in enumerate(_list(obj, "documents")):
-            where = f"{field}.documents[{i}]"
-            did = _text(doc.get("id")) if isinstance(doc, dict) else None
-            if did is None:
-                self.fail(f"{where}.id", "missing document id")
-                continue
-            D = child(owner, "document", did)
-            g.type(D, "Document")
-            g.add(owner, "hasDocument", D)
-            g.add(D, "localId", did)
+        docs = _list(obj, "documents")
+        for where, doc, D in self.identified(docs, f"{field}.documents", child(owner, "document"), "Document",
+                                             owner, "hasDocument"):
             g.add(D, "documentType", _text(doc.get("documentType")))
             self.day(doc, "datePublished", f"{where}.datePublished", "datePublished", D)
             g.add(D, "url", _text(doc.get("url")))
@@ -583,16 +597,8 @@ class _Mapper:
 
     def bids(self) -> None:
         g, P = self.g, self.project
-        for i, bid in enumerate(_list(_obj(self.r, "bids"), "details")):
-            field = f"bids.details[{i}]"
-            bid_id = _text(bid.get("id")) if isinstance(bid, dict) else None
-            if bid_id is None:
-                self.fail(f"{field}.id", "missing bid id")
-                continue
-            B = child(P, "bid", bid_id)
-            g.type(B, "Bid")
-            g.add(P, "hasBid", B)
-            g.add(B, "localId", bid_id)
+        bids = _list(_obj(self.r, "bids"), "details")
+        for field, bid, B in self.identified(bids, "bids.details", child(P, "bid"), "Bid", P, "hasBid"):
             for j, tenderer in enumerate(_list(bid, "tenderers")):
                 g.add(B, "tenderer", self.ref(tenderer, f"{field}.tenderers[{j}]"))
             self.day(bid, "date", f"{field}.date", "bidDate", B, "bidDateTime")
@@ -606,16 +612,9 @@ class _Mapper:
     def awards(self) -> dict[str, NamedNode]:
         g, P = self.g, self.project
         nodes = {}
-        for i, award in enumerate(_list(self.r, "awards")):
-            field = f"awards[{i}]"
-            aid = _text(award.get("id")) if isinstance(award, dict) else None
-            if aid is None:
-                self.fail(f"{field}.id", "missing award id")
-                continue
-            A = nodes[aid] = child(P, "award", aid)
-            g.type(A, "Award")
-            g.add(P, "hasAward", A)
-            g.add(A, "localId", aid)
+        awards = _list(self.r, "awards")
+        for field, award, A in self.identified(awards, "awards", child(P, "award"), "Award", P, "hasAward"):
+            nodes[_text(award["id"])] = A
             g.add(A, "status", _text(award.get("status")))
             self.day(award, "date", f"{field}.date", "awardDate", A)
             self.value(A, award, field)
@@ -628,16 +627,9 @@ class _Mapper:
 
     def contracts(self, awards: dict[str, NamedNode]) -> None:
         g, P = self.g, self.project
-        for i, contract in enumerate(_list(self.r, "contracts")):
-            field = f"contracts[{i}]"
-            cid = _text(contract.get("id")) if isinstance(contract, dict) else None
-            if cid is None:
-                self.fail(f"{field}.id", "missing contract id")
-                continue
-            C = child(P, "contract", cid)
-            g.type(C, "Contract")
-            g.add(P, "hasContract", C)
-            g.add(C, "localId", cid)
+        contracts = _list(self.r, "contracts")
+        for field, contract, C in self.identified(contracts, "contracts", child(P, "contract"), "Contract", P,
+                                                  "hasContract"):
             g.add(C, "status", _text(contract.get("status")))
             award_id = _text(contract.get("awardID"))
             if award_id is not None:

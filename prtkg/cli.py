@@ -22,6 +22,7 @@ err = Console(stderr=True)
 class Format(str, Enum):
     table = "table"
     json = "json"
+    shacl = "shacl"
 
 
 class Lang(str, Enum):
@@ -72,7 +73,7 @@ def check(
     paths: List[Path] = typer.Argument(None, help="Record files or folders; none = the bundled demo dataset."),
     reference: Optional[str] = typer.Option(None, "--reference",
                                             help="Reference data folder, or 'none'; default: the bundled reference data."),
-    fmt: Format = typer.Option(Format.table, "--format", help="table or json."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table, json, or shacl (the raw SHACL validation report, Turtle)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the report to this file."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="'Today' for running deadlines (YYYY-MM-DD)."),
     lang: Lang = typer.Option(Lang.zh, "--lang", help="Message language of the table."),
@@ -89,7 +90,10 @@ def check(
     except PrtkgError as e:
         _fail(str(e))
     doc = result.report()
-    if fmt is Format.json:
+    if fmt is Format.shacl:
+        from .shapes.validate import report_turtle
+        _write(report_turtle(result, day), out)
+    elif fmt is Format.json:
         _write(json.dumps(doc, ensure_ascii=False, indent=2), out)
     elif out is not None:
         console = Console(record=True, width=200, file=open("/dev/null", "w"))
@@ -171,6 +175,32 @@ def serve(
         run_server(host, port, demo, echo=lambda m: print(m, flush=True))
     except PrtkgError as e:
         _fail(str(e))
+
+
+@app.command()
+def credit(
+    codes: List[str] = typer.Argument(..., help="Unified social credit codes (统一社会信用代码)."),
+    trade_type: Optional[str] = typer.Option(None, "--trade-type", help="Only restrictions in this trade type (e.g. works)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="The day to report on (YYYY-MM-DD; default today)."),
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+) -> None:
+    """An entity's credit status from the store at PRTKG_STORE. Exit 2 for a malformed code; an
+    unknown code is an answer ("unknown"), exit 0."""
+    from . import credit as C
+    from .checking import today
+    from .store import Store
+
+    day = _parse_date(as_of, "--as-of") or today()
+    if fmt not in ("table", "json"):
+        _fail(f"--format: {fmt!r} is not table or json")
+    try:
+        statuses = C.statuses(Store.from_env(), codes, day, trade_type)
+    except PrtkgError as e:
+        _fail(str(e))
+    if fmt == "json":
+        print(json.dumps(statuses, ensure_ascii=False, indent=2))
+    else:
+        Console(width=max(Console().width, 140)).print(C.status_table(statuses))
 
 
 def main() -> None:  # pragma: no cover - console entry

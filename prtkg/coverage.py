@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import PurePath
 
 from . import codes
 from .catalogue import rule as catalogue_rule
@@ -82,7 +83,7 @@ def power_rows(store) -> list[PowerRow]:
     out = []
     for r in store.select(_ROWS):
         out.append(PowerRow(
-            iri=r["row"], ref=f"{r['source']}#{r['n']}", row=int(r["n"]), department=r["deptCode"],
+            iri=r["row"], ref=f"{PurePath(r['source']).name}#{r['n']}", row=int(r["n"]), department=r["deptCode"],
             department_name=r["deptName"] or r["deptCode"], department_type=_code(r["deptType"]),
             kind=_code(r["kind"]), trade_types=_codes(r["tts"]), industries=_codes(r["inds"]),
             stages=_codes(r["stages"]), region=_code(r["region"]), lead=bool(r["lead"]),

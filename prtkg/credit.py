@@ -164,3 +164,42 @@ def credit_status(store, code: str, as_of: dt.date, trade_type: str | None = Non
             "status": overall, "recordsInForce": [r.as_dict() for r in in_force],
             "restrictions": restrictions,
             "history": [{**r.as_dict(), "inForce": r.in_force(as_of)} for r in recs]}
+
+
+def statuses(store, codes: list[str], as_of: dt.date, trade_type: str | None = None) -> list[dict]:
+    """Status of each code; every code is checked first, so one malformed code fails the whole request."""
+    for raw in codes:
+        problem = uscc.problem(raw.strip().upper())
+        if problem is not None:
+            raise MalformedCode(raw, problem)
+    if trade_type is not None and trade_type not in codes_scheme_trade_types():
+        raise PrtkgError(f"--trade-type: {trade_type!r} is not a trade type "
+                         f"({', '.join(sorted(codes_scheme_trade_types()))})")
+    out = []
+    for raw in codes:
+        status = credit_status(store, raw, as_of, trade_type)
+        out.append(status if status is not None else
+                   {"uscc": raw.strip().upper(), "asOf": as_of.isoformat(), "status": "unknown"})
+    return out
+
+
+def codes_scheme_trade_types() -> set[str]:
+    return set(codes.scheme("trade-type").concepts)
+
+
+def status_table(statuses: list[dict]):
+    """A rich table: one block per entity, one line per restriction or record."""
+    from rich.table import Table
+
+    table = Table(show_lines=True)
+    for col in ("uscc", "status", "restrictions in force (trade type, from..until, measures, basis)", "history"):
+        table.add_column(col, overflow="fold")
+    for s in statuses:
+        restrictions = "\n".join(
+            f"{r['tradeType']} {r['from'] or '?'}..{r['until'] or '长期'} [{r['record']}] "
+            f"{'、'.join(m['zh'] for m in r['measures'])} ({r['basis'] or '-'})" for r in s.get("restrictions", []))
+        history = "\n".join(f"{h['record']} {h['type']} {h['from'] or '?'}..{h['until'] or '长期'}"
+                            f"{' *' if h['inForce'] else ''}" for h in s.get("history", []))
+        name = f"\n{s['name']}" if s.get("name") else ""
+        table.add_row(s["uscc"] + name, s["status"], restrictions or "-", history or "-")
+    return table

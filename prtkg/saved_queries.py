@@ -30,13 +30,12 @@ TYPES = ("string", "integer", "date", "year", "iri", "entity", "code/<scheme>")
 
 _HEADER = re.compile(r"^#\s*(title|description)@(zh|en)\s*:\s*(.*?)\s*$")
 _PARAM = re.compile(r"^#\s*param\s*:\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?::\s*([\w/-]+))?\s*=\s*(.*?)\s*(?:\((.*)\))?\s*$")
-# Tokens that may contain a `?name` that is not a variable: strings, IRIs, comments. Matched first,
-# so the variable alternative only ever sees query text proper.
-_TOKENS = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""' r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n]|\\.)*"' r"|'(?:[^'\\\n]|\\.)*'"
-    r'|<[^<>"{}|^`\\\s]*>' r"|#[^\n]*"
-    r"|[?$]([A-Za-z_][A-Za-z0-9_]*)")
+# SPARQL text that may contain any word or `?name` without it being syntax: strings, IRIs, comments.
+OPAQUE = (r'"""(?:[^"\\]|\\.|"(?!""))*"""' r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+          r'|"(?:[^"\\\n]|\\.)*"' r"|'(?:[^'\\\n]|\\.)*'"
+          r'|<[^<>"{}|^`\\\s]*>' r"|#[^\n]*")
+# Opaque text is matched first, so the variable alternative only ever sees query text proper.
+_TOKENS = re.compile(OPAQUE + r"|[?$]([A-Za-z_][A-Za-z0-9_]*)")
 
 
 class QueryParamError(PrtkgError):

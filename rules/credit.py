@@ -111,12 +111,17 @@ def _responsible(ctx) -> dict[str, set[str]]:
     holders: dict[tuple[str, str], set[str]] = {}
     for r in ctx.store.select(_RESPONSIBLE):
         holders.setdefault((_code(r["type"]), _code(r["tt"])), set()).add(r["dept"])
+    lead = set((credit_status.measures_config().get("credit_lead") or {}).get("departments") or [])
     out = {}
     for measure, entry in conf.items():
-        resp = entry["responsible"]
-        if isinstance(resp, dict):
-            out[measure] = set().union(*(holders.get((resp["department_type"], t), set())
-                                         for t in resp["trade_types"]))
+        ways = entry["responsible"] if isinstance(entry["responsible"], list) else [entry["responsible"]]
+        depts: set[str] = set()
+        for way in ways:
+            if isinstance(way, dict):
+                depts |= set().union(*(holders.get((way["department_type"], t), set()) for t in way["trade_types"]))
+            elif way == "credit-lead":
+                depts |= lead
+        out[measure] = depts
     return out
 
 
@@ -137,9 +142,12 @@ def _measure_facts(ctx, recs):
         due = r.start + dt.timedelta(days=max_days)
         for measure in r.measures:
             resp = conf.get(measure, {}).get("responsible", "external")
-            if resp == "external":
+            ways = resp if isinstance(resp, list) else [resp]
+            if ways == ["external"]:
                 continue
-            depts = {r.decided_by} if resp == "deciding-department" else responsible.get(measure, set())
+            depts = set(responsible.get(measure, set()))
+            if "deciding-department" in ways and r.decided_by:
+                depts.add(r.decided_by)
             done = sorted(d for d, dept in executions.get((r.node, measure), []) if dept in depts)
             yield {"t": "measure", "id": f"measure|{r.id}|{measure}", "record": r.id, "node": r.node,
                    "measure": measure, "entity": r.subject, "start": r.start.isoformat(),

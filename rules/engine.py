@@ -6,6 +6,10 @@ durable-rules' habits, and what this module does about them:
 - rulesets live in a process-wide host (durable.lang keeps a global registry and a daemon-threaded
   Host): instead each run builds its own `durable.engine.Ruleset` under a name unique to the run and
   deletes it afterwards, so runs share no state and no background thread is started;
+- an exception in an action is swallowed into the ruleset's state: actions here catch it and
+  run() raises it;
+- "id" is the fact's identity (two facts with one id are one fact) and cannot be compared in a
+  condition: every fact carries a distinct id, and rules order pairs by another field;
 - it is a C extension (declared Python >=3.10,<3.13 in pyproject.toml).
 The conditions are written in durable.lang's DSL by the family modules; actions only record what
 fired, and the family turns each firing into a finding through prtkg.findings.make.
@@ -57,20 +61,28 @@ def any_of(field: Any, values: Iterable[Any]) -> Any:
     return expr
 
 
-def _recorder(rule_id: str, fired: list[Fired]) -> Callable[[Any], None]:
-    # durable-rules reads an action's arity: a second parameter would make it an async action.
+def _record(fired: list[Fired], rule_id: str, c: Any) -> None:
+    fired.append(Fired(rule_id, {k: dict(v) for k, v in c._m.items()}))
+
+
+def _action(rule_id: str, fired: list[Fired], errors: list[BaseException]) -> Callable[[Any], None]:
+    # durable-rules reads an action's arity (a second parameter would make it asynchronous), and it
+    # swallows an action's exception into the ruleset state: catch it here so run() can raise it.
     def action(c):
-        fired.append(Fired(rule_id, {k: dict(v) for k, v in c._m.items()}))
+        try:
+            _record(fired, rule_id, c)
+        except BaseException as e:  # noqa: BLE001 - re-raised by run()
+            errors.append(e)
     return action
 
 
-def _definition(name: str, rules: Sequence[Rule], fired: list[Fired]) -> dict:
+def _definition(name: str, rules: Sequence[Rule], fired: list[Fired], errors: list[BaseException]) -> dict:
     with _define_lock:
         rs = _lang.ruleset(name)
         try:
             with rs:
                 for r in rules:
-                    _lang.when_all(*r.conditions)(_recorder(r.id, fired))
+                    _lang.when_all(*r.conditions)(_action(r.id, fired, errors))
         finally:
             _lang._rulesets.pop(name, None)
         return rs.define()[1]
@@ -79,13 +91,13 @@ def _definition(name: str, rules: Sequence[Rule], fired: list[Fired]) -> dict:
 def run(family: str, build: Callable[[], Sequence[Rule]], facts: Iterable[dict]) -> list[Fired]:
     """Post `facts` into a fresh ruleset of `family` made by `build()`; the firings, in order.
 
-    Each fact needs a distinct "id" (durable-rules treats two equal facts as one).
+    Each fact needs a distinct "id". Facts are not consumed: one fact may fire several rules.
     """
     fired: list[Fired] = []
     name = f"prtkg-{family}-{next(_names)}"
-    definition = _definition(name, build(), fired)
-    ruleset = _engine.Ruleset(name, None, definition)
     errors: list[BaseException] = []
+    definition = _definition(name, build(), fired, errors)
+    ruleset = _engine.Ruleset(name, None, definition)
 
     def done(error, _state):
         if error:

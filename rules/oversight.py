@@ -42,13 +42,14 @@ def _plan_rules():
 
 _PERIODS = """
 SELECT ?code ?period (COUNT(DISTINCT ?i) AS ?n) (COUNT(DISTINCT ?dept) AS ?nd)
+       (GROUP_CONCAT(DISTINCT CONCAT(STR(?date), "|", ?rid); separator=" ") AS ?dated)
        (GROUP_CONCAT(DISTINCT ?rid; separator=" ") AS ?ids) (GROUP_CONCAT(DISTINCT ?dept; separator=" ") AS ?depts)
 WHERE {
   { SELECT DISTINCT ?code ?period WHERE { %s GRAPH ?g { ?x a prtkg:Inspection ; prtkg:target/prtkg:uscc ?c ;
         prtkg:inspectionDate ?date . BIND(UCASE(?c) AS ?code) BIND(%s AS ?period) } } }
   GRAPH ?h { ?h prtkg:recordId ?rid . ?i a prtkg:Inspection ; prtkg:target/prtkg:uscc ?c2 ; prtkg:inspectionDate ?date ;
-             prtkg:inspectingDepartment/prtkg:uscc ?dept . FILTER(UCASE(?c2) = ?code) }
-  FILTER(%s = ?period)
+             prtkg:inspectingDepartment/prtkg:uscc ?dept }
+  FILTER(UCASE(?c2) = ?code && %s = ?period)
 } GROUP BY ?code ?period"""
 
 _INSPECTIONS = """
@@ -67,7 +68,8 @@ def check_inspections(ctx):
     for r in ctx.store.select(_PERIODS % (graphs_values(recs), expr, expr)):
         facts.append({"t": "period", "id": f"period|{r['code']}|{r['period']}", "entity": r["code"],
                       "period": r["period"], "inspections": int(r["n"]), "departments": int(r["nd"]),
-                      "records": sorted(r["ids"].split()), "departmentCodes": sorted(r["depts"].split())})
+                      "records": sorted(r["ids"].split()), "departmentCodes": sorted(r["depts"].split()),
+                      "second": sorted(r["dated"].split())[1].split("|", 1)[1] if int(r["n"]) > 1 else None})
     for r in ctx.store.select(_INSPECTIONS % graphs_values(recs)):
         facts.append({"t": "inspection", "id": f"inspection|{r['record']}", "record": r["record"], "node": r["i"],
                       "kind": r["kind"] or "routine", "targets_from": int(bool(r["tf"])),
@@ -76,7 +78,8 @@ def check_inspections(ctx):
     for f in engine.run("inspections", _inspection_rules, facts):
         x = f.m
         if f.rule == "INS-REPEAT":
-            out.append(findings.make(f.rule, x["entity"], None,
+            # The inspection that made it a repeat (the second) carries the finding; the evidence names them all.
+            out.append(findings.make(f.rule, x["second"], None,
                                      {"target": x["entity"], "period": x["period"], "inspections": x["records"],
                                       "departments": x["departmentCodes"]},
                                      target=x["entity"]))

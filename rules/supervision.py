@@ -109,9 +109,9 @@ WHERE {
                 OPTIONAL { ?holder prtkg:departmentType ?holderType } }
     GRAPH <urn:prtkg:ontology> { ?region skos:broader* ?rowRegion }
     FILTER(!BOUND(?rowInd) || !BOUND(?ind) || ?rowInd = ?ind)
-    BIND(IF(BOUND(?given) && ?holderCode = ?given, ?holderCode, ?unbound1) AS ?holding)
-    BIND(IF(?holderType = code:department-type\\/supervision, ?holderCode, ?unbound2) AS ?derivable)
   }
+  BIND(IF(?holderCode = ?given, ?holderCode, ?unbound1) AS ?holding)
+  BIND(IF(?holderType = code:department-type\\/supervision, ?holderCode, ?unbound2) AS ?derivable)
 } GROUP BY ?record ?project ?tt ?ind ?region
 """
 

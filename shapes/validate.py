@@ -26,6 +26,7 @@ import pyoxigraph as ox
 from pyshacl import validate as shacl_validate
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS, SH, XSD
+from rdflib.plugins.sparql import prepareQuery
 
 from prtkg import findings as F
 from prtkg import rdf
@@ -151,6 +152,9 @@ def _rdflib(term: Any):
     if isinstance(term, ox.Literal):
         if term.language:
             return Literal(term.value, lang=term.language)
+        if term.datatype.value == rdf.XSD + "string":
+            # rdflib keeps RDF 1.0 semantics: "x"^^xsd:string is not "x" in its SPARQL comparisons.
+            return Literal(term.value)
         return Literal(term.value, datatype=URIRef(term.datatype.value))
     raise TypeError(term)
 
@@ -174,9 +178,24 @@ def _day_triples(days: set[dt.date]) -> tuple[list, set[int]]:
     return out, unknown
 
 
+@lru_cache(maxsize=512)
+def _prepared(text: str):
+    return prepareQuery(text)
+
+
+class _DataGraph(Graph):
+    """A record's validation graph. pySHACL hands rdflib the same SPARQL text for every record;
+    rdflib would parse it anew each time, which costs more than evaluating it on a small graph."""
+
+    def query(self, query_object, *args, **kwargs):
+        if isinstance(query_object, str):
+            query_object = _prepared(query_object)
+        return super().query(query_object, *args, **kwargs)
+
+
 def data_graph(store, record, as_of: dt.date) -> tuple[Graph, set[int]]:
     """The record's own graph plus only the context its shapes read; and years no calendar knows."""
-    g = Graph()
+    g = _DataGraph()
     own = [(_rdflib(q.subject), _rdflib(q.predicate), _rdflib(q.object)) for q in record.graph.quads()]
     for t in own:
         g.add(t)
@@ -213,7 +232,7 @@ def validate_record(store, record, as_of: dt.date) -> tuple[Outcome, set[int]]:
     sg, _ = shapes()
     data, unknown = data_graph(store, record, as_of)
     t0 = time.perf_counter()
-    _, report, _ = shacl_validate(data, shacl_graph=sg, advanced=True, inference="none",
+    _, report, _ = shacl_validate(data, shacl_graph=sg, advanced=True, inference="none", inplace=True,
                                   allow_warnings=True, abort_on_first=False)
     if not isinstance(report, Graph):   # pySHACL refused the shapes: a bug in shapes/*.ttl
         raise RuntimeError(f"SHACL validation of {record.id} failed: {report}")
@@ -223,13 +242,15 @@ def validate_record(store, record, as_of: dt.date) -> tuple[Outcome, set[int]]:
 def _evidence(info: ShapeInfo, messages: list[Literal]) -> dict:
     for m in messages:
         if m.language is None and str(m).startswith("{"):
+            # A number left unbound stays a bare {?name}: read it as null, not as broken JSON.
+            text = re.sub(r":\s*\{[?$]\w+\}", ": null", str(m))
             try:
-                raw = json.loads(str(m))
+                raw = json.loads(text)
             except json.JSONDecodeError:
                 continue
             out = {}
             for k, v in raw.items():
-                if isinstance(v, str) and (_UNFILLED.match(v) or v == ""):
+                if v is None or isinstance(v, str) and (_UNFILLED.match(v) or v == ""):
                     continue
                 out[k] = v
             return out
@@ -318,3 +339,10 @@ def report_graph(ctx) -> Graph:
         for t in outcome.report:
             merged.add(t)
     return merged
+
+
+def report_turtle(result, as_of: dt.date | None = None) -> str:
+    """The SHACL report of a finished `prtkg.checking.check` run, as Turtle."""
+    from prtkg.checking import Context, today
+    records = result.reference.records + result.loaded.records
+    return report_graph(Context(result.store, records, as_of or today())).serialize(format="turtle")

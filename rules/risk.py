@@ -1,0 +1,211 @@
+"""Risk indicators: RISK-SINGLE-BIDDER, RISK-IDENTICAL-BIDS, RISK-BID-ROTATION, RISK-SPLIT-CONTRACTS,
+RISK-WINNER-CONCENTRATION (warnings; parameters in the catalogue).
+
+Single bidder and identical bids follow OCP Cardinal R018/R028: submitted bids are those with a
+status other than invited or withdrawn; identical means the same amount in the same currency from
+different sets of tenderer ids, in a tender that is not cancelled. Cross-record indicators group in
+the fact query or here (bidder groups, 90-day windows, buyer-years); the rules decide.
+Incremental: the buyers and bidders of the projects under check bound every cross-record query.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from durable.lang import c, m
+
+from prtkg import findings
+
+from . import engine
+from .common import code, day, graphs_values, literal_values, param, records
+
+
+def _rules():
+    return [
+        engine.rule("RISK-SINGLE-BIDDER", (m.t == "tender")
+                    & ((m.number_of_tenderers == 1) | ((m.number_of_tenderers == -1) & (m.distinct_tenderers == 1)))),
+        engine.rule("RISK-IDENTICAL-BIDS",
+                    c.a << ((m.t == "bid") & (m.cancelled == 0)),
+                    c.b << ((m.t == "bid") & (m.project == c.a.project) & (m.amount == c.a.amount)
+                            & (m.currency == c.a.currency) & (m.tenderers != c.a.tenderers) & (m.bid > c.a.bid))),
+        engine.rule("RISK-BID-ROTATION", (m.t == "group")
+                    & (m.size >= param("RISK-BID-ROTATION", "min_group_size"))
+                    & (m.tenders >= param("RISK-BID-ROTATION", "min_tenders"))
+                    & (m.won_inside == m.tenders) & (m.distinct_winners >= 2)),
+        engine.rule("RISK-SPLIT-CONTRACTS", (m.t == "window")
+                    & (m.count >= param("RISK-SPLIT-CONTRACTS", "min_contracts")) & (m.total >= m.threshold)),
+        engine.rule("RISK-WINNER-CONCENTRATION", (m.t == "share")
+                    & (m.awards >= param("RISK-WINNER-CONCENTRATION", "min_awards"))
+                    & (m.share > param("RISK-WINNER-CONCENTRATION", "min_share"))),
+    ]
+
+
+_TENDERS = """
+SELECT ?record ?p ?method ?n (COUNT(DISTINCT ?tenderer) AS ?distinct) WHERE { %s GRAPH ?g {
+  ?g prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:hasTender ?t . OPTIONAL { ?t prtkg:procurementMethod ?method }
+  OPTIONAL { ?t prtkg:numberOfTenderers ?n }
+  OPTIONAL { ?p prtkg:hasBid ?b . ?b prtkg:status ?st ; prtkg:tenderer ?tenderer . FILTER(!(?st IN ("invited", "withdrawn"))) } } }
+GROUP BY ?record ?p ?method ?n"""
+
+_BIDS = """
+SELECT ?record ?p ?b ?amount ?currency ?tstatus (GROUP_CONCAT(DISTINCT ?tid; separator=" ") AS ?tenderers) WHERE { %s GRAPH ?g {
+  ?g prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:hasBid ?b . ?b prtkg:status ?st ; prtkg:amount ?amount ;
+     prtkg:currency ?currency ; prtkg:tenderer ?e . FILTER(!(?st IN ("invited", "withdrawn")))
+  OPTIONAL { ?e prtkg:uscc ?u } BIND(COALESCE(UCASE(?u), STR(?e)) AS ?tid)
+  OPTIONAL { ?p prtkg:hasTender/prtkg:status ?tstatus } } }
+GROUP BY ?record ?p ?b ?amount ?currency ?tstatus"""
+
+# Bidder sets and winners of every tender sharing a bidder with the projects under check.
+_PARTICIPATION = """
+SELECT ?record ?p ?tid ?won ?date WHERE {
+  { SELECT DISTINCT ?tid WHERE { %s GRAPH ?g { ?g prtkg:mainNode ?p0 . ?p0 prtkg:hasBid/prtkg:tenderer/prtkg:uscc ?u0 BIND(UCASE(?u0) AS ?tid) } } }
+  GRAPH ?h { ?h prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:hasBid ?b . ?b prtkg:tenderer/prtkg:uscc ?u .
+             OPTIONAL { ?b prtkg:status ?st } FILTER(!BOUND(?st) || !(?st IN ("invited", "withdrawn")))
+             OPTIONAL { ?p prtkg:hasAward/prtkg:awardDate ?date } }
+  FILTER(UCASE(?u) = ?tid)
+  BIND(EXISTS { GRAPH ?h { ?p prtkg:hasAward ?a . ?a prtkg:supplier/prtkg:uscc ?su . FILTER(UCASE(?su) = ?tid)
+                FILTER NOT EXISTS { ?a prtkg:status ?ast . FILTER(?ast IN ("cancelled", "unsuccessful")) } } } AS ?won)
+}"""
+
+# Active awards of the buyers of the projects under check.
+_AWARDS = """
+SELECT ?record ?a ?buyer ?supplier ?date ?amount ?currency ?category ?tt WHERE {
+  { SELECT DISTINCT ?buyer WHERE { %s GRAPH ?g { ?g prtkg:mainNode ?p0 . ?p0 prtkg:buyer ?b0 .
+      OPTIONAL { ?b0 prtkg:uscc ?bu0 } BIND(COALESCE(UCASE(?bu0), STR(?b0)) AS ?buyer) } } }
+  GRAPH ?h { ?h prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:buyer ?b . OPTIONAL { ?b prtkg:uscc ?bu }
+             BIND(COALESCE(UCASE(?bu), STR(?b)) AS ?buyer)
+             ?p prtkg:hasAward ?a . ?a prtkg:awardDate ?date ; prtkg:supplier ?s . OPTIONAL { ?s prtkg:uscc ?su }
+             BIND(COALESCE(UCASE(?su), STR(?s)) AS ?supplier)
+             FILTER NOT EXISTS { ?a prtkg:status ?ast . FILTER(?ast IN ("cancelled", "unsuccessful", "pending")) }
+             OPTIONAL { ?a prtkg:amount ?amount ; prtkg:currency ?currency }
+             OPTIONAL { ?p prtkg:hasTender/prtkg:mainProcurementCategory ?category }
+             OPTIONAL { ?p prtkg:tradeType ?tt } } }"""
+
+
+def _tender_facts(ctx, recs):
+    applicable = ctx.applicable("RISK-SINGLE-BIDDER")
+    for r in ctx.store.select(_TENDERS % graphs_values(recs)):
+        if r["record"] in applicable:
+            yield {"t": "tender", "id": f"tender|{r['record']}", "record": r["record"], "node": r["p"],
+                   "method": r["method"], "number_of_tenderers": int(r["n"]) if r["n"] is not None else -1,
+                   "distinct_tenderers": int(r["distinct"])}
+
+
+def _bid_facts(ctx, recs):
+    for r in ctx.store.select(_BIDS % graphs_values(recs)):
+        # durable-rules keeps "id" for itself (it cannot be compared): "bid" orders the pair.
+        yield {"t": "bid", "id": r["b"], "bid": r["b"], "record": r["record"], "project": r["p"],
+               "amount": format(Decimal(r["amount"]).normalize(), "f"), "currency": r["currency"],
+               "tenderers": " ".join(sorted(r["tenderers"].split())), "cancelled": int(r["tstatus"] == "cancelled")}
+
+
+def _group_facts(ctx, recs):
+    tenders: dict[str, dict] = {}
+    for r in ctx.store.select(_PARTICIPATION % graphs_values(recs)):
+        t = tenders.setdefault(r["p"], {"record": r["record"], "bidders": set(), "winners": set(), "date": r["date"]})
+        if r["date"] is not None and (t["date"] is None or r["date"] > t["date"]):
+            t["date"] = r["date"]
+        t["bidders"].add(r["tid"])
+        if r["won"]:
+            t["winners"].add(r["tid"])
+    # A group is a tender's exact set of bidders; its tenders are those whose bidder set it is.
+    groups: dict[frozenset, list[dict]] = defaultdict(list)
+    for t in tenders.values():
+        groups[frozenset(t["bidders"])].append(t)
+    for members, ts in groups.items():
+        winners = [w for t in ts for w in t["winners"]]
+        ts = sorted(ts, key=lambda t: (t["date"] or dt.date.min, t["record"]))
+        yield {"t": "group", "id": "group|" + " ".join(sorted(members)), "members": sorted(members),
+               "size": len(members), "tenders": len(ts),
+               "won_inside": sum(1 for t in ts if t["winners"] & members),
+               "distinct_winners": len(set(winners)), "records": [t["record"] for t in ts],
+               "winners": [sorted(t["winners"]) for t in ts],
+               # The tender that completed the pattern carries the finding.
+               "record": ts[min(len(ts), param("RISK-BID-ROTATION", "min_tenders")) - 1]["record"]}
+
+
+def _thresholds() -> dict[str, int]:
+    from prtkg.catalogue import rule as catalogue_rule
+    must = catalogue_rule("BID-MUST-TENDER")
+    return {"works": must.param("construction_threshold"), "goods": must.param("goods_threshold"),
+            "services": must.param("services_threshold")}
+
+
+def _award_facts(ctx, recs):
+    awards = ctx.store.select(_AWARDS % graphs_values(recs))
+    facts = []
+    # Concentration: one supplier's share of a buyer's awards in a year.
+    by_buyer_year: dict[tuple, list[dict]] = defaultdict(list)
+    for a in awards:
+        by_buyer_year[(a["buyer"], a["date"].year)].append(a)
+    for (buyer, year), items in sorted(by_buyer_year.items()):
+        wins: dict[str, list[dict]] = defaultdict(list)
+        for a in items:
+            wins[a["supplier"]].append(a)
+        for supplier, won in sorted(wins.items()):
+            won = sorted(won, key=lambda a: (a["date"], a["record"]))
+            facts.append({"t": "share", "id": f"share|{buyer}|{year}|{supplier}", "buyer": buyer, "year": year,
+                          "supplier": supplier, "wins": len(won), "awards": len(items),
+                          "share": len(won) / len(items), "records": sorted({a["record"] for a in won}),
+                          "record": won[-1]["record"]})
+    # Splitting: below-threshold awards of one buyer to one supplier, per window starting at each award.
+    thresholds = _thresholds()
+    window = param("RISK-SPLIT-CONTRACTS", "window_days")
+    pairs: dict[tuple, list[dict]] = defaultdict(list)
+    for a in awards:
+        if code(a["tt"]) != "works" or a["amount"] is None or a["currency"] != "CNY" or a["category"] not in thresholds:
+            continue
+        if a["amount"] < thresholds[a["category"]]:
+            pairs[(a["buyer"], a["supplier"], a["category"])].append(a)
+    for (buyer, supplier, category), items in sorted(pairs.items()):
+        items.sort(key=lambda a: (a["date"], a["record"]))
+        for i, first in enumerate(items):
+            inside = [a for a in items[i:] if day(a["date"]) - day(first["date"]) <= window]
+            facts.append({"t": "window", "id": f"window|{first['a']}", "buyer": buyer, "supplier": supplier,
+                          "category": category, "threshold": thresholds[category], "count": len(inside),
+                          "total": float(sum(a["amount"] for a in inside)),
+                          "awards": [{"record": a["record"], "date": a["date"].isoformat(),
+                                      "amount": str(a["amount"])} for a in inside],
+                          "record": inside[-1]["record"]})
+    return facts
+
+
+def check(ctx):
+    recs = records(ctx, "ocds")
+    if not recs:
+        return []
+    facts = [*_tender_facts(ctx, recs), *_bid_facts(ctx, recs), *_group_facts(ctx, recs), *_award_facts(ctx, recs)]
+    out, split_seen = [], []
+    for f in engine.run("risk", _rules, facts):
+        if f.rule == "RISK-IDENTICAL-BIDS":
+            a, b = f.facts["a"], f.facts["b"]
+            tenderers = sorted({*a["tenderers"].split(), *b["tenderers"].split()})
+            out.append(findings.make(f.rule, a["record"], a["project"],
+                                     {"bids": sorted([a["bid"], b["bid"]]), "tenderers": tenderers,
+                                      "amount": a["amount"], "currency": a["currency"]}))
+            continue
+        x = f.m
+        if f.rule == "RISK-SINGLE-BIDDER":
+            out.append(findings.make(f.rule, x["record"], x["node"],
+                                     {"procurementMethod": x["method"],
+                                      "numberOfTenderers": None if x["number_of_tenderers"] < 0 else x["number_of_tenderers"],
+                                      "distinctTenderers": x["distinct_tenderers"]}))
+        elif f.rule == "RISK-BID-ROTATION":
+            out.append(findings.make(f.rule, x["record"], None,
+                                     {"group": x["members"], "tenders": x["records"], "winners": x["winners"]},
+                                     group="、".join(x["members"]), tenders=x["tenders"]))
+        elif f.rule == "RISK-SPLIT-CONTRACTS":
+            keys = {a["record"] for a in x["awards"]}
+            if any(keys <= seen for seen in split_seen):
+                continue  # a later window inside one already reported is the same split
+            split_seen.append(keys)
+            out.append(findings.make(f.rule, x["record"], None,
+                                     {"buyer": x["buyer"], "supplier": x["supplier"], "category": x["category"],
+                                      "awards": x["awards"], "total": x["total"], "threshold": x["threshold"]},
+                                     count=x["count"], total=x["total"], threshold=x["threshold"]))
+        else:
+            out.append(findings.make(f.rule, x["supplier"], None,
+                                     {"buyer": x["buyer"], "supplier": x["supplier"], "year": x["year"],
+                                      "wins": x["wins"], "awards": x["awards"], "projects": x["records"]}))
+    return out

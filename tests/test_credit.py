@@ -1,0 +1,95 @@
+"""Credit status across a restriction's first and last day; malformed and unknown codes; the CLI."""
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from prtkg import credit, loaders
+from prtkg.cli import app
+from prtkg.store import Store
+
+HERE = Path(__file__).parent / "fixtures" / "rules"
+
+
+def _codes():
+    spec = importlib.util.spec_from_file_location("rule_fixtures", HERE / "make_fixtures.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.D, mod.E
+
+
+D, E = _codes()
+
+
+def _fill(store: Store) -> Store:
+    store.load_ontology()
+    store.replace_records(loaders.load_paths([HERE / "credit.csv", HERE / "ocds.json"]).records)
+    return store
+
+
+@pytest.fixture(scope="module")
+def store():
+    return _fill(Store(None))
+
+
+@pytest.mark.parametrize("day, restricted", [("2026-02-28", False), ("2026-03-01", True),
+                                             ("2026-06-30", True), ("2026-07-01", False)])
+def test_restriction_covers_first_and_last_day(store, day, restricted):
+    s = credit.credit_status(store, E["X"], dt.date.fromisoformat(day))
+    assert s["status"] == ("restricted" if restricted else "no-record-in-force")
+    assert bool(s["restrictions"]) is restricted
+    assert [h["record"] for h in s["history"]] == ["CR-X-1"]
+    if restricted:
+        [r] = s["restrictions"]
+        assert (r["tradeType"], r["from"], r["until"], r["record"]) == ("works", "2026-03-01", "2026-06-30", "CR-X-1")
+        assert r["basis"] == "招标投标法实施条例 第六十八条"
+        assert [m["code"] for m in r["measures"]] == ["bid-restriction", "public-disclosure"]
+        assert s["recordsInForce"][0]["record"] == "CR-X-1"
+
+
+def test_trade_type_filter(store):
+    on = dt.date(2026, 4, 1)
+    assert credit.credit_status(store, E["X"], on, "works")["restrictions"]
+    assert not credit.credit_status(store, E["X"], on, "government-procurement")["restrictions"]
+
+
+def test_penalty_is_not_a_restriction(store):
+    s = credit.credit_status(store, E["Y"], dt.date(2026, 4, 1))
+    assert s["status"] == "penalised" and s["restrictions"] == []
+
+
+def test_known_entity_without_records_and_unknown_code(store):
+    assert credit.credit_status(store, E["G"], dt.date(2026, 4, 1))["status"] == "no-record-in-force"  # a bidder
+    assert credit.credit_status(store, "91530100MA6K123497", dt.date(2026, 4, 1)) is None
+
+
+def test_malformed_code_is_typed_and_says_what(store):
+    with pytest.raises(credit.MalformedCode, match="18"):
+        credit.credit_status(store, "9153010000000", dt.date(2026, 4, 1))
+    bad_check = E["X"][:17] + ("0" if E["X"][17] != "0" else "1")
+    with pytest.raises(credit.MalformedCode) as e:
+        credit.credit_status(store, bad_check, dt.date(2026, 4, 1))
+    assert e.value.problem.kind == "check"
+
+
+def test_cli(tmp_path, monkeypatch):
+    store_path = tmp_path / "store"
+    s = Store(store_path)
+    _fill(s)
+    s.flush()
+    del s
+    monkeypatch.setenv("PRTKG_STORE", str(store_path))
+    runner = CliRunner()
+    r = runner.invoke(app, ["credit", E["X"], "91530100MA6K123497", "--as-of", "2026-06-30", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc[0]["status"] == "restricted" and doc[1]["status"] == "unknown"
+    r = runner.invoke(app, ["credit", E["X"], "--as-of", "2026-07-01"])
+    assert r.exit_code == 0 and "no-record-in-force" in r.stdout
+    r = runner.invoke(app, ["credit", "9153010000000"])
+    assert r.exit_code == 2 and "9153010000000" in r.output

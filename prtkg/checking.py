@@ -94,7 +94,7 @@ def check(paths: Sequence[str | Path], reference: str | Path | None = "bundled",
     ref_paths = [] if reference is None else [bundled("reference") if reference == "bundled" else Path(reference)]
     ref = loaders.load_paths(ref_paths) if ref_paths else LoadResult()
     loaded = loaders.load_paths(paths or [bundled("demo")])
-    store = store or Store(None)
+    store = store if store is not None else Store(None)  # an empty Store is falsy (__len__)
     store.load_ontology()
     store.replace_records(ref.records + loaded.records)
     ctx = Context(store, ref.records + loaded.records, as_of)

@@ -33,7 +33,7 @@ def ingest(paths: Sequence[Path], as_of: dt.date | None = None, console: Console
 
     as_of = as_of or today()
     loaded = loaders.load_paths(paths)
-    store = store or Store.from_env()
+    store = store if store is not None else Store.from_env()  # an empty Store is falsy (__len__)
     store.load_ontology()
     records = loaded.records
     with Progress(TextColumn("loading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.speed} rec/s"),

@@ -39,21 +39,17 @@ SELECT DISTINCT ?code WHERE { %s GRAPH ?g {
   { ?x prtkg:tenderer ?e } UNION { ?x prtkg:supplier ?e } UNION { ?x a prtkg:CreditRecord ; prtkg:subject ?e }
   ?e prtkg:uscc ?c BIND(UCASE(?c) AS ?code) } }"""
 
-# Cardinal's submitted bids: any status but invited or withdrawn; a bid without status is kept,
-# since the restriction is on taking part at all.
-_BIDS = """
-SELECT ?record ?bid ?code ?name ?date ?tt WHERE { %s GRAPH ?g {
-  ?g prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:hasBid ?bid .
-  ?bid prtkg:tenderer ?e . ?e prtkg:uscc ?c BIND(UCASE(?c) AS ?code)
-  OPTIONAL { ?e prtkg:name ?name } OPTIONAL { ?bid prtkg:bidDate ?date } OPTIONAL { ?p prtkg:tradeType ?tt }
-  OPTIONAL { ?bid prtkg:status ?st } FILTER(!BOUND(?st) || !(?st IN ("invited", "withdrawn"))) } }"""
-
-_AWARDS = """
-SELECT ?record ?award ?code ?name ?date ?tt WHERE { %s GRAPH ?g {
-  ?g prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:hasAward ?award .
-  ?award prtkg:supplier ?e . ?e prtkg:uscc ?c BIND(UCASE(?c) AS ?code)
-  OPTIONAL { ?e prtkg:name ?name } OPTIONAL { ?award prtkg:awardDate ?date } OPTIONAL { ?p prtkg:tradeType ?tt }
-  OPTIONAL { ?award prtkg:status ?st } FILTER(!BOUND(?st) || !(?st IN ("cancelled", "unsuccessful"))) } }"""
+# A bid or an award by an entity, on a day, in the project's trade type. Bids count as Cardinal's
+# submitted bids (any status but invited or withdrawn; a bid without status is kept, since the
+# restriction is on taking part at all); awards unless cancelled or unsuccessful.
+_DEALS = """
+SELECT ?record ?node ?code ?name ?date ?tt WHERE {{ {{values}} GRAPH ?g {{
+  ?g prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:{has} ?node .
+  ?node prtkg:{party} ?e . ?e prtkg:uscc ?c BIND(UCASE(?c) AS ?code)
+  OPTIONAL {{ ?e prtkg:name ?name }} OPTIONAL {{ ?node prtkg:{date} ?date }} OPTIONAL {{ ?p prtkg:tradeType ?tt }}
+  OPTIONAL {{ ?node prtkg:status ?st }} FILTER(!BOUND(?st) || !(?st IN ({excluded}))) }} }}"""
+_BIDS = _DEALS.format(has="hasBid", party="tenderer", date="bidDate", excluded='"invited", "withdrawn"')
+_AWARDS = _DEALS.format(has="hasAward", party="supplier", date="awardDate", excluded='"cancelled", "unsuccessful"')
 
 _EXECUTED_RECORDS = """
 SELECT DISTINCT ?g2 WHERE { %s GRAPH ?g { ?x prtkg:executesRecord ?cr } GRAPH ?g2 { ?cr a prtkg:CreditRecord } }"""
@@ -93,14 +89,14 @@ def _restriction_facts(recs):
 
 
 def _deal_facts(ctx, kind: str, query: str, entities: set[str], restricted: set[str]):
-    for r in ctx.store.select(query % literal_values("code", entities)):
+    for r in ctx.store.select(query.replace("{values}", literal_values("code", entities))):
         if r["date"] is None:
             if r["code"] in restricted:
                 rule = "CRD-RESTRICTED-BID" if kind == "bid" else "CRD-RESTRICTED-AWARD"
                 field = "bids.details.date" if kind == "bid" else "awards.date"
-                ctx.insufficient.add(r["record"], r[kind], rule, [field])
+                ctx.insufficient.add(r["record"], r["node"], rule, [field])
             continue
-        yield {"t": kind, "id": f"{kind}|{r[kind]}|{r['code']}", "record": r["record"], "node": r[kind],
+        yield {"t": kind, "id": f"{kind}|{r['node']}|{r['code']}", "record": r["record"], "node": r["node"],
                "entity": r["code"], "name": r["name"] or r["code"], "trade_type": _code(r["tt"]) or "",
                "day": day(r["date"]), "date": r["date"].isoformat()}
 

@@ -84,8 +84,11 @@ def check_inspections(ctx):
                                       "departments": x["departmentCodes"]},
                                      target=x["entity"]))
         else:
-            missing = [w for w, k in (("targets", "targets_from"), ("inspectors", "inspectors_from")) if not x[k]]
-            out.append(findings.make(f.rule, x["record"], x["node"], {"kind": x["kind"], "missing": missing}))
+            parts = [(en, zh) for en, zh, k in (("targets", "检查对象", "targets_from"),
+                                                 ("inspectors", "执法检查人员", "inspectors_from")) if not x[k]]
+            out.append(findings.make(f.rule, x["record"], x["node"],
+                                     {"kind": x["kind"], "missing": [en for en, _ in parts]},
+                                     missing_zh=[zh for _, zh in parts]))
     return out
 
 

@@ -42,9 +42,9 @@ def _rules():
 
 
 _TENDERS = """
-SELECT ?record ?p ?method ?n (COUNT(DISTINCT ?tenderer) AS ?distinct) WHERE { %s GRAPH ?g {
+SELECT ?record ?p ?method ?n (COUNT(DISTINCT ?tenderer) AS ?distinct) (COUNT(DISTINCT ?anyBid) AS ?bids) WHERE { %s GRAPH ?g {
   ?g prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:hasTender ?t . OPTIONAL { ?t prtkg:procurementMethod ?method }
-  OPTIONAL { ?t prtkg:numberOfTenderers ?n }
+  OPTIONAL { ?t prtkg:numberOfTenderers ?n } OPTIONAL { ?p prtkg:hasBid ?anyBid }
   OPTIONAL { ?p prtkg:hasBid ?b . ?b prtkg:status ?st ; prtkg:tenderer ?tenderer . FILTER(!(?st IN ("invited", "withdrawn"))) } } }
 GROUP BY ?record ?p ?method ?n"""
 
@@ -86,10 +86,14 @@ SELECT ?record ?a ?buyer ?supplier ?date ?amount ?currency ?category ?tt WHERE {
 def _tender_facts(ctx, recs):
     applicable = ctx.applicable("RISK-SINGLE-BIDDER")
     for r in ctx.store.select(_TENDERS % graphs_values(recs)):
-        if r["record"] in applicable:
-            yield {"t": "tender", "id": f"tender|{r['record']}", "record": r["record"], "node": r["p"],
-                   "method": r["method"], "number_of_tenderers": int(r["n"]) if r["n"] is not None else -1,
-                   "distinct_tenderers": int(r["distinct"])}
+        if r["record"] not in applicable:
+            continue
+        if r["n"] is None and not r["bids"]:
+            ctx.insufficient.add(r["record"], r["p"], "RISK-SINGLE-BIDDER", ["tender.numberOfTenderers", "bids.details"])
+            continue
+        yield {"t": "tender", "id": f"tender|{r['record']}", "record": r["record"], "node": r["p"],
+               "method": r["method"], "number_of_tenderers": int(r["n"]) if r["n"] is not None else -1,
+               "distinct_tenderers": int(r["distinct"])}
 
 
 def _bid_facts(ctx, recs):

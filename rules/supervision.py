@@ -117,11 +117,10 @@ WHERE {
 
 
 def _project_facts(ctx, projects: list | None):
+    # The query asks for trade type and region, the rule's `needs`: a record under check without them
+    # is DATA-INSUFFICIENT by the applicability gate; a stored one is left out here the same way.
     values = graphs_values(projects) if projects is not None else ""
-    applicable = ctx.applicable("SUP-PROJECT-UNSUPERVISED")
     for r in ctx.store.select(_PROJECTS % values):
-        if r["record"] not in applicable:
-            continue
         yield {"t": "project", "id": f"project|{r['record']}|{r['tt']}", "record": r["record"],
                "project": r["project"], "trade_type": code(r["tt"]), "industry": code(r["ind"]),
                "region": code(r["region"]), "given": int(r["nGiven"]), "given_holding": int(r["nHolding"]),

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from prtkg import credit, loaders
@@ -16,14 +16,8 @@ from prtkg.store import Store
 HERE = Path(__file__).parent / "fixtures" / "rules"
 
 
-def _codes():
-    spec = importlib.util.spec_from_file_location("rule_fixtures", HERE / "make_fixtures.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.D, mod.E
-
-
-D, E = _codes()
+_CODES = yaml.safe_load((HERE / "codes.yaml").read_text(encoding="utf-8"))
+D, E = _CODES["departments"], _CODES["entities"]
 
 
 def _fill(store: Store) -> Store:

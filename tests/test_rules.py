@@ -6,10 +6,10 @@ reference data, 'today' = 2026-11-25.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 from pathlib import Path
 
 import pytest
+import yaml
 
 from prtkg import checking
 
@@ -17,14 +17,8 @@ HERE = Path(__file__).parent / "fixtures" / "rules"
 AS_OF = dt.date(2026, 11, 25)
 
 
-def _codes():
-    spec = importlib.util.spec_from_file_location("rule_fixtures", HERE / "make_fixtures.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.D, mod.E
-
-
-D, E = _codes()
+_CODES = yaml.safe_load((HERE / "codes.yaml").read_text(encoding="utf-8"))
+D, E = _CODES["departments"], _CODES["entities"]
 
 
 @pytest.fixture(scope="module")
@@ -214,3 +208,24 @@ def test_winner_concentration_more_than_half_of_at_least_5(found):
     assert (f.evidence["wins"], f.evidence["awards"], f.evidence["buyer"]) == (3, 5, E["B3"])
     assert not of(found, "RISK-WINNER-CONCENTRATION", E["S4"])    # 4 of 4: fewer than 5 awards
     assert not of(found, "RISK-WINNER-CONCENTRATION", E["S5"])    # 3 of 6: exactly half
+
+
+def test_single_bidder_without_any_count_is_data_insufficient(found):
+    [f] = of(found, "DATA-INSUFFICIENT", "ocds-crd-award-last")       # open, no bids, no numberOfTenderers
+    assert f.evidence["byRule"]["RISK-SINGLE-BIDDER"] == ["bids.details", "tender.numberOfTenderers"]
+    assert not of(found, "RISK-SINGLE-BIDDER", "ocds-crd-award-last")
+
+
+def test_project_supervision_without_any_list_is_data_insufficient():
+    result = checking.check([HERE / "ocds.json"], reference=None, as_of=AS_OF)
+    assert not [f for f in result.findings if f.rule == "SUP-PROJECT-UNSUPERVISED"]
+    [f] = [f for f in result.findings if f.rule == "DATA-INSUFFICIENT" and f.record == "ocds-sup-ok"]
+    assert f.evidence["byRule"]["SUP-PROJECT-UNSUPERVISED"] == ["powers-and-duties list"]
+
+
+def test_every_engine_message_is_filled(found):
+    engine_rules = {f.rule for f in found} - {"DATA-INSUFFICIENT", "CRD-CODE-INVALID"}
+    for f in found:
+        if f.rule in engine_rules and f.rule.startswith(("SUP-", "CRD-", "INS-R", "INS-N", "PLN-", "CMP-F", "CLU-", "REM-R", "RISK-")):
+            for text in f.message.values():
+                assert "?" not in text, (f.rule, f.record, text)   # a message field the finding did not fill

@@ -20,7 +20,7 @@ ENGINE_RULES = ["SUP-OVERLAP", "SUP-GAP", "SUP-SEPARATION", "SUP-LIST-INCOMPLETE
                 "CMP-FEEDBACK", "CLU-FEEDBACK", "REM-RESULT-SHARED", "RISK-SINGLE-BIDDER", "RISK-IDENTICAL-BIDS",
                 "RISK-BID-ROTATION", "RISK-SPLIT-CONTRACTS", "RISK-WINNER-CONCENTRATION"]
 
-pytestmark = pytest.mark.skipif(not (bundled("demo") / "planted.json").is_file(), reason="no demo dataset")
+pytestmark = pytest.mark.skipif(not any(bundled("demo").glob("*.jsonl")), reason="no demo dataset")
 
 
 def _records():
@@ -52,7 +52,10 @@ def test_rules_are_in_the_catalogue():
 
 def test_every_planted_engine_problem_is_found(demo):
     _, _, found = demo
-    planted = json.loads((bundled("demo") / "planted.json").read_text(encoding="utf-8"))
+    path = bundled("demo") / "planted.json"
+    if not path.is_file():
+        pytest.skip("the demo has no planted.json")
+    planted = json.loads(path.read_text(encoding="utf-8"))
     by_rule = defaultdict(set)
     for f in found:
         by_rule[f.rule].add(f.record)

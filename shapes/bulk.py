@@ -1,0 +1,406 @@
+"""Bulk validation: the shapes compiled to SPARQL and run inside the store, one query per constraint.
+
+The shapes in shapes/*.ttl stay the only source: each SHACL-SPARQL constraint becomes its own
+SELECT with `$this` bound by the shape's targets, and each SHACL Core component of a property
+shape its standard SPARQL definition (as SHACL2SPARQL, Trav-SHACL and Jena's SPARQL-backed
+validation do). Results go through the same result -> finding mapping as pySHACL's report
+(shapes/validate.py: `findings_from_results`), so both paths give the same findings.
+
+What a record's validation sees must not depend on the path. pySHACL validates each record
+against a small data graph: its own triples, the context of the nodes it references (type, trade
+type, code-list scheme and notation, from any other graph), the day nodes of the dates it mentions
+and the as-of day. Bulk validation builds exactly that graph per record inside the store -- a
+scratch named graph `urn:prtkg:check:<run>:<n>` filled by a few set-oriented updates, the day nodes
+copied from the calendar materialised in urn:prtkg:calendar -- and wraps every compiled query in
+`GRAPH ?g { ... }`, so one query checks all records at once and each row names its record.
+The scratch graphs are dropped when the check ends.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Iterable
+
+import pyoxigraph as ox
+from rdflib import BNode, Literal as RLiteral, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import RDF, RDFS, SH, XSD
+
+from prtkg import rdf
+from prtkg.workdays import default_calendar
+
+from . import calendar_graph
+from .validate import (RUN, Result, _CONTEXT_PREDICATES, evidence_of, findings_from_results, render_message,
+                       shapes)
+
+CHECK = "urn:prtkg:check:"
+_CHECKS = f"<{rdf.PRTKG}checks>"
+# Core components that only annotate a shape (or that our own vocabulary adds) and check nothing.
+_ANNOTATIONS = {SH.path, SH.severity, SH.message, SH.name, SH.description, SH.order, SH.group,
+                SH.deactivated, RDF.type, RDFS.label, RDFS.comment}
+_WELL_FORMED = {XSD.date, XSD.dateTime, XSD.decimal, XSD.integer, XSD.boolean}
+
+
+class NotCompiled(ValueError):
+    """A shape uses a SHACL feature the bulk compiler does not translate."""
+
+
+@dataclass(frozen=True)
+class Query:
+    source: Any         # the key of shapes()[1] its results map through
+    shape: Any
+    label: str          # for timings: shape name and component
+    text: str
+
+
+# -- compiling -------------------------------------------------------------------------------
+
+def _term(node) -> str:
+    if isinstance(node, URIRef):
+        return f"<{node}>"
+    if isinstance(node, RLiteral):
+        return node.n3()
+    raise NotCompiled(f"shapes: blank node {node} where a constant is expected")
+
+
+def _path(g, node) -> str:
+    """A SHACL property path as a SPARQL property path."""
+    if isinstance(node, URIRef):
+        return f"<{node}>"
+    if (node, RDF.first, None) in g:
+        return "(" + "/".join(_path(g, x) for x in Collection(g, node)) + ")"
+    alt = g.value(node, SH.alternativePath)
+    if alt is not None:
+        return "(" + "|".join(_path(g, x) for x in Collection(g, alt)) + ")"
+    for pred, op in ((SH.inversePath, "^"), (SH.zeroOrMorePath, "*"), (SH.oneOrMorePath, "+"),
+                     (SH.zeroOrOnePath, "?")):
+        inner = g.value(node, pred)
+        if inner is not None:
+            return f"^{_path(g, inner)}" if op == "^" else f"({_path(g, inner)}){op}"
+    raise NotCompiled(f"shapes: unsupported property path {node}")
+
+
+def _targets(g, shape) -> list[str]:
+    """Group patterns binding ?this to each focus node of the shape's targets."""
+    out = []
+    for c in g.objects(shape, SH.targetClass):
+        out.append(f"?this <{RDF.type}>/<{RDFS.subClassOf}>* {_term(c)} .")
+    for n in g.objects(shape, SH.targetNode):
+        out.append(f"BIND({_term(n)} AS ?this)")
+    for p in g.objects(shape, SH.targetSubjectsOf):
+        out.append(f"?this {_term(p)} ?__target .")
+    for p in g.objects(shape, SH.targetObjectsOf):
+        out.append(f"?__target {_term(p)} ?this .")
+    if (shape, RDF.type, SH.NodeShape) in g and (shape, RDF.type, RDFS.Class) in g:
+        out.append(f"?this <{RDF.type}>/<{RDFS.subClassOf}>* {_term(shape)} .")
+    return out
+
+
+def _target_group(targets: list[str]) -> str:
+    # No sub-select here: Oxigraph evaluates a sub-select inside GRAPH ?g against the whole
+    # dataset. A focus node reached twice gives duplicate rows, which the mapping dedupes.
+    return targets[0] if len(targets) == 1 else " UNION ".join("{ " + t + " }" for t in targets)
+
+
+def _closing(text: str, open_at: int) -> int:
+    """Index of the brace closing the one at `open_at` (string literals skipped)."""
+    depth, i, quote = 0, open_at, None
+    while i < len(text):
+        c = text[i]
+        if quote:
+            if c == "\\":
+                i += 1
+            elif text.startswith(quote, i):
+                i += len(quote) - 1
+                quote = None
+        elif text.startswith('"""', i) or text.startswith("'''", i):
+            quote = text[i:i + 3]
+            i += 2
+        elif c in "\"'":
+            quote = c
+        elif c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    raise NotCompiled("shapes: unbalanced braces in a SPARQL constraint")
+
+
+_SUBSELECT = re.compile(r"\{\s*SELECT\s+(DISTINCT\s+)?(.*?)\s+WHERE\s*\{", re.S | re.I)
+_GROUP_BY = re.compile(r"GROUP\s+BY\s", re.I)
+
+
+def _scope_subselects(body: str) -> str:
+    """Each sub-select reads its record's graph too: project ?g and scope its pattern by it."""
+    out, pos = [], 0
+    while True:
+        m = _SUBSELECT.search(body, pos)
+        if m is None:
+            return "".join(out) + body[pos:]
+        inner_open = m.end() - 1
+        inner_close = _closing(body, inner_open)
+        inner = _scope_subselects(body[inner_open + 1:inner_close])
+        outer_close = _closing(body, m.start())
+        modifiers = body[inner_close + 1:outer_close]
+        modifiers = _GROUP_BY.sub("GROUP BY ?g ", modifiers, count=1)
+        out.append(body[pos:m.start()] + "{ SELECT " + (m.group(1) or "") + "?g " + m.group(2)
+                   + " WHERE { GRAPH ?g {" + inner + "} }" + modifiers + "}")
+        pos = outer_close + 1
+
+
+def _wrap(select: str, where: str, having: str = "") -> str:
+    """One query over every scratch graph of the run: ?g names the record's graph."""
+    return (f"SELECT ?g {select} WHERE {{\n  GRAPH $index {{ ?g {_CHECKS} ?__record }}\n"
+            f"  GRAPH ?g {{\n{where}\n  }}\n}}{having}")
+
+
+def _conforms(g, node_shape, var: str) -> str:
+    """A SPARQL condition true iff `var` conforms to a (simple) nested node shape."""
+    parts = []
+    for prop in g.objects(node_shape, SH.property):
+        path = _path(g, g.value(prop, SH.path))
+        for pred, obj in g.predicate_objects(prop):
+            if pred in _ANNOTATIONS or str(pred).startswith(rdf.PRTKG):
+                continue
+            if pred == SH.hasValue:
+                parts.append(f"EXISTS {{ {var} {path} {_term(obj)} }}")
+            elif pred == SH.minCount and int(obj) == 1:
+                parts.append(f"EXISTS {{ {var} {path} ?__any }}")
+            elif pred == SH["class"]:
+                parts.append(f"NOT EXISTS {{ {var} {path} ?__v FILTER NOT EXISTS "
+                             f"{{ ?__v <{RDF.type}>/<{RDFS.subClassOf}>* {_term(obj)} }} }}")
+            else:
+                raise NotCompiled(f"shapes: {node_shape}: nested {pred} is not compiled for bulk validation")
+    for pred in set(g.predicates(node_shape, None)) - {SH.property} - _ANNOTATIONS:
+        if str(pred).startswith(str(SH)):
+            raise NotCompiled(f"shapes: {node_shape}: nested {pred} is not compiled for bulk validation")
+    return " && ".join(parts) or "true"
+
+
+def _value_condition(g, pred, obj) -> str | None:
+    """Core components checked value by value: the SPARQL condition a conforming ?value meets."""
+    if pred == SH.datatype:
+        cond = f"isLiteral(?value) && DATATYPE(?value) = {_term(obj)}"
+        if obj in _WELL_FORMED:
+            # An ill-typed literal ("2026-02-30"^^xsd:date) does not have its datatype's value space.
+            cond += f" && COALESCE(STRLEN(STR({_term(obj)}(STR(?value)))) >= 0, false)"
+        return cond
+    if pred == SH["class"]:
+        return f"EXISTS {{ ?value <{RDF.type}>/<{RDFS.subClassOf}>* {_term(obj)} }}"
+    if pred == SH.nodeKind:
+        kinds = {SH.IRI: "isIRI(?value)", SH.Literal: "isLiteral(?value)", SH.BlankNode: "isBlank(?value)",
+                 SH.BlankNodeOrIRI: "!isLiteral(?value)", SH.BlankNodeOrLiteral: "!isIRI(?value)",
+                 SH.IRIOrLiteral: "!isBlank(?value)"}
+        return kinds[obj]
+    if pred == SH["in"]:
+        return "(" + " || ".join(f"sameTerm(?value, {_term(x)})" for x in Collection(g, obj)) + ")"
+    ops = {SH.minInclusive: ">=", SH.minExclusive: ">", SH.maxInclusive: "<=", SH.maxExclusive: "<"}
+    if pred in ops:
+        return f"COALESCE(?value {ops[pred]} {_term(obj)}, false)"
+    if pred == SH.minLength:
+        return f"!isBlank(?value) && STRLEN(STR(?value)) >= {int(obj)}"
+    if pred == SH.maxLength:
+        return f"!isBlank(?value) && STRLEN(STR(?value)) <= {int(obj)}"
+    return None
+
+
+def _property_queries(g, shape, prop, targets: list[str]) -> list[Query]:
+    path = _path(g, g.value(prop, SH.path))
+    focus = _target_group(targets)
+    name = str(prop).rsplit("#", 1)[-1]
+    out = []
+    for pred, obj in sorted(g.predicate_objects(prop)):
+        if pred in _ANNOTATIONS or str(pred).startswith(rdf.PRTKG):
+            continue
+        label = f"{name} {str(pred).rsplit('#', 1)[-1]}"
+        cond = _value_condition(g, pred, obj)
+        if pred == SH.pattern:
+            flags = g.value(prop, SH.flags)
+            cond = f"!isBlank(?value) && REGEX(STR(?value), {_term(obj)}" + (f", {_term(flags)})" if flags else ")")
+        elif pred == SH.flags:
+            continue
+        elif pred == SH.node:
+            cond = _conforms(g, obj, "?value")
+        if cond is not None:
+            text = _wrap("?this ?value", f"    {focus}\n    ?this {path} ?value .\n    FILTER(!({cond}))")
+        elif pred == SH.minCount:
+            text = _wrap("?this", f"    {focus}\n    OPTIONAL {{ ?this {path} ?__v }}",
+                         f" GROUP BY ?g ?this HAVING (COUNT(DISTINCT ?__v) < {int(obj)})")
+        elif pred == SH.maxCount:
+            text = _wrap("?this", f"    {focus}\n    ?this {path} ?__v .",
+                         f" GROUP BY ?g ?this HAVING (COUNT(DISTINCT ?__v) > {int(obj)})")
+        elif pred == SH.hasValue:
+            text = _wrap("?this", f"    {focus}\n    FILTER NOT EXISTS {{ ?this {path} {_term(obj)} }}")
+        else:
+            raise NotCompiled(f"shapes: {prop}: {pred} is not compiled for bulk validation")
+        out.append(Query(prop, prop, label, text))
+    return out
+
+
+_SELECT = re.compile(r"^\s*SELECT\s+(DISTINCT\s+)?(.*?)\s+WHERE\s*\{", re.S | re.I | re.M)
+
+
+def _sparql_query(shape, constraint, select: str, targets: list[str]) -> Query:
+    m = _SELECT.search(select)
+    if m is None or m.group(1):
+        raise NotCompiled(f"shapes: {shape}: a SPARQL constraint must be one plain SELECT ... WHERE {{ }}")
+    prologue, body = select[:m.start()], select[m.end():].rstrip()
+    if not body.endswith("}"):
+        raise NotCompiled(f"shapes: {shape}: solution modifiers after a constraint's WHERE are not compiled")
+    projection = m.group(2).replace("$this", "?this")
+    # The targets go inside the constraint's own group, so its FILTERs see ?this bound, as with
+    # pySHACL's pre-binding of $this.
+    where = f"    {_target_group(targets)}\n{_scope_subselects(body[:-1])}"
+    return Query(constraint, shape, str(shape).rsplit("#", 1)[-1],
+                 prologue + _wrap(projection, where))
+
+
+@lru_cache(maxsize=1)
+def compiled() -> tuple[Query, ...]:
+    g, info = shapes()
+    out: list[Query] = []
+    for shape in sorted(set(g.subjects(SH.property, None)) | set(g.subjects(SH.sparql, None)), key=str):
+        targets = _targets(g, shape)
+        if not targets:
+            continue        # a shape only used through sh:node
+        for prop in sorted(g.objects(shape, SH.property), key=str):
+            out.extend(_property_queries(g, shape, prop, targets))
+        for constraint in g.objects(shape, SH.sparql):
+            if constraint in info:
+                out.append(_sparql_query(shape, constraint, str(g.value(constraint, SH.select)), targets))
+    return tuple(out)
+
+
+# -- the per-record validation graphs inside the store ------------------------------------------
+
+class Run:
+    """The scratch graphs of one bulk check; a context manager that removes them."""
+
+    def __init__(self, store, records, as_of: dt.date):
+        self.store = store
+        self.prefix = f"{CHECK}{uuid.uuid4().hex}:"
+        self.records = {f"{self.prefix}{i}": r for i, r in enumerate(records)}
+        self.as_of = as_of
+        self.timings: dict[str, float] = {}
+
+    def __enter__(self) -> "Run":
+        try:
+            self._prepare()
+        except BaseException:
+            self._drop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._drop()
+
+    def _prepare(self) -> None:
+        t0 = time.perf_counter()
+        calendar_graph.ensure_calendar(self.store)
+        t1 = time.perf_counter()
+        as_of = ox.Literal(self.as_of.isoformat(), datatype=ox.NamedNode(rdf.XSD + "date"))
+        run, as_of_p = ox.NamedNode(str(RUN)), ox.NamedNode(rdf.PRTKG + "asOf")
+        index = ox.NamedNode(self.prefix + "index")
+        checks = ox.NamedNode(_CHECKS[1:-1])
+        batch: list[ox.Quad] = []
+        for name, record in self.records.items():
+            cg = ox.NamedNode(name)
+            batch.append(ox.Quad(run, as_of_p, as_of, cg))
+            batch.append(ox.Quad(cg, checks, record.graph.graph, index))
+        self.store.add_quads(batch)
+        # A record's own triples: its stored graph but for the provenance, whose subject is the graph.
+        self.store.update(f"""
+INSERT {{ GRAPH ?cg {{ ?s ?p ?o }} }} WHERE {{
+  GRAPH <{self.prefix}index> {{ ?cg {_CHECKS} ?rg }}
+  GRAPH ?rg {{ ?s ?p ?o }} FILTER(?s != ?rg)
+}}""")
+        # Days of years the calendar does not know are not in urn:prtkg:calendar: add them bare.
+        rows = self.store.select(f"""
+SELECT DISTINCT ?cg ?d WHERE {{
+  GRAPH <{self.prefix}index> {{ ?cg {_CHECKS} ?rg }}
+  GRAPH ?cg {{ ?s ?q ?d FILTER(isLiteral(?d) && DATATYPE(?d) = xsd:date) }}
+}}""")
+        known = default_calendar().known_years()
+        bare = []
+        for row in rows:
+            if isinstance(row["d"], dt.date) and row["d"].year not in known:
+                bare += calendar_graph.quads([calendar_graph.Day(row["d"])], ox.NamedNode(row["cg"]))
+        self.store.add_quads(bare)
+        t2 = time.perf_counter()
+        # The day nodes of every date a record mentions (and of the as-of day), from the calendar.
+        self.store.update(f"""
+INSERT {{ GRAPH ?cg {{ ?day ?p ?o }} }} WHERE {{
+  {{ SELECT DISTINCT ?cg ?d WHERE {{
+    GRAPH <{self.prefix}index> {{ ?cg {_CHECKS} ?rg }}
+    GRAPH ?cg {{ ?s ?q ?d FILTER(isLiteral(?d) && DATATYPE(?d) = xsd:date) }} }} }}
+  GRAPH <{calendar_graph.CALENDAR_GRAPH}> {{ ?day prtkg:date ?d ; ?p ?o }}
+}}""")
+        t3 = time.perf_counter()
+        # The context of referenced nodes: what validate.data_graph pulls for one record.
+        preds = " ".join(f"<{p}>" for p in _CONTEXT_PREDICATES)
+        self.store.update(f"""
+INSERT {{ GRAPH ?cg {{ ?r ?p ?o }} }} WHERE {{
+  {{ SELECT DISTINCT ?cg ?rg ?r WHERE {{
+    GRAPH <{self.prefix}index> {{ ?cg {_CHECKS} ?rg }}
+    GRAPH ?cg {{ ?s ?q ?r FILTER(isIRI(?r)) }}
+    FILTER NOT EXISTS {{ GRAPH ?cg {{ ?r ?a ?b }} }} }} }}
+  VALUES ?p {{ {preds} }}
+  GRAPH ?gx {{ ?r ?p ?o }}
+  FILTER(?gx != ?rg && !STRSTARTS(STR(?gx), "{CHECK}"))
+}}""")
+        t4 = time.perf_counter()
+        self.timings.update({"calendar": t1 - t0, "copy records": t2 - t1, "day nodes": t3 - t2,
+                             "context": t4 - t3})
+
+    def _drop(self) -> None:
+        names = list(self.records) + [self.prefix + "index"]
+        for i in range(0, len(names), 500):
+            self.store.update(" ;\n".join(f"DROP SILENT GRAPH <{n}>" for n in names[i:i + 500]))
+
+    def results(self, query: Query) -> Iterable[tuple[Any, Result]]:
+        text = query.text.replace("$index", f"<{self.prefix}index>")
+        t0 = time.perf_counter()
+        rows = self.store.raw_query(rdf.sparql_prefixes() + text)
+        variables = [v.value for v in rows.variables]
+        out = []
+        for row in rows:
+            bindings = {}
+            for name in variables:
+                term = row[name]
+                if term is not None:
+                    bindings[name] = term.value
+            graph = bindings.pop("g")
+            value = row["value"] if "value" in variables else None
+            evidence = {}
+            meta = shapes()[1].get(query.source)
+            if meta is not None and meta.template:
+                evidence = evidence_of([render_message(meta.template, bindings)])
+            out.append((graph, Result(query.source, query.shape, bindings["this"],
+                                       value.value if isinstance(value, ox.NamedNode) else None, evidence)))
+        self.timings[query.label] = self.timings.get(query.label, 0.0) + time.perf_counter() - t0
+        return out
+
+
+def validate(ctx) -> tuple[list[tuple[Any, list[Result]]], dict[str, float]]:
+    """Every record under check with its results, in ctx.records order, and where the time went."""
+    with Run(ctx.store, ctx.records, ctx.as_of) as run:
+        by_graph: dict[str, list[Result]] = {name: [] for name in run.records}
+        for query in compiled():
+            for graph, result in run.results(query):
+                by_graph[graph].append(result)
+    return [(run.records[name], results) for name, results in by_graph.items()], run.timings
+
+
+def check(ctx) -> list:
+    """All shape findings for the records under check, from the compiled queries."""
+    by_record, _ = validate(ctx)
+    out = []
+    for record, results in by_record:
+        out.extend(findings_from_results(ctx, record, results))
+    return out

@@ -231,7 +231,8 @@ def _plan(g: rdf.RecordGraph, focus: NamedNode, r: dict, errors: list[FieldError
         g.type(node, "PlanItem")
         g.add(focus, "hasPlanItem", node)
         g.add(node, "localId", item["id"])
-        g.add(node, "subject", _party(g, node, "subject", item["subject"]))
+        # What the item checks is a matter (a theme, a kind of agency), not one entity.
+        g.add(node, "itemSubject", item["subject"])
         for code in item["departments"]:
             g.add(node, "planDepartment", _department(g, code))
         g.add(node, "dueDate", _date(item.get("due")))

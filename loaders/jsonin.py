@@ -12,7 +12,7 @@ def decode(data: bytes, name: str) -> str:
     """Text of an input that must be UTF-8 (a BOM is tolerated); anything else is named, not guessed."""
     if not data.strip():
         raise InputError(name, "empty input")
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(data) > 1 and (data[0] == 0 or data[1] == 0)):
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or _looks_utf16(data[:64]):
         raise InputError(name, "UTF-16 encoded; re-save it as UTF-8")
     if b"\x00" in data[:4096]:
         raise InputError(name, "binary data, not text")
@@ -26,6 +26,15 @@ def decode(data: bytes, name: str) -> str:
         except UnicodeDecodeError:
             pass
         raise InputError(name, f"not valid UTF-8 at byte {e.start}{hint}") from None
+
+
+def _looks_utf16(head: bytes) -> bool:
+    # BOM-less UTF-16 of ASCII-range text: a zero in every other byte, on one side.
+    if len(head) < 4:
+        return False
+    even, odd = head[0::2], head[1::2]
+    return (all(b == 0 for b in even) and all(b != 0 for b in odd)) or \
+           (all(b == 0 for b in odd) and all(b != 0 for b in even))
 
 
 def _parse(text: str) -> Any:

@@ -30,6 +30,9 @@ class Gate:
     kind: str
     when: dict[str, tuple[str, ...]]
     needs: tuple[str, ...]
+    # `when` fields whose absence means "does not apply" rather than "cannot tell" (e.g. an
+    # evaluation block: a project without one was not evaluated remotely by any account we have).
+    absent_means_not_applicable: frozenset = frozenset()
 
 
 @lru_cache(maxsize=1)
@@ -47,7 +50,10 @@ def gates() -> dict[str, Gate]:
         for name in (*when, *needs):
             if name not in paths.get(kind, {}):
                 raise ValueError(f"catalogue: {rule_id} names field {name!r}, not in rules/fields.yaml[{kind}]")
-        out[rule_id] = Gate(rule_id, kind, when, needs)
+        optional = frozenset(applies.get("absent_means_not_applicable") or ())
+        if not optional <= set(when):
+            raise ValueError(f"catalogue: {rule_id}: absent_means_not_applicable names fields not in `when`")
+        out[rule_id] = Gate(rule_id, kind, when, needs, optional)
     assert set(out) <= set(catalogue())
     return out
 
@@ -82,6 +88,8 @@ class Applicability:
                 have = {name: {v for v in (row[f"f{i}"] or "").split("\x1f") if v}
                         for i, name in enumerate(fields)}
                 for gate in kind_gates:
+                    if any(not have[f] for f in gate.absent_means_not_applicable):
+                        continue
                     missing = [f for f in gate.when if not have[f]]
                     if not missing:
                         if not all(have[f] & set(allowed) for f, allowed in gate.when.items()):

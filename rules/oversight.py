@@ -108,7 +108,7 @@ _ITEMS = """
 SELECT ?record ?plan ?year ?item ?itemId ?subject ?due (MIN(?idate) AS ?first) WHERE {
   %s
   GRAPH ?g { ?g prtkg:recordId ?record . ?plan a prtkg:SupervisionPlan ; prtkg:year ?year ; prtkg:hasPlanItem ?item .
-             ?item prtkg:localId ?itemId . OPTIONAL { ?item prtkg:subject ?subject } OPTIONAL { ?item prtkg:dueDate ?due } }
+             ?item prtkg:localId ?itemId . OPTIONAL { ?item prtkg:itemSubject ?subject } OPTIONAL { ?item prtkg:dueDate ?due } }
   OPTIONAL { GRAPH ?h { ?i a prtkg:Inspection ; prtkg:forPlanItem ?item ; prtkg:inspectionDate ?idate } }
 } GROUP BY ?record ?plan ?year ?item ?itemId ?subject ?due"""
 

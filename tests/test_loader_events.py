@@ -114,10 +114,10 @@ def test_clue_inspection_plan_and_sanction_mapping():
     assert objects(plan, node, "hasPlanItem") == {item1, rdf.iri("plan", "PLAN-2026-YN", "item", "item-2")}
     assert objects(plan, item1, "dueDate") == {date("2026-06-30")}
     assert len(objects(plan, item1, "planDepartment")) == 2
-    assert objects(plan, item1, "subject") == {rdf.child(item1, "subject")}
-    assert objects(plan, rdf.child(item1, "subject"), "name") == {Literal("房建市政工程招标投标双随机抽查")}
+    # a plan item's subject is the matter it checks, text (not an entity that would need a code)
+    assert objects(plan, item1, "itemSubject") == {Literal("房建市政工程招标投标双随机抽查")}
     item2 = rdf.iri("plan", "PLAN-2026-YN", "item", "item-2")
-    assert objects(plan, item2, "subject") == {rdf.entity("91530100216584041K")}
+    assert objects(plan, item2, "itemSubject") == {Literal("招标代理机构专项检查")}
 
     sanction = records["ZX-2026-003"]
     node = rdf.iri("sanctionExecution", "ZX-2026-003")

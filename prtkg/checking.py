@@ -48,6 +48,18 @@ class Context:
 Check = Callable[[Context], Iterable[Finding]]
 
 
+def stored_records(store: Store) -> list[Record]:
+    """Every record in the store, as the checks see records (id, kind, graph, main node)."""
+    from pyoxigraph import NamedNode
+
+    from .rdf import RecordGraph
+    rows = store.select("""SELECT ?g ?id ?kind ?source ?digest ?main WHERE { GRAPH ?g {
+        ?g prtkg:recordId ?id ; prtkg:recordKind ?kind ; prtkg:source ?source ; prtkg:contentDigest ?digest .
+        OPTIONAL { ?g prtkg:mainNode ?main } } } ORDER BY ?g""")
+    return [Record(r["id"], r["kind"], RecordGraph(NamedNode(r["g"])), r["source"], r["digest"],
+                   NamedNode(r["main"]) if r["main"] else None) for r in rows]
+
+
 def all_checks() -> list[Check]:
     from prtkg import rules, shapes
     return [*shapes.checks(), *rules.checks()]

@@ -197,7 +197,11 @@ class _DataGraph(Graph):
 def data_graph(store, record, as_of: dt.date) -> tuple[Graph, set[int]]:
     """The record's own graph plus only the context its shapes read; and years no calendar knows."""
     g = _DataGraph()
-    own = [(_rdflib(q.subject), _rdflib(q.predicate), _rdflib(q.object)) for q in record.graph.quads()]
+    # The record as stored (without its provenance), so a record checked from the store and one
+    # just loaded are validated alike.
+    graph_node = record.graph.graph
+    own = [(_rdflib(q.subject), _rdflib(q.predicate), _rdflib(q.object))
+           for q in store.graph_quads(graph_node.value) if q.subject != graph_node]
     for t in own:
         g.add(t)
     subjects = {s for s, _, _ in own}

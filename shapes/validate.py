@@ -338,8 +338,10 @@ def make_finding(meta: ShapeInfo, record_id: str, focus: str, evidence: dict):
     problem = evidence.get("problem")
     if problem in meta.problems:
         labels = meta.problems[problem]
-        fields["problem"] = labels.get("en", problem).format_map(_Blank(evidence))
-        fields["problem_zh"] = labels.get("zh", problem).format_map(_Blank(evidence))
+        # A problem's wording may quote the rule's parameters as well as the evidence.
+        values = _Blank({**catalogue_rule(meta.rule).param_values(), **evidence})
+        fields["problem"] = labels.get("en", problem).format_map(values)
+        fields["problem_zh"] = labels.get("zh", problem).format_map(values)
     if meta.rule == "CRD-CODE-INVALID":
         # The shape decides; the wording of a code problem has one source, prtkg.uscc.
         from prtkg import uscc

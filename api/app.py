@@ -55,4 +55,6 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
 
     for module in (sparql, queries, credit, records, findings, coverage):
         app.include_router(module.router)
+    from . import pages
+    pages.mount(app)
     return app

@@ -21,6 +21,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from prtkg.querying import solutions_csv
 from prtkg.saved_queries import OPAQUE
 from prtkg.store import Store
 
@@ -128,6 +129,8 @@ def _evaluate(store: Store, text: str, accept: str | None, dataset: dict) -> tup
             offered = ", ".join(GRAPH_TYPES if kind == "graph" else SOLUTION_TYPES)
             return ("error", 406, f"cannot answer this query in the accepted media types; offered: {offered}")
         fmt = (GRAPH_TYPES if kind == "graph" else SOLUTION_TYPES)[media]
+        if fmt == ox.QueryResultsFormat.CSV and isinstance(result, ox.QuerySolutions):
+            return ("ok", media, solutions_csv(result))  # formula-like cells defused
         return ("ok", media, result.serialize(format=fmt))
     except SyntaxError as e:
         return ("error", 400, f"not a SPARQL query: {e}")
@@ -189,7 +192,12 @@ class QueryRunner:
         ctx = mp.get_context("fork")
         receive, send = ctx.Pipe(duplex=False)
         child = ctx.Process(target=_child, args=(send, self.store, text, accept, dataset), daemon=True)
-        child.start()
+        guard = getattr(self.store, "guard", None)  # see prtkg.store._ForkGuard
+        if guard is not None:
+            with guard.exclusive():
+                child.start()
+        else:
+            child.start()
         send.close()
         try:
             if not receive.poll(self.timeout):

@@ -324,6 +324,120 @@ def _credit_row(row: Row) -> Record:
                   digest=digest_of(row.values), focus=node)
 
 
+# -- entity relations ---------------------------------------------------------------------------
+
+# A raw resident ID number (GB 11643: 6-digit division, birth date, sequence, check character) must
+# never enter the graph: persons are named by an id or a hash of one.
+RESIDENT_ID = re.compile(r"^\d{6}(18|19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}[\dXx]$")
+PARTY_TYPES = {"企业": "entity", "entity": "entity", "单位": "entity", "个人": "person", "person": "person",
+               "自然人": "person"}
+RELATION_TYPES = {"legal-representative": "legal-representative", "法定代表人": "legal-representative",
+                  "单位负责人": "legal-representative", "shareholder": "shareholder", "股东": "shareholder",
+                  "manager": "manager", "管理": "manager", "管理单位": "manager",
+                  "beneficial-owner": "beneficial-owner", "实际控制人": "beneficial-owner",
+                  "受益所有人": "beneficial-owner"}
+
+
+def person_problem(person_id: str) -> str | None:
+    """Why a person id cannot be used, or None."""
+    if RESIDENT_ID.match(person_id.strip()):
+        return ("looks like a raw 18-digit resident ID number; give the person's id or a hash of the "
+                "number (e.g. p:<sha256>), never the number itself")
+    return None
+
+
+def person(g: rdf.RecordGraph, person_id: str) -> NamedNode:
+    node = rdf.iri("person", person_id.strip())
+    g.type(node, "Person")
+    return node
+
+
+def relation(g: rdf.RecordGraph, node: NamedNode, of: NamedNode, party: NamedNode, kind: str,
+             share: object = None, start: dt.date | None = None, until: dt.date | None = None) -> None:
+    """One relation: `party` is `of`'s legal representative, shareholder, manager or beneficial owner."""
+    g.type(node, "EntityRelation")
+    g.add(node, "relationOf", of)
+    g.add(node, "relatedParty", party)
+    g.add(node, "relationType", kind)
+    g.add(node, "shareholding", share)
+    g.add(node, "relationFrom", start)
+    g.add(node, "relationUntil", until)
+
+
+def _parse_share(row: Row):
+    from decimal import Decimal, InvalidOperation
+    cell = row.get("share").rstrip("%％").strip()
+    if not cell:
+        return None
+    try:
+        value = Decimal(cell)
+    except InvalidOperation:
+        raise RowError(row.error("share", f"{row.get('share')!r} is not a percentage (e.g. 60 or 60%)")) from None
+    if not 0 < value <= 100:
+        raise RowError(row.error("share", f"{row.get('share')!r} is not a percentage above 0 and at most 100"))
+    return value
+
+
+def _load_relations(table: Table) -> LoadResult:
+    """The whole file is one record (a registry extract); each good row is one EntityRelation."""
+    result = LoadResult()
+    stem = PurePath(table.name).stem
+    g = rdf.RecordGraph(rdf.graph_iri("relations", stem))
+    the_list = rdf.iri("list", stem)
+    g.type(the_list, "RelationList")
+    g.add(the_list, "localId", stem)
+    for row in table.rows:
+        try:
+            triples = _relation_row(row, stem)
+        except RowError as e:
+            result.rejected.append(Rejection(row.source, e.errors))
+            continue
+        g.triples.extend(triples.triples)
+    g.triples = list(dict.fromkeys(g.triples))
+    result.records.append(Record(id=stem, kind="entity-relations", graph=g, source=table.name,
+                                 digest=hashlib.sha256(table.data).hexdigest(), focus=the_list))
+    return result
+
+
+def _relation_row(row: Row, stem: str) -> rdf.RecordGraph:
+    g = rdf.RecordGraph(rdf.graph_iri("relations", stem))
+    errors: list[FieldError] = []
+    attempt = collector(errors)
+    code = row.get("uscc")
+    problem = uscc.problem(code) if code else "empty; the entity's unified social credit code is required"
+    if problem is not None:
+        errors.append(row.error("uscc", problem if not code else f"{code!r} is not a valid unified social credit code: {problem}"))
+    party_type = PARTY_TYPES.get(row.get("partyType").casefold())
+    if party_type is None:
+        errors.append(row.error("partyType", f"{row.get('partyType')!r} is not 企业/个人 (entity/person)"))
+    kind = RELATION_TYPES.get(row.get("relation").casefold())
+    if kind is None:
+        errors.append(row.error("relation", f"{row.get('relation')!r} is not one of legal-representative, "
+                                "shareholder, manager, beneficial-owner (法定代表人、股东、管理、实际控制人)"))
+    party = row.get("party")
+    if not party:
+        errors.append(row.error("party", "empty; the related party's credit code or person id is required"))
+    elif party_type == "person" and person_problem(party):
+        errors.append(row.error("party", f"{party[:6]}…: {person_problem(party)}"))
+    elif party_type == "entity" and uscc.problem(party):
+        errors.append(row.error("party", f"{party!r} is not a valid unified social credit code: {uscc.problem(party)}"))
+    if kind == "legal-representative" and party_type == "entity":
+        errors.append(row.error("partyType", "a legal representative is a person (个人)"))
+    share = attempt(_parse_share, row)
+    start = attempt(parse_date, row, "validFrom", required=False)
+    until = attempt(parse_date, row, "validUntil", required=False)
+    if start and until and until < start:
+        errors.append(row.error("validUntil", f"{until.isoformat()} is before {row.headers.get('validFrom', '起')} "
+                                f"{start.isoformat()}"))
+    if errors:
+        raise RowError(*errors)
+    of = organisation(g, code)
+    g.type(of, "MarketEntity")
+    other = organisation(g, party) if party_type == "entity" else person(g, party)
+    relation(g, rdf.iri("list", stem, "relation", row.number), of, other, kind, share, start, until)
+    return g
+
+
 # -- recognition --------------------------------------------------------------------------------
 
 POWERS = ListType("powers-and-duties list (权力和责任清单)", (
@@ -359,7 +473,17 @@ CREDIT = ListType("credit record list (信用记录)", (
 ), frozenset({"uscc", "name", "recordType", "decidedBy", "decisionDate", "validFrom", "validUntil",
               "measures", "tradeTypes", "basis"}), _load_credit)
 
-LIST_TYPES: tuple[ListType, ...] = (POWERS, CREDIT)
+RELATIONS = ListType("entity relation list (关联关系)", (
+    Column("uscc", "统一社会信用代码", "uscc"),
+    Column("partyType", "关联方类型", "partyType"),
+    Column("party", "关联方", "party"),
+    Column("relation", "关系", "relation"),
+    Column("share", "持股比例", "share"),
+    Column("validFrom", "起", "from"),
+    Column("validUntil", "止", "until"),
+), frozenset({"uscc", "partyType", "party", "relation"}), _load_relations)
+
+LIST_TYPES: tuple[ListType, ...] = (POWERS, CREDIT, RELATIONS)
 
 
 def _column_keys(list_type: ListType) -> dict[str, str]:

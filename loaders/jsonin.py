@@ -12,7 +12,7 @@ def decode(data: bytes, name: str) -> str:
     """Text of an input that must be UTF-8 (a BOM is tolerated); anything else is named, not guessed."""
     if not data.strip():
         raise InputError(name, "empty input")
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or _looks_utf16(data[:64]):
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or _looks_utf16(data[:64]) or _utf16_text(data[:4096]):
         raise InputError(name, "UTF-16 encoded; re-save it as UTF-8")
     if b"\x00" in data[:4096]:
         raise InputError(name, "binary data, not text")
@@ -35,6 +35,21 @@ def _looks_utf16(head: bytes) -> bool:
     even, odd = head[0::2], head[1::2]
     return (all(b == 0 for b in even) and all(b != 0 for b in odd)) or \
            (all(b == 0 for b in odd) and all(b != 0 for b in even))
+
+
+def _utf16_text(head: bytes) -> bool:
+    # BOM-less UTF-16 of CJK text has no zero-byte pattern; it shows as printable text when decoded so.
+    if b"\x00" not in head:
+        return False
+    head = head[:len(head) - len(head) % 2]
+    for enc in ("utf-16-le", "utf-16-be"):
+        try:
+            text = head.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if text and all(ch.isprintable() or ch in "\r\n\t" for ch in text):
+            return True
+    return False
 
 
 def _parse(text: str) -> Any:

@@ -48,6 +48,8 @@ from prtkg import codes
 from prtkg.rdf import RecordGraph, child, entity, graph_iri, iri
 from prtkg.records import FieldError, LoadResult, Record, Rejection
 
+from .csvlists import person, person_problem, relation
+
 SCHEMA_FILES = ("release-schema.json", "bids-release-schema.json", "prtkg-extension.json")
 CHINA = dt.timezone(dt.timedelta(hours=8), "UTC+08:00")
 USCC_SCHEME = "CN-USCC"
@@ -430,6 +432,7 @@ class _Mapper:
                 g.type(node, "MarketEntity")
             g.add(node, "name", _text(party.get("name")) or _text(ident.get("legalName")))
             g.add(P, "hasParty", node)
+            self.beneficial_owners(node, party, field)
             if pid is not None:
                 self.parties[pid] = node
             if "buyer" in roles:
@@ -441,6 +444,26 @@ class _Mapper:
             if "supervisor" in roles and pid is not None:
                 supervisors.append(pid)
         return supervisors
+
+    def beneficial_owners(self, node: NamedNode, party: dict, field: str) -> None:
+        """parties[].beneficialOwners (OCDS beneficial owners extension) -> EntityRelation to a Person."""
+        for k, owner in enumerate(_list(party, "beneficialOwners")):
+            where = f"{field}.beneficialOwners[{k}]"
+            if not isinstance(owner, dict):
+                self.fail(where, f"not an object but {_kind_of(owner)}")
+                continue
+            ident = _obj(owner, "identifier")
+            key = f"{where}.identifier.id" if _text(ident.get("id")) else f"{where}.id"
+            person_id = _text(ident.get("id")) or _text(owner.get("id"))
+            if person_id is None:
+                self.fail(f"{where}.id", "missing beneficial owner id")
+                continue
+            problem = person_problem(person_id)
+            if problem is not None:
+                self.fail(key, problem)
+                continue
+            relation(self.g, child(node, "beneficialOwner", self.ocid, k), node, person(self.g, person_id),
+                     "beneficial-owner")
 
     def tender(self, tender: dict, supervisor_roles: list[str]) -> None:
         g, P = self.g, self.project

@@ -64,6 +64,8 @@ def load(data: bytes, name: str, media_type: str) -> LoadResult:
         raise InputError(name, f"unsupported RDF media type {media_type!r}; expected one of {', '.join(FORMATS)}")
     fmt, label = FORMATS[base]
     decode(data, name)  # the same encoding errors (empty, UTF-16, GBK) as every other text input
+    if data.startswith(b"\xef\xbb\xbf"):  # tolerated like everywhere else; the RDF parsers would choke on it
+        data = data[3:]
     try:
         quads = list(ox.parse(data, format=fmt, base_iri=base_iri(name), rename_blank_nodes=True))
     except SyntaxError as e:

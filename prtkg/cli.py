@@ -23,6 +23,7 @@ class Format(str, Enum):
     table = "table"
     json = "json"
     shacl = "shacl"
+    html = "html"
 
 
 class Lang(str, Enum):
@@ -73,7 +74,7 @@ def check(
     paths: List[Path] = typer.Argument(None, help="Record files or folders; none = the bundled demo dataset."),
     reference: Optional[str] = typer.Option(None, "--reference",
                                             help="Reference data folder, or 'none'; default: the bundled reference data."),
-    fmt: Format = typer.Option(Format.table, "--format", help="table, json, or shacl (the raw SHACL validation report, Turtle)."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table, json, shacl (the raw SHACL validation report, Turtle), or html (a self-contained report)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the report to this file."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="'Today' for running deadlines (YYYY-MM-DD)."),
     lang: Lang = typer.Option(Lang.zh, "--lang", help="Message language of the table."),
@@ -95,6 +96,9 @@ def check(
         _write(report_turtle(result, day), out)
     elif fmt is Format.json:
         _write(json.dumps(doc, ensure_ascii=False, indent=2), out)
+    elif fmt is Format.html:
+        from .report_html import report as html_report
+        _write(html_report(result), out)
     elif out is not None:
         console = Console(record=True, width=200, file=open("/dev/null", "w"))
         console.print(_findings_table(doc, lang.value))
@@ -114,7 +118,11 @@ def load(
 
     day = _parse_date(as_of, "--as-of")
     try:
-        summary = ingest(paths, as_of=day, console=err)
+        # One line per committed batch, flushed: what a crashed load already stored, for whoever watches.
+        summary = ingest(paths, as_of=day, console=err,
+                         on_commit=lambda done, total: print(
+                             f"committed {done}{'' if total is None else f'/{total}'} records",
+                             file=sys.stderr, flush=True))
     except PrtkgError as e:
         _fail(str(e))
     print(json.dumps(summary, ensure_ascii=False, indent=2))

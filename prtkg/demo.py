@@ -37,6 +37,7 @@ URL = "https://demo.prtkg.invalid/notice"
 REFERENCE_FILE = "powers-yunnan.csv"
 POWERS_HEADER = "部门编码,部门名称,部门类型,权力编码,权力名称,权力类型,交易类型,行业,环节,区划,实施依据,责任事项,追责情形,牵头"
 CREDIT_HEADER = "统一社会信用代码,主体名称,记录类型,认定部门,认定日期,有效期起,有效期止,惩戒措施,适用交易类型,依据,记录编号"
+RELATIONS_HEADER = "统一社会信用代码,关联方类型,关联方,关系,持股比例,起,止"
 
 TRADE_TYPES = ("works", "government-procurement", "land-use-right", "mining-right", "state-assets",
                "drug-procurement", "other")
@@ -1352,6 +1353,110 @@ class Dataset(Scenarios):
         return rows
 
 
+    # ---- entity relations: related-company groups among the bidders (BID-RELATED-BIDDERS)
+    def relations(self) -> list[list[str]]:
+        """Register extracts for bidders of ordinary works tenders: control chains of 1-3 holding levels,
+        a shared legal representative, and the relations art. 34 does not reach (a minority holding,
+        a holding that ended before the bids, sister companies). Runs after everything else has drawn
+        from the generator's random stream, so the rest of the demo stays as it was."""
+        rng = self.rng
+        taken = {p.record for p in self.planted} | {r for p in self.planted for r in p.related}
+        ordinary = [p for p in sorted(self.projects, key=lambda p: p.ocid)
+                    if p.trade == "works" and p.awarded and len({b.tenderer.code for b in p.bids}) >= 3
+                    and p.ocid not in taken and not p.remote]
+        chosen = rng.sample(ordinary, 6)
+        since = lambda: f"20{rng.randint(15, 24)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"  # noqa: E731
+        holdings = []
+
+        def holding(region: str) -> Org:
+            while True:
+                name = f"{_short(self.names[region[:4] + '00'])}{rng.choice(_BRANDS)}投资控股有限公司"
+                if name not in self.used_names:
+                    self.used_names.add(name)
+                    break
+            org = Org(self._code("91", region), name)
+            holdings.append(org)
+            return org
+
+        def person() -> str:
+            return "p:" + self._hex()
+
+        rows: list[list[str]] = []
+        pairs = []
+        for p in chosen:
+            a, b = rng.sample(sorted({bid.tenderer.code: bid.tenderer for bid in p.bids}.values(),
+                                     key=lambda o: o.code), 2)
+            pairs.append((p, a, b))
+        # 1. two levels: b holds 80% of h1, which holds 55% of a.
+        p, a, b = pairs[0]
+        h1 = holding(a.code[2:8])
+        rows += [[h1.code, "企业", b.code, "shareholder", "80", since(), ""],
+                 [a.code, "企业", h1.code, "shareholder", "55", since(), ""]]
+        self.plant("BID-RELATED-BIDDERS", p, f"{b.name} controls {a.name} through {h1.name} (80% -> 55%)")
+        # 2. three levels: a holds 100% of h2, h2 51% of h3, h3 65% of b.
+        p, a, b = pairs[1]
+        h2, h3 = holding(a.code[2:8]), holding(b.code[2:8])
+        rows += [[h2.code, "企业", a.code, "shareholder", "100", since(), ""],
+                 [h3.code, "企业", h2.code, "shareholder", "51", since(), ""],
+                 [b.code, "企业", h3.code, "shareholder", "65", since(), ""]]
+        self.plant("BID-RELATED-BIDDERS", p, f"{a.name} controls {b.name} through 3 holding levels (100% -> 51% -> 65%)")
+        # 3. one legal representative for two bidders.
+        p, a, b = pairs[2]
+        rep = person()
+        rows += [[a.code, "个人", rep, "legal-representative", "", since(), ""],
+                 [b.code, "个人", rep, "legal-representative", "", since(), ""]]
+        self.plant("BID-RELATED-BIDDERS", p, f"{a.name} and {b.name} have the same legal representative")
+        # Not related under art. 34: a 40% holding; a holding that ended before the bids; sisters.
+        p, a, b = pairs[3]
+        rows.append([a.code, "企业", b.code, "shareholder", "40", since(), ""])
+        p, a, b = pairs[4]
+        rows.append([a.code, "企业", b.code, "shareholder", "90", "2019-03-01", "2025-06-30"])
+        p, a, b = pairs[5]
+        parent = holding(a.code[2:8])
+        rows += [[a.code, "企业", parent.code, "shareholder", "100", since(), ""],
+                 [b.code, "企业", parent.code, "shareholder", "100", since(), ""]]
+        # Everyone named above has a legal representative of their own on the register.
+        named = sorted({r[0] for r in rows} | {r[2] for r in rows if r[1] == "企业"})
+        reps = {r[0] for r in rows if r[3] == "legal-representative"}
+        rows += [[c, "个人", person(), "legal-representative", "", since(), ""] for c in named if c not in reps]
+        self.holdings = holdings
+        return rows
+
+
+    # ---- Cardinal outliers that need a deliberate plant (after everything else, like relations)
+    def cardinal_plants(self) -> None:
+        taken = {p.record for p in self.planted} | {r for p in self.planted for r in p.related}
+        ordinary = [p for p in sorted(self.projects, key=lambda p: p.ocid)
+                    if p.trade == "works" and p.awarded and p.winner is not None and p.ocid not in taken
+                    and len(p.bids) >= 4 and all(b.status == "valid" for b in p.bids)]
+        # A heavily discounted winning bid: price only, every other bid at least 22% above the winner's.
+        p = next(p for p in ordinary if p.criteria == "priceOnly"
+                 and p.bids[p.winner].amount == min(b.amount for b in p.bids))
+        win = p.bids[p.winner].amount
+        for k, i in enumerate(sorted((i for i in range(len(p.bids)) if i != p.winner), key=lambda i: p.bids[i].amount)):
+            p.bids[i].amount = round(max(p.bids[i].amount, win * (1.22 + 0.013 * k)), 2)
+        self.plant("RISK-HEAVY-DISCOUNT", p, "the winning bid is 22% below the second-lowest valid bid")
+        taken.add(p.ocid)
+        # A tenderer whose bids are disqualified again and again: three losing, not lowest bids.
+        losing: dict[str, list[tuple[Project, Bid]]] = defaultdict(list)
+        for q in ordinary:
+            if q.ocid in taken:
+                continue
+            low = min(b.amount for b in q.bids)
+            for i, b in enumerate(q.bids):
+                if i != q.winner and b.amount != low:
+                    losing[b.tenderer.code].append((q, b))
+        code_, bids = max(sorted(losing.items()), key=lambda kv: len({q.ocid for q, _ in kv[1]}))
+        chosen, seen = [], set()
+        for q, b in bids:
+            if q.ocid not in seen:
+                seen.add(q.ocid)
+                chosen.append((q, b))
+        for q, b in chosen[:3]:
+            b.status = "disqualified"
+        self.plant("RISK-DISQUALIFICATION-RATE", code_, f"{chosen[0][1].tenderer.name}: bids disqualified in 3 tenders",
+                   [q.ocid for q, _ in chosen[:3]])
+
 # -- output ------------------------------------------------------------------------------------------
 
 def _csv(header: str, rows: list[list[str]]) -> str:
@@ -1373,6 +1478,8 @@ def generate(out_dir: str | Path, seed: int = DEFAULT_SEED, projects: int = DEFA
     g = Dataset(seed, projects)
     g.build()
     overlay = g.overlay()
+    relations = g.relations()
+    g.cardinal_plants()
     rels = [r for p in sorted(g.projects, key=lambda p: p.ocid) for r in releases(p, g.cal)]
     events = sorted(g.events, key=lambda e: (e["recordType"], e["id"]))
     files = {
@@ -1380,6 +1487,7 @@ def generate(out_dir: str | Path, seed: int = DEFAULT_SEED, projects: int = DEFA
         "events.jsonl": _jsonl(events),
         "credit-records.csv": _csv(CREDIT_HEADER, sorted(g.credit_rows, key=lambda r: r[-1])),
         "powers-demo-overlay.csv": _csv(POWERS_HEADER, overlay),
+        "entity-relations.csv": _csv(RELATIONS_HEADER, relations),
         # The manifest of planted problems is not a record: it lives beside the folder, not in it,
         # so that `prtkg check data/demo` reads records only.
         "../demo-planted.json": json.dumps(sorted((p.as_json() for p in g.planted), key=lambda p: (p["rule"], p["record"],

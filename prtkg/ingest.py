@@ -1,19 +1,38 @@
-"""`prtkg load`: ingest records into the persistent store, batch by batch, then check what came in."""
+"""`prtkg load`: ingest records into the persistent store, batch by batch, then check what came in.
+
+Large OCDS JSON Lines files are streamed in bounded memory. Releases of one ocid may be far apart in
+a file, and a process must be compiled from all of its releases at once, so a first pass reads each
+line once and keeps only ocid -> byte offsets of its lines (tens of bytes per release, not the
+release); the second pass seeks to the lines of BATCH ocids at a time, compiles and maps them, and
+writes the batch. Memory is then the index plus one batch, whatever the file's order; an external
+sort by ocid would bound the index too but costs a full rewrite of the file, which 10^5-10^6
+releases do not need.
+
+Writes: each batch replaces its records' graphs in one transaction (one update request on a remote
+store), so a re-run replaces rather than duplicates, and an interrupted run leaves whole records.
+Oxigraph's bulk loader would be faster into a fresh store, but it writes without a transaction, so a
+crash could leave part of a record acknowledged as done: records are evidence, so every batch is
+one transaction.
+"""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Iterator, Sequence
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
 
 from . import findings as F
 from .checking import Context, run_checks, stored_records, today
-from .records import Record
-from .store import Store
+from .errors import InputError
+from .records import FieldError, LoadResult, Record, Rejection
+from .store import Store, _whoami
 
 BATCH = 500  # records per transaction: large enough to amortise the update, small enough to lose little on a crash
+STREAM_BYTES = 4 << 20  # JSON Lines files above this size are streamed
 
 
 def store_findings(store: Store, records: Sequence[Record], found: Sequence[F.Finding], as_of: dt.date) -> None:
@@ -27,27 +46,191 @@ def store_findings(store: Store, records: Sequence[Record], found: Sequence[F.Fi
         f"INSERT DATA {{ GRAPH {g} {{ {body} }} }}")
 
 
+def _progress(console: Console | None, total: int, what: str, disable: bool) -> Progress:
+    return Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(), _Rate(), TimeElapsedColumn(),
+                    TextColumn("ETA"), TimeRemainingColumn(), console=console, transient=True, disable=disable)
+
+
+class _Rate(TextColumn):
+    """Records per second (rich's own speed column shows none before the first update)."""
+
+    def __init__(self):
+        super().__init__("")
+
+    def render(self, task):
+        from rich.text import Text
+        return Text(f"{task.speed or 0:,.0f} rec/s")
+
+
+# -- streaming JSON Lines --------------------------------------------------------------------------
+
+def streamable(path: Path) -> bool:
+    return path.suffix.lower() in (".jsonl", ".ndjson") and path.stat().st_size > STREAM_BYTES
+
+
+def index_lines(path: Path, rejected: list[Rejection]) -> tuple[dict[str, list[tuple[int, int]]], list[tuple[int, int]]]:
+    """ocid -> [(line number, byte offset)] of its releases; and the lines that are anything else."""
+    by_ocid: dict[str, list[tuple[int, int]]] = {}
+    others: list[tuple[int, int]] = []
+    offset = 0
+    with open(path, "rb") as fh:
+        for n, line in enumerate(fh, start=1):
+            here, offset = offset, offset + len(line)
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError as e:
+                rejected.append(Rejection(f"{path}#{n}", [FieldError("(line)", f"not valid JSON: {e}")]))
+                continue
+            ocid = obj.get("ocid") if isinstance(obj, dict) and "recordType" not in obj else None
+            if isinstance(ocid, str) and ocid.strip() and "releases" not in obj and "records" not in obj:
+                by_ocid.setdefault(ocid.strip(), []).append((n, here))
+            else:
+                others.append((n, here))
+    return by_ocid, others
+
+
+def _read_lines(fh, name: str, where: Sequence[tuple[int, int]]) -> list[tuple[str, object]]:
+    from prtkg.loaders import jsonin
+    items = []
+    for n, offset in where:
+        fh.seek(offset)
+        items.append((f"{name}#{n}", jsonin._parse(fh.readline().decode("utf-8"))))
+    return items
+
+
+def stream_jsonl(path: Path, rejected: list[Rejection], batch: int = BATCH) -> Iterator[LoadResult]:
+    """LoadResults of at most `batch` processes each, whatever the order of the file's lines."""
+    from prtkg.loaders import events, ocds
+    by_ocid, others = index_lines(path, rejected)
+    ocids = sorted(by_ocid)
+    with open(path, "rb") as fh:
+        for i in range(0, len(ocids), batch):
+            where = sorted(w for o in ocids[i:i + batch] for w in by_ocid[o])
+            yield ocds.load(_read_lines(fh, str(path), where))
+        for i in range(0, len(others), batch):
+            items = _read_lines(fh, str(path), others[i:i + batch])
+            result = LoadResult()
+            evs = [it for it in items if isinstance(it[1], dict) and "recordType" in it[1]]
+            rest = [it for it in items if not (isinstance(it[1], dict) and "recordType" in it[1])]
+            if evs:
+                result.extend(events.load(evs))
+            if rest:
+                result.extend(ocds.load(rest))
+            yield result
+
+
+def count_processes(path: Path) -> int:
+    return sum(1 for _ in index_lines(path, [])[0])
+
+
+# -- loading ---------------------------------------------------------------------------------------
+
+class Writer:
+    """Writes batches of records, each batch one transaction replacing its records' graphs."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.agent = _whoami()
+        self.at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+    def write(self, records: Sequence[Record]) -> None:
+        if records:
+            self.store.replace_records(records, agent=self.agent, at=self.at)
+
+
+def load_into(store: Store, paths: Sequence[Path], console: Console | None = None,
+              on_commit: Callable[[int, int | None], None] | None = None) -> tuple[int, list[Rejection]]:
+    """Load every path into the store; (records written, rejections). Streams big JSON Lines files."""
+    from prtkg import loaders
+
+    files = loaders.expand(paths)
+    big = [p for p in files if streamable(p)]
+    small = [p for p in files if p not in big]
+    writer = Writer(store)
+    rejected: list[Rejection] = []
+    written = 0
+    if small:
+        loaded = loaders.load_paths(small)
+        rejected += loaded.rejected
+        with _progress(console, len(loaded.records), "loading", len(loaded.records) < BATCH) as bar:
+            task = bar.add_task("load", total=len(loaded.records))
+            for i in range(0, len(loaded.records), BATCH):
+                writer.write(loaded.records[i:i + BATCH])
+                bar.advance(task, len(loaded.records[i:i + BATCH]))
+                if on_commit is not None:
+                    on_commit(written + min(i + BATCH, len(loaded.records)), None)
+        written += len(loaded.records)
+    for path in big:
+        try:
+            total = count_processes(path)
+        except OSError as e:
+            raise InputError(str(path), f"cannot read: {e.strerror or e}") from e
+        with _progress(console, total, f"loading {path.name}", False) as bar:
+            task = bar.add_task("load", total=total)
+            for result in stream_jsonl(path, rejected):
+                rejected += result.rejected
+                writer.write(result.records)
+                written += len(result.records)
+                if on_commit is not None:
+                    on_commit(written, None)
+                bar.advance(task, len(result.records) + len({r.record for r in result.rejected}))
+    store.flush()
+    return written, rejected
+
+
 def ingest(paths: Sequence[Path], as_of: dt.date | None = None, console: Console | None = None,
-           store: Store | None = None) -> dict:
+           store: Store | None = None, check: bool = True,
+           on_commit: Callable[[int, int | None], None] | None = None) -> dict:
+    """`on_commit(done, total)` is called after each batch is written: the first `done` records (in
+    loader order) are then stored, whatever happens to the process next (total None when streaming)."""
     from prtkg import loaders
 
     as_of = as_of or today()
-    loaded = loaders.load_paths(paths)
     store = store if store is not None else Store.from_env()  # an empty Store is falsy (__len__)
+    files = loaders.expand(paths)
+    if not any(streamable(p) for p in files):
+        return _ingest_in_memory(files, as_of, console, store, check, on_commit)
+    store.load_ontology()
+    written, rejected = load_into(store, files, console, on_commit)
+    found: list[F.Finding] = []
+    if check:
+        # The records just written, as the checks see them: graph names only, read back from the store.
+        records = stored_records(store)
+        with _progress(console, len(records), "checking", len(records) < BATCH) as bar:
+            task = bar.add_task("check", total=len(records))
+            for i in range(0, len(records), BATCH):
+                part = records[i:i + BATCH]
+                batch_found = run_checks(Context(store, part, as_of))
+                store_findings(store, part, batch_found, as_of)
+                found += batch_found
+                bar.advance(task, len(part))
+    store.flush()
+    doc = F.report(written, found, rejected)
+    return {"store": str(store.path), "loaded": written, "rejected": doc["rejected"], "summary": doc["summary"]}
+
+
+def _ingest_in_memory(paths, as_of, console, store, check, on_commit=None) -> dict:
+    from prtkg import loaders
+
+    loaded = loaders.load_paths(paths)
     store.load_ontology()
     records = loaded.records
-    with Progress(TextColumn("loading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.speed} rec/s"),
-                  TimeRemainingColumn(), console=console, transient=True, disable=len(records) < BATCH) as bar:
+    with _progress(console, len(records), "loading", len(records) < BATCH) as bar:
         task = bar.add_task("load", total=len(records))
         for i in range(0, len(records), BATCH):
             batch = records[i:i + BATCH]
             store.replace_records(batch)
             bar.advance(task, len(batch))
-    # Cross-record rules (overlaps, repeated inspections, rotation...) can change findings filed under
-    # records that were not loaded now, so the stored findings are recomputed over the whole store:
-    # none goes stale. (The bulk path keeps this a matter of seconds per 10^3 records.)
-    found = run_checks(Context(store, stored_records(store), as_of))
-    store.replace_graph(F.rdf.FINDINGS_GRAPH, F.to_quads(found, as_of, dt.datetime.now(dt.timezone.utc).replace(microsecond=0)))
+            if on_commit is not None:
+                on_commit(i + len(batch), len(records))
+    found: list[F.Finding] = []
+    if check:
+        ctx = Context(store, records, as_of)
+        found = run_checks(ctx)
+        if records:
+            store_findings(store, records, found, as_of)
     store.flush()
     doc = F.report(len(records), found, loaded.rejected)
     return {"store": str(store.path), "loaded": len(records), "rejected": doc["rejected"],

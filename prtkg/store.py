@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import os
+import threading
+from contextlib import contextmanager
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -71,11 +73,53 @@ def provenance(record: Record, agent: str, at: dt.datetime) -> list[tuple]:
     ] + ([(g, rdf.p("mainNode"), record.focus)] if record.focus is not None else [])
 
 
+class _ForkGuard:
+    """Many threads may use the store at once; a fork waits until none is inside it.
+
+    The SPARQL endpoint forks a child per query. A fork copies the store's internal locks in whatever
+    state other threads hold them at that instant, and a child that then needs one waits forever. So
+    every store call takes this guard shared, and a fork takes it exclusively (new calls wait for the
+    fork, which takes milliseconds)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._inside = 0
+        self._forking = 0
+
+    @contextmanager
+    def shared(self):
+        with self._cond:
+            while self._forking:
+                self._cond.wait()
+            self._inside += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._inside -= 1
+                if not self._inside:
+                    self._cond.notify_all()
+
+    @contextmanager
+    def exclusive(self):
+        with self._cond:
+            self._forking += 1
+            while self._inside:
+                self._cond.wait()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._forking -= 1
+                self._cond.notify_all()
+
+
 class Store:
     """Embedded Oxigraph: `Store(path)` persists on disk, `Store(None)` is a temporary in-memory store."""
 
     def __init__(self, path: str | Path | None = None, read_only: bool = False):
         self.path = Path(path) if path is not None else None
+        self.guard = _ForkGuard()
         try:
             if self.path is None:
                 self._ox = ox.Store()
@@ -89,7 +133,8 @@ class Store:
 
     @classmethod
     def from_env(cls) -> "Store":
-        return cls(os.environ.get("PRTKG_STORE", str(DEFAULT_PATH)))
+        """The remote SPARQL server when PRTKG_SPARQL_ENDPOINT is set, else the embedded store at PRTKG_STORE."""
+        return open_store()
 
     # -- writing ---------------------------------------------------------------------------
     def replace_records(self, records: Sequence[Record], agent: str | None = None,
@@ -97,68 +142,115 @@ class Store:
         """Replace each record's named graph (content + provenance) in one transaction."""
         if not records:
             return
-        agent = agent or _whoami()
-        at = at or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-        parts = []
-        for record in records:
-            g = record.graph.graph
-            quads = list(record.graph.quads())
-            quads += [ox.Quad(s, pr, o, g) for s, pr, o in provenance(record, agent, at)]
-            parts.append(f"DROP SILENT GRAPH {g} ;\nINSERT DATA {{ GRAPH {g} {{\n{_ntriples(quads)}\n}} }}")
-        self._ox.update(" ;\n".join(parts))
+        update = _record_update(records, agent or _whoami(), at)
+        with self.guard.shared():
+            self._ox.update(update)
 
     def update(self, sparql_update: str) -> None:
         """A SPARQL 1.1 update, applied as one transaction (prefixes of prtkg.rdf pre-declared)."""
-        self._ox.update(rdf.sparql_prefixes() + sparql_update)
+        with self.guard.shared():
+            self._ox.update(rdf.sparql_prefixes() + sparql_update)
 
     def add_quads(self, quads: Iterable[ox.Quad]) -> None:
-        self._ox.extend(quads)
+        quads = list(quads)
+        with self.guard.shared():
+            self._ox.extend(quads)
 
     def replace_graph(self, graph: str, quads: Iterable[ox.Quad]) -> None:
         g = ox.NamedNode(graph)
         body = _ntriples(ox.Quad(q.subject, q.predicate, q.object, g) for q in quads)
-        self._ox.update(f"DROP SILENT GRAPH {g} ;\nINSERT DATA {{ GRAPH {g} {{\n{body}\n}} }}")
+        with self.guard.shared():
+            self._ox.update(f"DROP SILENT GRAPH {g} ;\nINSERT DATA {{ GRAPH {g} {{\n{body}\n}} }}")
 
     def load_file(self, path: str | Path, graph: str, mime: str = "text/turtle") -> None:
         with open(path, "rb") as fh:
             self._ox.load(fh, format=ox.RdfFormat.from_media_type(mime), to_graph=ox.NamedNode(graph))
 
     def load_ontology(self) -> None:
-        """The ontology, its code lists and the administrative divisions, into urn:prtkg:ontology."""
-        onto = resources.files("prtkg.ontology")
-        for name in sorted(n.name for n in onto.iterdir() if n.name.endswith(".ttl")):
-            data = onto.joinpath(name).read_bytes()
-            self._ox.load(data, format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(rdf.ONTOLOGY_GRAPH))
+        """The ontology, its code lists and the administrative divisions, into urn:prtkg:ontology.
+
+        Replaces the graph (one transaction): appending again would duplicate its blank nodes."""
+        load_ontology_into(self)
 
     def remove_graph(self, graph: str) -> None:
-        self._ox.update(f"DROP SILENT GRAPH <{graph}>")
+        with self.guard.shared():
+            self._ox.update(f"DROP SILENT GRAPH <{graph}>")
 
     def flush(self) -> None:
         if self.path is not None:
-            self._ox.flush()
+            with self.guard.shared():
+                self._ox.flush()
 
     # -- reading ---------------------------------------------------------------------------
     def select(self, query: str, **bindings: Any) -> list[dict[str, Any]]:
         """Run a SELECT (prefixes of prtkg.rdf pre-declared); rows as dicts of Python values."""
-        result = self._ox.query(rdf.sparql_prefixes() + query)
-        names = [v.value for v in result.variables]
-        return [{n: to_python(row[n]) for n in names} for row in result]
+        with self.guard.shared():  # evaluation is lazy: the rows are read under the guard too
+            result = self._ox.query(rdf.sparql_prefixes() + query)
+            names = [v.value for v in result.variables]
+            return [{n: to_python(row[n]) for n in names} for row in result]
 
     def ask(self, query: str) -> bool:
-        return bool(self._ox.query(rdf.sparql_prefixes() + query))
+        with self.guard.shared():
+            return bool(self._ox.query(rdf.sparql_prefixes() + query))
 
     def raw_query(self, query: str, **kwargs: Any) -> Any:
         """The backend's own query result (for the SPARQL endpoint, which serialises it)."""
         return self._ox.query(query, **kwargs)
 
     def named_graphs(self) -> Iterator[str]:
-        return (g.value for g in self._ox.named_graphs())
+        with self.guard.shared():
+            return iter([g.value for g in self._ox.named_graphs()])
 
     def graph_quads(self, graph: str) -> Iterator[ox.Quad]:
-        return iter(self._ox.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+        with self.guard.shared():
+            return iter(list(self._ox.quads_for_pattern(None, None, None, ox.NamedNode(graph))))
 
     def __len__(self) -> int:
-        return len(self._ox)
+        with self.guard.shared():
+            return len(self._ox)
+
+
+def load_ontology_into(store: Any) -> None:
+    """Replace urn:prtkg:ontology unless it already holds these very files (their digest is stored with it)."""
+    import hashlib
+    onto = resources.files("prtkg.ontology")
+    files = [onto.joinpath(n) for n in sorted(n.name for n in onto.iterdir() if n.name.endswith(".ttl"))]
+    blobs = [f.read_bytes() for f in files]
+    digest = "sha256:" + hashlib.sha256(b"\0".join(blobs)).hexdigest()
+    g = ox.NamedNode(rdf.ONTOLOGY_GRAPH)
+    mark = ox.Quad(g, ox.NamedNode(rdf.PRTKG + "contentDigest"), ox.Literal(digest), g)
+    if store.ask(f"ASK {{ GRAPH {g} {{ {mark.subject} {mark.predicate} {mark.object} }} }}"):
+        return
+    quads = [mark]
+    for data in blobs:
+        quads += [ox.Quad(q.subject, q.predicate, q.object, g) for q in ox.parse(data, format=ox.RdfFormat.TURTLE)]
+    if isinstance(store, Store):
+        # Text INSERT DATA of 30k triples costs a second; the native path a fifth of it. Two steps,
+        # but a reader of the embedded store is this process, which is busy loading.
+        store._ox.update(f"DROP SILENT GRAPH {g}")
+        store._ox.extend(quads)
+    else:
+        store.replace_graph(rdf.ONTOLOGY_GRAPH, quads)
+
+
+def open_store(read_only: bool = False) -> "Store":
+    """The store every command and the API use: remote (PRTKG_SPARQL_ENDPOINT) or embedded (PRTKG_STORE)."""
+    if os.environ.get("PRTKG_SPARQL_ENDPOINT"):
+        from .remote_store import RemoteStore
+        return RemoteStore.from_env()  # type: ignore[return-value]
+    return Store(os.environ.get("PRTKG_STORE", str(DEFAULT_PATH)), read_only=read_only)
+
+
+def _record_update(records: Sequence[Record], agent: str, at: dt.datetime | None) -> str:
+    """One SPARQL update replacing each record's graph (content + provenance): one transaction."""
+    at = at or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    parts = []
+    for record in records:
+        g = record.graph.graph
+        quads = list(record.graph.quads())
+        quads += [ox.Quad(s, pr, o, g) for s, pr, o in provenance(record, agent, at)]
+        parts.append(f"DROP SILENT GRAPH {g} ;\nINSERT DATA {{ GRAPH {g} {{\n{_ntriples(quads)}\n}} }}")
+    return " ;\n".join(parts)
 
 
 def _whoami() -> str:

@@ -1,0 +1,69 @@
+"""The staff workbench: static pages at `/` and `/pages/...`, and the page data the API has no route for.
+
+The pages are plain HTML + JS over the JSON API; labels come from static/messages.json (zh and en).
+The SPARQL editor is the vendored Yasqe build (static/vendor/yasqe, see README), so the pages work offline.
+"""
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from prtkg import report_html
+
+from .auth import require
+from .findings import find
+
+STATIC = Path(str(resources.files("prtkg.api").joinpath("static")))
+PAGES = {"findings": "findings.html", "coverage": "coverage.html", "entity": "entity.html"}
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def sparql_page() -> FileResponse:
+    return FileResponse(STATIC / "sparql.html")
+
+
+@router.get("/pages/{name}")
+def page(name: str) -> FileResponse:
+    if name not in PAGES:
+        raise HTTPException(404, f"no page {name!r}")
+    return FileResponse(STATIC / PAGES[name])
+
+
+@router.get("/workbench/labels")
+def code_labels(request: Request) -> dict:
+    """Code labels (trade types, stages, industries, rule families) and the regions the store's records name."""
+    store = request.app.state.store
+    found = store.select("SELECT DISTINCT ?r WHERE { GRAPH ?g { ?x prtkg:region ?r } }")
+    regions = {r["r"].rsplit("/", 1)[-1] for r in found}
+    return report_html.labels(regions)
+
+
+def _findings(store) -> list[dict]:
+    # The page filters on the client: one request, then region / trade type / family / date locally.
+    out, offset = [], 0
+    while True:
+        page_ = find(store, limit=1000, offset=offset)
+        out.extend(page_["findings"])
+        offset += 1000
+        if offset >= page_["total"]:
+            break
+    return report_html.enrich(out, report_html.record_context(store))
+
+
+@router.get("/workbench/findings", dependencies=[Depends(require("staff"))])
+async def findings(request: Request) -> list[dict]:
+    """Stored findings with their rule family, region, trade type and date, for the findings page."""
+    return await run_in_threadpool(_findings, request.app.state.store)
+
+
+def mount(app) -> None:
+    """Add the pages and their static files to the app."""
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")

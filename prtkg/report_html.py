@@ -1,0 +1,320 @@
+"""The self-contained HTML report of `prtkg check --format html`, and the data the workbench pages share.
+
+One file, no network fetches: CSS, the language toggle and SVG charts are inline. Labels come from
+the one message catalogue (api/static/messages.json) that the workbench pages also use; code labels
+come from the ontology's SKOS schemes. Every text is written in both languages and CSS shows one,
+so switching language needs no re-rendering.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import re
+from collections import Counter, defaultdict
+from functools import lru_cache
+from importlib import resources
+
+from . import codes
+from .catalogue import catalogue
+
+LANGS = ("zh", "en")
+
+_CONTEXT = """
+SELECT ?id ?kind (SAMPLE(?r) AS ?region) (SAMPLE(?t) AS ?tradeType) (SAMPLE(?d) AS ?date) WHERE {
+  GRAPH ?g {
+    ?g prtkg:recordId ?id ; prtkg:recordKind ?kind .
+    OPTIONAL { ?x prtkg:region ?r }
+    OPTIONAL { ?y prtkg:tradeType ?t }
+  }
+  OPTIONAL { GRAPH ?g { ?g prov:generatedAtTime ?d } }
+} GROUP BY ?id ?kind
+"""
+
+
+@lru_cache(maxsize=1)
+def messages() -> dict:
+    """The message catalogue {lang: {key: text}} shared with the workbench pages."""
+    text = resources.files("prtkg.api").joinpath("static/messages.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def ordered(values: list[str], scheme: str) -> list[str]:
+    """Codes in the display order of the message catalogue (stages as the procedure runs), others after."""
+    order = messages().get("order", {}).get(scheme, [])
+    return sorted(values, key=lambda v: (order.index(v) if v in order else len(order), v))
+
+
+def _code(iri: str | None) -> str | None:
+    return iri.rsplit("/", 1)[-1] if iri else None
+
+
+def record_context(store) -> dict[str, dict]:
+    """Per source record id: its kind, region and trade type, so findings can be filtered by them."""
+    out = {}
+    for r in store.select(_CONTEXT):
+        out[r["id"]] = {"kind": r["kind"], "region": _code(r["region"]), "tradeType": _code(r["tradeType"])}
+    return out
+
+
+def enrich(findings: list[dict], context: dict[str, dict]) -> list[dict]:
+    """Findings with their rule family, region, trade type and month (of the date in their evidence, if any)."""
+    rules = catalogue()
+    out = []
+    for f in findings:
+        ctx = context.get(f["record"], {})
+        rule = rules.get(f["rule"])
+        out.append({**f, "family": rule.family if rule else "data", "region": ctx.get("region"),
+                    "tradeType": ctx.get("tradeType"), "kind": ctx.get("kind"), "date": _finding_date(f)})
+    return out
+
+
+_ISO_DAY = re.compile(r"(\d{4}-\d{2}-\d{2})(?:$|T)")
+# Validity periods say how long a record lasts, not when the thing a finding is about happened.
+_NOT_EVENT = ("valid", "until", "from", "asOf")
+
+
+def _finding_date(f: dict) -> str | None:
+    """The day a finding is about: the latest event date in its evidence, if it has any."""
+    days = []
+
+    def walk(v, key=""):
+        if isinstance(v, dict):
+            for k, x in v.items():
+                if not any(word.lower() in k.lower() for word in _NOT_EVENT):
+                    walk(x, k)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x, key)
+        elif isinstance(v, str):
+            m = _ISO_DAY.match(v)
+            if m:
+                try:
+                    days.append(dt.date.fromisoformat(m.group(1)))
+                except ValueError:
+                    pass
+    walk(f.get("evidence") or {})
+    return max(days).isoformat() if days else None
+
+
+def labels(region_codes: set[str]) -> dict:
+    """Code labels {scheme: {code: {lang: text}}} for the schemes the pages show, and the regions in use."""
+    out: dict[str, dict] = {}
+    for name in ("trade-type", "stage", "industry", "credit-record-type", "power-kind"):
+        out[name] = {k: dict(c.labels) for k, c in codes.scheme(name).concepts.items()}
+    regions = {}
+    try:
+        scheme = codes.scheme("region")
+    except KeyError:
+        scheme = None
+    for code in sorted(region_codes):
+        chain = [code]
+        if scheme is not None:
+            try:
+                chain = codes.region_chain(code) or [code]
+            except KeyError:
+                pass
+        for i, c in enumerate(chain):
+            concept = scheme.concepts.get(c) if scheme is not None else None
+            regions[c] = {"labels": dict(concept.labels) if concept else {"zh": c},
+                          "level": concept.level if concept else None,
+                          "parent": chain[i + 1] if i + 1 < len(chain) else None}
+    out["region"] = regions
+    out["family"] = sorted({r.family for r in catalogue().values()})
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- HTML
+
+
+def _both(texts: dict[str, str]) -> str:
+    """A text in both languages; CSS shows the selected one."""
+    zh = texts.get("zh") or texts.get("en") or ""
+    en = texts.get("en") or zh
+    return f'<span lang="zh">{html.escape(zh)}</span><span lang="en">{html.escape(en)}</span>'
+
+
+def _m(key: str) -> str:
+    cat = messages()
+    return _both({lang: cat[lang].get(key, key) for lang in LANGS})
+
+
+def _label(lab: dict, scheme: str, code: str | None) -> str:
+    if code is None:
+        return "—"
+    entry = lab.get(scheme, {}).get(code)
+    if scheme == "region" and entry:
+        entry = entry["labels"]
+    return _both(entry) if entry else html.escape(code)
+
+
+def _bar_chart(counts: list[tuple[str, int]], title_key: str) -> str:
+    """A horizontal bar chart as inline SVG; each bar's label is given in both languages."""
+    width, bar_h, left = 640, 22, 200
+    top = max((n for _, n in counts), default=0) or 1
+    height = bar_h * len(counts) + 10
+    parts = [f'<figure class="chart"><figcaption>{_m(title_key)}</figcaption>'
+             f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">']
+    for i, (label, n) in enumerate(counts):
+        y = 5 + i * bar_h
+        w = (width - left - 50) * n / top
+        parts.append(f'<text x="{left - 6}" y="{y + 15}" text-anchor="end">{label}</text>'
+                     f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="{bar_h - 6}" fill="#3b6ea8"/>'
+                     f'<text x="{left + w + 4:.1f}" y="{y + 15}">{n}</text>')
+    parts.append("</svg></figure>")
+    return "".join(parts)
+
+
+def _svg_text(texts: dict[str, str]) -> str:
+    zh = texts.get("zh") or texts.get("en") or ""
+    en = texts.get("en") or zh
+    return f'<tspan lang="zh">{html.escape(zh)}</tspan><tspan lang="en">{html.escape(en)}</tspan>'
+
+
+def _coverage_section(matrix: dict, lab: dict) -> str:
+    cells: dict[tuple, list[dict]] = defaultdict(list)
+    for c in matrix["cells"]:
+        cells[(c["region"], c["tradeType"], c["stage"])].append(c)
+    out = [f'<h2 id="coverage">{_m("coverage.title")}</h2><p class="legend">'
+           f'<span class="cell overlap">{_m("coverage.overlap")}</span> '
+           f'<span class="cell gap">{_m("coverage.gap")}</span> '
+           f'<span class="cell ok">{_m("coverage.covered")}</span></p>']
+    regions = matrix["regions"]
+    for region in regions:
+        code = region["code"]
+        chain = []
+        cur = lab["region"].get(code, {}).get("parent")
+        while cur:
+            chain.append(_label(lab, "region", cur))
+            cur = lab["region"].get(cur, {}).get("parent")
+        path = " › ".join(reversed(chain))
+        out.append(f'<h3>{_label(lab, "region", code)} <small>{code}{" · " + path if path else ""}</small></h3>')
+        out.append('<table class="heat"><thead><tr><th></th>')
+        stages = ordered(matrix["stages"], "stage")
+        out.extend(f"<th>{_label(lab, 'stage', s)}</th>" for s in stages)
+        out.append("</tr></thead><tbody>")
+        for t in matrix["tradeTypes"]:
+            out.append(f"<tr><th>{_label(lab, 'trade-type', t)}</th>")
+            for s in stages:
+                group = cells.get((code, t, s), [])
+                depts = {d["code"]: d["name"] for c in group for d in c["departments"]}
+                gap = any(c["gap"] for c in group)
+                overlap = any(c["overlap"] for c in group)
+                cls = "gap" if gap else "overlap" if overlap else "ok" if depts else "empty"
+                names = "<br>".join(html.escape(n) for n in sorted(depts.values()))
+                out.append(f'<td class="cell {cls}" title="{len(depts)}">{names or "—"}</td>')
+            out.append("</tr>")
+        out.append("</tbody></table>")
+    return "<section id=\"coverage-section\">" + "".join(out) + "</section>"
+
+
+_CSS = """
+body{font-family:system-ui,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:0 2em 3em;color:#222}
+html.zh [lang=en],html.en [lang=zh]{display:none}
+header{display:flex;justify-content:space-between;align-items:center;border-bottom:2px solid #3b6ea8}
+h2{border-bottom:1px solid #ccc;margin-top:2em}
+table{border-collapse:collapse;margin:.5em 0}
+th,td{border:1px solid #ccc;padding:3px 6px;vertical-align:top;font-size:13px;text-align:left}
+.summary td{font-size:18px;text-align:center;min-width:6em}
+.violation{color:#b00020;font-weight:600}.warning{color:#a86500}.info{color:#2060a0}
+.cell.gap{background:#f7c6c6}.cell.overlap{background:#fde3a7}.cell.ok{background:#d4edda}.cell.empty{background:#eee}
+.legend .cell{padding:2px 8px;border:1px solid #ccc}
+.chart svg text{font-size:12px}
+details{margin:.3em 0}pre{white-space:pre-wrap;margin:0;font-size:12px}
+nav a{margin-right:1em}
+"""
+
+_JS = """
+function setLang(l){document.documentElement.className=l;document.documentElement.lang=l==='zh'?'zh-CN':'en';}
+document.getElementById('lang').addEventListener('click',function(){
+  setLang(document.documentElement.className==='zh'?'en':'zh');});
+"""
+
+
+def _finding_rows(findings: list[dict]) -> str:
+    rows = []
+    for f in findings:
+        ev = html.escape(json.dumps(f.get("evidence") or {}, ensure_ascii=False, indent=1))
+        rows.append(f'<tr><td class="{f["severity"]}">{_m("severity." + f["severity"])}</td>'
+                    f'<td>{html.escape(f["rule"])}</td><td>{html.escape(f["record"])}</td>'
+                    f'<td>{_both(f["message"])}</td><td>{html.escape(f.get("basis") or "")}</td>'
+                    f"<td><pre>{ev}</pre></td></tr>")
+    return "".join(rows)
+
+
+def _findings_table(findings: list[dict]) -> str:
+    head = "".join(f"<th>{_m(k)}</th>" for k in ("col.severity", "col.rule", "col.record", "col.message",
+                                                   "col.basis", "col.evidence"))
+    return f'<table class="findings"><thead><tr>{head}</tr></thead><tbody>{_finding_rows(findings)}</tbody></table>'
+
+
+def render(doc: dict, matrix: dict, context: dict[str, dict], generated: dt.datetime | None = None) -> str:
+    """The report for a findings document (CheckResult.report()), the coverage matrix and record context."""
+    findings = enrich(doc["findings"], context)
+    region_codes = {r["code"] for r in matrix["regions"]} | {f["region"] for f in findings if f["region"]}
+    lab = labels(region_codes)
+    s = doc["summary"]
+    generated = generated or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    parts = [f"<!DOCTYPE html><html class=\"zh\" lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+             f"<meta name=\"viewport\" content=\"width=device-width\">"
+             f"<title>{html.escape(messages()['zh']['report.title'])}</title><style>{_CSS}</style></head><body>",
+             f'<header><h1>{_m("report.title")}</h1>'
+             f'<button id="lang" type="button">{_m("lang.switch")}</button></header>',
+             f'<p>{_m("report.generated")} {generated.isoformat()}</p>',
+             f'<nav><a href="#summary">{_m("report.summary")}</a><a href="#by-rule">{_m("report.byRule")}</a>'
+             f'<a href="#by-record">{_m("report.byRecord")}</a><a href="#coverage">{_m("coverage.title")}</a>'
+             f'<a href="#charts">{_m("report.charts")}</a></nav>',
+             f'<h2 id="summary">{_m("report.summary")}</h2><table class="summary"><tr>']
+    keys = ("records", "rejected", "violations", "warnings", "info")
+    parts.extend(f"<th>{_m('summary.' + k)}</th>" for k in keys)
+    parts.append("</tr><tr>")
+    parts.extend(f'<td id="summary-{k}">{s.get(k, 0)}</td>' for k in keys)
+    parts.append("</tr></table>")
+    if doc.get("rejected"):
+        parts.append(f"<h3>{_m('summary.rejected')}</h3><ul>")
+        for r in doc["rejected"]:
+            reasons = "; ".join(f"{e['field']}: {e['error']}" for e in r["errors"])
+            parts.append(f"<li>{html.escape(r['record'])}: {html.escape(reasons)}</li>")
+        parts.append("</ul>")
+
+    rules = catalogue()
+    parts.append(f'<h2 id="by-rule">{_m("report.byRule")}</h2>')
+    by_rule: dict[str, list[dict]] = defaultdict(list)
+    for f in findings:
+        by_rule[f["rule"]].append(f)
+    for rule_id, group in by_rule.items():
+        rule = rules.get(rule_id)
+        title = html.escape(rule.basis) if rule else ""
+        parts.append(f'<details class="rule-group" open><summary><b>{html.escape(rule_id)}</b> '
+                     f'({len(group)}) {_m("family." + group[0]["family"])} · {title}</summary>'
+                     f"{_findings_table(group)}</details>")
+    parts.append(f'<h2 id="by-record">{_m("report.byRecord")}</h2>')
+    by_record: dict[str, list[dict]] = defaultdict(list)
+    for f in findings:
+        by_record[f["record"]].append(f)
+    for record, group in sorted(by_record.items()):
+        first = group[0]
+        parts.append(f'<details class="record-group"><summary><b>{html.escape(record)}</b> ({len(group)}) '
+                     f'{_label(lab, "trade-type", first["tradeType"])} · {_label(lab, "region", first["region"])}'
+                     f"</summary>{_findings_table(group)}</details>")
+
+    parts.append(_coverage_section(matrix, lab))
+
+    parts.append(f'<section id="charts-section"><h2 id="charts">{_m("report.charts")}</h2>')
+    fam = Counter(f["family"] for f in findings)
+    cat = messages()
+    parts.append(_bar_chart([(_svg_text({l: cat[l].get("family." + k, k) for l in LANGS}), n)
+                             for k, n in fam.most_common()], "chart.byFamily"))
+    months = Counter((f["date"] or "")[:7] for f in findings)
+    undated = _svg_text({l: cat[l]["chart.undated"] for l in LANGS})
+    by_month = sorted(months.items(), key=lambda kv: kv[0] or "~")  # undated last
+    parts.append(_bar_chart([(html.escape(k) if k else undated, n) for k, n in by_month], "chart.byMonth"))
+    parts.append(f"</section><script>{_JS}</script></body></html>")
+    return "".join(parts)
+
+
+def report(result) -> str:
+    """The HTML report of a CheckResult."""
+    from .coverage import coverage_matrix
+
+    return render(result.report(), coverage_matrix(result.store), record_context(result.store))

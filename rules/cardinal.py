@@ -1,0 +1,393 @@
+"""Red flags at parity with OCP Cardinal (warnings; parameters in the catalogue): RISK-SHORT-PERIOD (R003),
+RISK-LATE-WINNING-BID (R030), RISK-ALL-BUT-WINNER-DISQUALIFIED (R035), RISK-LOWEST-DISQUALIFIED (R036),
+RISK-WINNING-MARGIN-LOW (R024), RISK-HEAVY-DISCOUNT (R058), RISK-LOW-WIN-RATE (R025),
+RISK-DISQUALIFICATION-RATE (R038), RISK-HETEROGENEOUS-SUPPLIER (R048).
+
+Cardinal's conventions, kept: a bid is submitted when its status is pending, valid or disqualified
+(not invited or withdrawn); an active award is one with status active; a process with a pending or
+invalid award is left out of the award-based flags; amounts in another currency than the main one
+are left out; outlier fences are Q1 - k*IQR and Q3 + k*IQR with "at or beyond the fence" flagged.
+A cancelled tender is left out of every flag (nothing was bought).
+
+Where we differ, and why (each is also a parameter or named in the evidence):
+- the outlier populations are every OCDS contracting process (or tenderer, buyer) in the store, not
+  one file; a population smaller than `min_population` gives no fence at all, since quartiles of a
+  handful of values flag ordinary data;
+- RISK-SHORT-PERIOD leaves out trade types with a statutory period rule (BID-PERIOD-20D,
+  GP-PERIOD-20D judge those as violations); RISK-LOWEST-DISQUALIFIED requires the award criteria
+  to be price only, as the catalogue and Cardinal's title say (its methodology section does not list it);
+- where the IQR is 0 only values strictly beyond the fence are flagged (at the fence would be the
+  quartile itself, i.e. ordinary data);
+- RISK-ALL-BUT-WINNER-DISQUALIFIED counts a joint bid (联合体) as one bidder, as Chinese law does,
+  where Cardinal counts its tenderers one by one;
+- RISK-HETEROGENEOUS-SUPPLIER reads the award's items and, when an award lists none, the tender's
+  items (a single award covers the whole tender); the first level of the classification is the
+  first `prefix_length` characters (政府采购品目分类目录: a letter and two digits).
+Per-process flags are reported for the processes under check; per-organisation flags for the
+organisations that take part in them, so a check stays incremental while fences use the whole store.
+"""
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from durable.lang import m
+
+from prtkg import findings
+
+from . import engine
+from .common import code, param, records
+
+SUBMITTED = ("pending", "valid", "disqualified")
+
+
+def _rules():
+    return [
+        engine.rule("RISK-SHORT-PERIOD", (m.t == "period") & (m.days < param("RISK-SHORT-PERIOD", "min_days"))),
+        engine.rule("RISK-LATE-WINNING-BID", (m.t == "late") & (m.late == 1)),
+        engine.rule("RISK-ALL-BUT-WINNER-DISQUALIFIED", (m.t == "disq") & (m.valid_tenderers == 1)
+                    & (m.winner_is_valid == 1)
+                    & (m.disqualified_tenderers >= param("RISK-ALL-BUT-WINNER-DISQUALIFIED", "min_disqualified"))),
+        engine.rule("RISK-LOWEST-DISQUALIFIED", (m.t == "lowest") & (m.active_awards >= 1) & (m.lowest_disqualified == 1)),
+        engine.rule("RISK-WINNING-MARGIN-LOW", (m.t == "margin") & (m.low == 1)),
+        engine.rule("RISK-HEAVY-DISCOUNT", (m.t == "margin") & (m.high == 1)),
+        engine.rule("RISK-LOW-WIN-RATE", (m.t == "winrate") & (m.top == 1) & (m.low == 1)),
+        engine.rule("RISK-DISQUALIFICATION-RATE", (m.t == "disqrate") & (m.high == 1)),
+        engine.rule("RISK-HETEROGENEOUS-SUPPLIER", (m.t == "variety") & (m.high == 1)),
+    ]
+
+
+_PROCESSES = """
+SELECT ?record ?p ?tstatus ?method ?criteria ?tt ?start ?end ?endTime ?buyer ?pe WHERE { GRAPH ?g {
+  ?g prtkg:recordKind "ocds" ; prtkg:recordId ?record ; prtkg:mainNode ?p .
+  OPTIONAL { ?p prtkg:hasTender ?t . OPTIONAL { ?t prtkg:status ?tstatus } OPTIONAL { ?t prtkg:procurementMethod ?method }
+    OPTIONAL { ?t prtkg:awardCriteria ?criteria } OPTIONAL { ?t prtkg:tenderPeriodStart ?start }
+    OPTIONAL { ?t prtkg:tenderPeriodEnd ?end } OPTIONAL { ?t prtkg:tenderPeriodEndDateTime ?endTime } }
+  OPTIONAL { ?p prtkg:tradeType ?tt }
+  OPTIONAL { ?p prtkg:buyer ?b OPTIONAL { ?b prtkg:uscc ?bu } BIND(COALESCE(UCASE(?bu), STR(?b)) AS ?buyer) }
+  OPTIONAL { ?p prtkg:procuringEntity ?e OPTIONAL { ?e prtkg:uscc ?eu } BIND(COALESCE(UCASE(?eu), STR(?e)) AS ?pe) } } }"""
+
+_BIDS = """
+SELECT ?p ?b ?status ?amount ?currency ?date ?dateTime (GROUP_CONCAT(DISTINCT ?tid; separator=" ") AS ?tenderers)
+WHERE { GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p . ?p prtkg:hasBid ?b . ?b prtkg:tenderer ?e .
+  OPTIONAL { ?e prtkg:uscc ?u } BIND(COALESCE(UCASE(?u), STR(?e)) AS ?tid)
+  OPTIONAL { ?b prtkg:status ?status } OPTIONAL { ?b prtkg:amount ?amount ; prtkg:currency ?currency }
+  OPTIONAL { ?b prtkg:bidDate ?date } OPTIONAL { ?b prtkg:bidDateTime ?dateTime } } }
+GROUP BY ?p ?b ?status ?amount ?currency ?date ?dateTime"""
+
+_AWARDS = """
+SELECT ?p ?a ?status (GROUP_CONCAT(DISTINCT ?sid; separator=" ") AS ?suppliers) WHERE { GRAPH ?g {
+  ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p . ?p prtkg:hasAward ?a . OPTIONAL { ?a prtkg:status ?status }
+  OPTIONAL { ?a prtkg:supplier ?s OPTIONAL { ?s prtkg:uscc ?su } BIND(COALESCE(UCASE(?su), STR(?s)) AS ?sid) } } }
+GROUP BY ?p ?a ?status"""
+
+_ITEMS = """
+SELECT DISTINCT ?p ?owner ?cls WHERE { GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p .
+  { ?p prtkg:hasAward ?owner } UNION { ?p prtkg:hasTender ?owner }
+  ?owner prtkg:hasItem/prtkg:classificationId ?cls } }"""
+
+
+@dataclass
+class Process:
+    record: str
+    node: str
+    row: dict
+    bids: list[dict] = field(default_factory=list)
+    awards: list[dict] = field(default_factory=list)
+    items: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    @property
+    def cancelled(self) -> bool:
+        return self.row["tstatus"] == "cancelled"
+
+    @property
+    def submitted(self) -> list[dict]:
+        return [b for b in self.bids if b["status"] in SUBMITTED]
+
+    @property
+    def active(self) -> list[dict]:
+        return [a for a in self.awards if a["status"] == "active"]
+
+    @property
+    def award_pending(self) -> bool:
+        return any(a["status"] in ("pending", "invalid") for a in self.awards)
+
+    @property
+    def winners(self) -> set[str]:
+        return {s for a in self.active for s in a["suppliers"]}
+
+
+def _population(store) -> dict[str, Process]:
+    procs: dict[str, Process] = {}
+    for r in store.select(_PROCESSES):
+        procs.setdefault(r["p"], Process(r["record"], r["p"], r))
+    for r in store.select(_BIDS):
+        if r["p"] in procs:
+            procs[r["p"]].bids.append({**r, "tenderers": sorted(r["tenderers"].split())})
+    for r in store.select(_AWARDS):
+        if r["p"] in procs:
+            procs[r["p"]].awards.append({**r, "suppliers": sorted((r["suppliers"] or "").split())})
+    for r in store.select(_ITEMS):
+        if r["p"] in procs:
+            procs[r["p"]].items[r["owner"]].add(r["cls"])
+    return procs
+
+
+@dataclass(frozen=True)
+class Fences:
+    n: int
+    q1: float
+    q3: float
+    lower: float
+    upper: float
+
+    # Cardinal flags values at or beyond a fence. With no spread (IQR 0) the fence is the quartile
+    # itself and "at" would flag the ordinary quarter of the population: then only beyond counts.
+    def low(self, value: float) -> bool:
+        return value <= self.lower if self.q3 > self.q1 else value < self.lower
+
+    def high(self, value: float) -> bool:
+        return value >= self.upper if self.q3 > self.q1 else value > self.upper
+
+    def as_dict(self, population: str) -> dict:
+        return {"population": population, "size": self.n, "q1": round(self.q1, 4), "q3": round(self.q3, 4),
+                "lowerFence": round(self.lower, 4), "upperFence": round(self.upper, 4)}
+
+
+def fences(values: list[float], rule_id: str) -> Fences | None:
+    """Tukey's fences over a population, or None when it is smaller than the rule's min_population."""
+    if len(values) < max(2, param(rule_id, "min_population")):
+        return None
+    q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    k = param(rule_id, "iqr_factor")
+    return Fences(len(values), q1, q3, q1 - k * (q3 - q1), q3 + k * (q3 - q1))
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(pct) - 1] if len(values) > 1 else values[0]
+
+
+# -- per process --------------------------------------------------------------------------------
+
+def _period_facts(p: Process):
+    r = p.row
+    if p.cancelled or r["method"] not in param("RISK-SHORT-PERIOD", "methods"):
+        return
+    if code(r["tt"]) in param("RISK-SHORT-PERIOD", "statutory_trade_types"):
+        return
+    if r["start"] is None or r["end"] is None:
+        return
+    yield {"t": "period", "id": f"period|{p.node}", "record": p.record, "node": p.node,
+           "days": (r["end"] - r["start"]).days, "start": r["start"].isoformat(), "end": r["end"].isoformat()}
+
+
+def _late_facts(p: Process):
+    r = p.row
+    if p.cancelled or r["end"] is None:
+        return
+    winners = p.winners
+    for b in p.bids:
+        if b["status"] != "valid" or not set(b["tenderers"]) & winners:
+            continue
+        # The instant where both sides have one; else the calendar day in China.
+        late = (b["dateTime"] > r["endTime"]) if b["dateTime"] is not None and r["endTime"] is not None \
+            else (b["date"] is not None and b["date"] > r["end"])
+        if late:
+            yield {"t": "late", "id": f"late|{b['b']}", "record": p.record, "node": p.node, "late": 1,
+                   "bid": b["b"].rsplit("/", 1)[-1], "tenderers": b["tenderers"],
+                   "received": (b["dateTime"] or b["date"]).isoformat(),
+                   "deadline": (r["endTime"] or r["end"]).isoformat()}
+
+
+def _disqualification_facts(p: Process):
+    if p.cancelled or p.award_pending or not p.active:
+        return
+    # A joint bid (联合体, 招标投标法 第三十一条) is one bidder: tenderer lists compare as sets.
+    valid = {tuple(b["tenderers"]) for b in p.submitted if b["status"] == "valid"}
+    members = {t for v in valid for t in v}
+    disqualified = {t for b in p.submitted if b["status"] == "disqualified" for t in b["tenderers"]} - members
+    yield {"t": "disq", "id": f"disq|{p.node}", "record": p.record, "node": p.node,
+           "valid_tenderers": len(valid), "winner_is_valid": int(len(valid) == 1 and p.winners == members),
+           "disqualified_tenderers": len(disqualified), "winner": sorted(members), "disqualified": sorted(disqualified)}
+
+
+def _lowest_facts(p: Process):
+    if p.cancelled or p.award_pending or p.row["criteria"] not in param("RISK-LOWEST-DISQUALIFIED", "price_only_criteria"):
+        return
+    priced = [b for b in p.submitted if b["amount"] is not None]
+    main = param("RISK-LOWEST-DISQUALIFIED", "currency")
+    if not priced or any(b["currency"] != main for b in priced):
+        return
+    low = min(b["amount"] for b in priced)
+    lowest = [b for b in priced if b["amount"] == low]
+    yield {"t": "lowest", "id": f"lowest|{p.node}", "record": p.record, "node": p.node,
+           "active_awards": len(p.active), "lowest_disqualified": int(all(b["status"] == "disqualified" for b in lowest)),
+           "bid": "、".join(b["b"].rsplit("/", 1)[-1] for b in lowest), "amount": str(low), "currency": main,
+           "tenderers": sorted({t for b in lowest for t in b["tenderers"]}), "criteria": p.row["criteria"]}
+
+
+def margin(p: Process, currency: str) -> tuple[Decimal, dict, dict] | None:
+    """(second-lowest valid - winning) / winning, with the two bids; None where Cardinal excludes the process."""
+    if p.cancelled or p.award_pending or len(p.active) != 1 or len(p.active[0]["suppliers"]) != 1:
+        return None
+    valid = [b for b in p.submitted if b["status"] == "valid"]
+    if any(len(b["tenderers"]) != 1 for b in p.submitted) or len(valid) < 2:
+        return None
+    if any(b["amount"] is None or b["currency"] != currency for b in valid):
+        return None
+    supplier = p.active[0]["suppliers"][0]
+    won = [b for b in valid if b["tenderers"][0] == supplier]
+    if len(won) != 1:
+        return None
+    win = won[0]
+    others = sorted((b for b in valid if b is not win), key=lambda b: b["amount"])
+    if win["amount"] <= 0 or others[0]["amount"] < win["amount"]:
+        return None  # the winning bid is not the lowest: the award criteria were not price only
+    return (others[0]["amount"] - win["amount"]) / win["amount"], win, others[0]
+
+
+def _margin_facts(procs: dict[str, Process], under: set[str]):
+    currency = param("RISK-WINNING-MARGIN-LOW", "currency")
+    margins = {node: x for node, p in procs.items() if (x := margin(p, currency)) is not None}
+    values = [float(x[0]) for x in margins.values()]
+    low, high = fences(values, "RISK-WINNING-MARGIN-LOW"), fences(values, "RISK-HEAVY-DISCOUNT")
+    for node in sorted(margins.keys() & under):
+        diff, win, second = margins[node]
+        p = procs[node]
+        yield {"t": "margin", "id": f"margin|{node}", "record": p.record, "node": node,
+               "low": int(low is not None and low.low(float(diff))),
+               "high": int(high is not None and high.high(float(diff))),
+               "margin": round(float(diff), 4), "currency": currency,
+               "winningBid": {"bid": win["b"].rsplit("/", 1)[-1], "tenderer": win["tenderers"][0], "amount": str(win["amount"])},
+               "secondBid": {"bid": second["b"].rsplit("/", 1)[-1], "tenderer": second["tenderers"][0],
+                             "amount": str(second["amount"])},
+               "lowFences": low.as_dict("contracting processes in the store with a winning and a second valid bid")
+               if low else None,
+               "highFences": high.as_dict("contracting processes in the store with a winning and a second valid bid")
+               if high else None}
+
+
+# -- per organisation ---------------------------------------------------------------------------
+
+def _win_rate_facts(procs: dict[str, Process], involved: set[str]):
+    bids: dict[str, int] = defaultdict(int)
+    wins: dict[str, int] = defaultdict(int)
+    for p in procs.values():
+        if p.cancelled or p.award_pending or len(p.active) > 1 or any(len(a["suppliers"]) > 1 for a in p.active):
+            continue
+        if any(len(b["tenderers"]) != 1 for b in p.submitted):
+            continue
+        winners = p.winners
+        for b in p.submitted:
+            if b["status"] == "valid":
+                t = b["tenderers"][0]
+                bids[t] += 1
+                wins[t] += int(t in winners)
+    if not bids:
+        return
+    ratios = {t: wins[t] / n for t, n in bids.items()}
+    f = fences(list(ratios.values()), "RISK-LOW-WIN-RATE")
+    if f is None:
+        return
+    top = _percentile(list(bids.values()), param("RISK-LOW-WIN-RATE", "top_percentile"))
+    for t in sorted(set(ratios) & involved):
+        yield {"t": "winrate", "id": f"winrate|{t}", "record": t, "tenderer": t, "top": int(bids[t] >= top),
+               "low": int(f.low(ratios[t])), "ratio": round(ratios[t], 4), "wins": wins[t], "validBids": bids[t],
+               "topTendererFence": top, "fences": f.as_dict("tenderers in the store with valid bids")}
+
+
+def _disq_rate_facts(procs: dict[str, Process], involved: set[str]):
+    counts = {kind: defaultdict(lambda: [0, 0, set()]) for kind in ("buyer", "procuringEntity", "tenderer")}
+    for p in procs.values():
+        if p.cancelled:
+            continue
+        for b in p.submitted:
+            dq = int(b["status"] == "disqualified")
+            owners = [("buyer", p.row["buyer"]), ("procuringEntity", p.row["pe"])]
+            owners += [("tenderer", t) for t in b["tenderers"]]
+            for kind, who in owners:
+                if who is None:
+                    continue
+                c = counts[kind][who]
+                c[0] += 1
+                c[1] += dq
+                c[2].add(p.node)
+    for kind, by in counts.items():
+        if kind == "tenderer":
+            eligible = {w: c for w, c in by.items() if c[0] >= param("RISK-DISQUALIFICATION-RATE", "min_submitted_bids")}
+        else:
+            eligible = {w: c for w, c in by.items()
+                        if len(c[2]) >= param("RISK-DISQUALIFICATION-RATE", "min_contracting_processes")}
+        f = fences([c[1] / c[0] for c in eligible.values()], "RISK-DISQUALIFICATION-RATE")
+        if f is None:
+            continue
+        for who in sorted(eligible.keys() & involved):
+            c = eligible[who]
+            yield {"t": "disqrate", "id": f"disqrate|{kind}|{who}", "record": who, "party": who, "role": kind,
+                   "high": int(f.high(c[1] / c[0])), "ratio": round(c[1] / c[0], 4),
+                   "disqualified": c[1], "submitted": c[0],
+                   "fences": f.as_dict(f"{kind}s in the store with enough submitted bids")}
+
+
+def _variety_facts(procs: dict[str, Process], involved: set[str]):
+    n = param("RISK-HETEROGENEOUS-SUPPLIER", "prefix_length")
+    variety: dict[str, set[str]] = defaultdict(set)
+    for p in procs.values():
+        if p.cancelled:
+            continue
+        tender_items = {c for owner, cs in p.items.items() if owner.endswith("/tender") for c in cs}
+        for a in p.active:
+            if len(a["suppliers"]) != 1:
+                continue
+            variety[a["suppliers"][0]] |= {c[:n] for c in (p.items.get(a["a"]) or tender_items)}
+    variety = {t: v for t, v in variety.items() if v}
+    f = fences([len(v) for v in variety.values()], "RISK-HETEROGENEOUS-SUPPLIER")
+    if f is None:
+        return
+    for t in sorted(variety.keys() & involved):
+        yield {"t": "variety", "id": f"variety|{t}", "record": t, "tenderer": t,
+               "high": int(f.high(len(variety[t]))), "count": len(variety[t]), "classes": sorted(variety[t]),
+               "fences": f.as_dict("suppliers of active awards in the store with classified items")}
+
+
+def check(ctx):
+    recs = records(ctx, "ocds")
+    if not recs:
+        return []
+    procs = _population(ctx.store)
+    under_records = {r.id for r in recs}
+    under = {node for node, p in procs.items() if p.record in under_records}
+    involved = set()
+    for node in under:
+        p = procs[node]
+        involved |= {t for b in p.bids for t in b["tenderers"]} | {s for a in p.awards for s in a["suppliers"]}
+        involved |= {x for x in (p.row["buyer"], p.row["pe"]) if x}
+    facts = []
+    for node in sorted(under):
+        p = procs[node]
+        facts += [*_period_facts(p), *_late_facts(p), *_disqualification_facts(p), *_lowest_facts(p)]
+    facts += [*_margin_facts(procs, under), *_win_rate_facts(procs, involved),
+              *_disq_rate_facts(procs, involved), *_variety_facts(procs, involved)]
+    out = []
+    for f in engine.run("cardinal", _rules, facts):
+        x = dict(f.m)
+        node = x.pop("node", None)
+        record = x.pop("record")
+        for k in ("t", "id", "low", "high", "late", "top", "winner_is_valid", "lowest_disqualified"):
+            x.pop(k, None)
+        if f.rule == "RISK-WINNING-MARGIN-LOW":
+            x["fences"] = x.pop("lowFences")
+            x.pop("highFences")
+            x["fence"] = x["fences"]["lowerFence"]
+        elif f.rule == "RISK-HEAVY-DISCOUNT":
+            x["fences"] = x.pop("highFences")
+            x.pop("lowFences")
+            x["fence"] = x["fences"]["upperFence"]
+        elif "fences" in x:
+            x["fence"] = x["fences"]["lowerFence" if f.rule == "RISK-LOW-WIN-RATE" else "upperFence"]
+        if f.rule == "RISK-SHORT-PERIOD":
+            x["method"] = procs[node].row["method"]
+        out.append(findings.make(f.rule, record, node, x))
+    return out

@@ -1,0 +1,243 @@
+"""Collusion and related bidders (招标投标法实施条例 第三十四条、第四十条): BID-RELATED-BIDDERS and
+BID-COLLUSION-PRESUMED (violations; parameters in the catalogue).
+
+Related bidders are a graph question. The upward closure of every bidder under check (who holds,
+manages or represents it, through any number of levels) comes from one SPARQL property-path query
+over the union of the store's graphs, so relations from different files and from OCDS
+beneficialOwners join up; only those edges reach Python, where the chain is walked as of the bid
+date (each relation has its own validity period) with the control threshold applied on every hop.
+Art. 34 forbids two bidders of one lot that share a legal representative or where one controls or
+manages the other; two sister companies under one parent are not named by art. 34, so a common
+controller alone is not reported.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from itertools import combinations
+
+from durable.lang import m
+
+from prtkg import findings
+from prtkg.store import to_python
+
+from . import engine
+from .common import graphs_values, iri_values, param, records
+
+CN_FIELDS = ("agent", "projectManager", "depositAccount", "documentAuthor")
+
+
+
+def _rules():
+    return [
+        engine.rule("BID-RELATED-BIDDERS", (m.t == "related") & (m.hops >= 1)),
+        engine.rule("BID-COLLUSION-PRESUMED", (m.t == "shared")
+                    | ((m.t == "pattern") & (m.bids >= param("BID-COLLUSION-PRESUMED", "min_bids_for_pattern"))
+                       & (m.equal_gaps == 1))),
+    ]
+
+
+# Submitted bids of the tenders under check, with their lot (none: the whole tender is one lot).
+_BIDS = """
+SELECT ?record ?p ?b ?lot ?e ?tid ?name ?date ?end ?amount ?currency
+       ?agent ?projectManager ?depositAccount ?documentAuthor WHERE { %s GRAPH ?g {
+  ?g prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:hasBid ?b . ?b prtkg:tenderer ?e .
+  OPTIONAL { ?b prtkg:status ?st } FILTER(!BOUND(?st) || !(?st IN ("invited", "withdrawn")))
+  FILTER NOT EXISTS { ?p prtkg:hasTender/prtkg:status "cancelled" }
+  OPTIONAL { ?e prtkg:uscc ?u } BIND(COALESCE(UCASE(?u), STR(?e)) AS ?tid) OPTIONAL { ?e prtkg:name ?name }
+  OPTIONAL { ?b prtkg:relatedLot ?lot } OPTIONAL { ?b prtkg:bidDate ?date }
+  OPTIONAL { ?p prtkg:hasTender/prtkg:tenderPeriodEnd ?end }
+  OPTIONAL { ?b prtkg:amount ?amount ; prtkg:currency ?currency }
+  OPTIONAL { ?b prtkg:agent ?agent } OPTIONAL { ?b prtkg:projectManager ?projectManager }
+  OPTIONAL { ?b prtkg:depositAccount ?depositAccount } OPTIONAL { ?b prtkg:documentAuthor ?documentAuthor } } }"""
+
+# Every relation edge above the given bidders, at any depth: the property path does the reach.
+_CLOSURE = """
+SELECT DISTINCT ?rel ?of ?party ?type ?share ?from ?until ?partyCode WHERE {
+  %s
+  ?start (^prtkg:relationOf/prtkg:relatedParty)* ?of .
+  ?rel prtkg:relationOf ?of ; prtkg:relatedParty ?party ; prtkg:relationType ?type .
+  OPTIONAL { ?rel prtkg:shareholding ?share } OPTIONAL { ?rel prtkg:relationFrom ?from }
+  OPTIONAL { ?rel prtkg:relationUntil ?until } OPTIONAL { ?party prtkg:uscc ?partyCode } }"""
+
+
+def union_select(store, query: str) -> list[dict]:
+    from prtkg import rdf
+    result = store.raw_query(rdf.sparql_prefixes() + query, use_default_graph_as_union=True)
+    names = [v.value for v in result.variables]
+    return [{n: to_python(row[n]) for n in names} for row in result]
+
+
+def _holds(edge: dict, day: dt.date) -> bool:
+    return (edge["from"] is None or edge["from"] <= day) and (edge["until"] is None or day <= edge["until"])
+
+
+def _label(node: str, code: str | None) -> str:
+    return code.upper() if code else node.rsplit("/", 1)[-1]
+
+
+class Relations:
+    """The relation edges above a set of bidders, read once per check."""
+
+    def __init__(self, store, entities: set[str]):
+        self.up: dict[str, list[dict]] = defaultdict(list)
+        if not entities:
+            return
+        for r in union_select(store, _CLOSURE % iri_values("start", entities)):
+            self.up[r["of"]].append(r)
+
+    def control_chain(self, lower: str, upper: str, day: dt.date) -> list[dict] | None:
+        """The shortest chain of control or management edges from `upper` down to `lower` valid on `day`."""
+        threshold = Decimal(str(param("BID-RELATED-BIDDERS", "control_share")))
+        paths: dict[str, list[dict]] = {lower: []}
+        frontier = [lower]
+        while frontier:
+            nxt = []
+            for node in frontier:
+                for e in self.up.get(node, ()):
+                    controls = e["type"] == "manager" or (
+                        e["type"] == "shareholder" and e["share"] is not None and Decimal(str(e["share"])) > threshold)
+                    if not controls or not _holds(e, day) or e["party"] in paths:
+                        continue
+                    paths[e["party"]] = paths[node] + [e]
+                    if e["party"] == upper:
+                        return paths[upper]
+                    nxt.append(e["party"])
+            frontier = nxt
+        return None
+
+    def representatives(self, entity: str, day: dt.date) -> set[str]:
+        return {e["party"] for e in self.up.get(entity, ()) if e["type"] == "legal-representative" and _holds(e, day)}
+
+
+def _hop(e: dict, codes: dict[str, str]) -> dict:
+    return {"holder": _label(e["party"], e["partyCode"]), "held": codes.get(e["of"], _label(e["of"], None)),
+            "relation": e["type"], "share": e["share"], "from": e["from"], "until": e["until"]}
+
+
+def _lots(rows: list[dict]) -> dict[tuple, list[dict]]:
+    """Bids per (project, lot); a bid without a lot takes part in every lot of its tender."""
+    by_project: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        by_project[r["p"]].append(r)
+    out: dict[tuple, list[dict]] = {}
+    for p, bids in by_project.items():
+        lots = sorted({b["lot"] for b in bids if b["lot"]}) or [None]
+        for lot in lots:
+            out[(p, lot)] = [b for b in bids if b["lot"] in (None, lot)]
+    return out
+
+
+def _related_facts(ctx, lots: dict[tuple, list[dict]]):
+    entities = {b["e"] for bids in lots.values() for b in bids}
+    rel = Relations(ctx.store, entities)
+    codes = {b["e"]: b["tid"] for bids in lots.values() for b in bids}
+    seen = set()
+    for (p, lot), bids in sorted(lots.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+        tenderers = {}
+        for b in bids:
+            tenderers.setdefault(b["e"], b)
+        for (ea, ba), (eb, bb) in combinations(sorted(tenderers.items()), 2):
+            # As of the bid date: the later of the two bids, else the bid deadline, else the check date.
+            dates = [d for d in (ba["date"], bb["date"]) if d is not None]
+            day = max(dates) if dates else ba["end"] or ctx.as_of
+            key = (p, ea, eb)
+            if key in seen:
+                continue
+            chain = rel.control_chain(ea, eb, day) or rel.control_chain(eb, ea, day)
+            shared = sorted(rel.representatives(ea, day) & rel.representatives(eb, day))
+            if chain is None and not shared:
+                continue
+            seen.add(key)
+            if chain is not None:
+                path = " → ".join([_label(chain[-1]["party"], chain[-1]["partyCode"])]
+                                  + [codes.get(e["of"], _label(e["of"], None)) for e in reversed(chain)])
+                relation = {"zh": f"控股或管理关系（{len(chain)}级）：{path}",
+                            "en": f"control or management through {len(chain)} level(s): {path}"}
+                evidence = {"chain": [_hop(e, codes) for e in reversed(chain)]}
+            else:
+                relation = {"zh": f"同一法定代表人（{'、'.join(s.rsplit('/', 1)[-1] for s in shared)}）",
+                            "en": "the same legal representative"}
+                evidence = {"legalRepresentative": [s.rsplit("/", 1)[-1] for s in shared]}
+            yield {"t": "related", "id": f"related|{p}|{ea}|{eb}", "hops": len(chain) if chain else 1}, \
+                {"record": ba["record"], "node": p, "a": ba, "b": bb, "lot": lot, "asOf": day,
+                 "relation": relation, "evidence": evidence}
+
+
+def _collusion_facts(lots: dict[tuple, list[dict]]):
+    for (p, lot), bids in sorted(lots.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+        by_bid = {}
+        for b in bids:
+            by_bid.setdefault(b["b"], b)
+        ordered = sorted(by_bid.values(), key=lambda b: b["b"])
+        for a, b in combinations(ordered, 2):
+            if a["tid"] == b["tid"]:
+                continue
+            for key in CN_FIELDS:
+                if a[key] and a[key] == b[key]:
+                    yield {"t": "shared", "id": f"shared|{p}|{lot}|{a['b']}|{b['b']}|{key}"}, \
+                        {"record": a["record"], "node": p, "a": a, "b": b, "item": key, "value": a[key], "lot": lot}
+        priced = [b for b in ordered if b["amount"] is not None]
+        currencies = {b["currency"] for b in priced}
+        if len(priced) < 2 or len(currencies) != 1:
+            continue
+        priced.sort(key=lambda b: (b["amount"], b["b"]))
+        gaps = [priced[i + 1]["amount"] - priced[i]["amount"] for i in range(len(priced) - 1)]
+        yield {"t": "pattern", "id": f"pattern|{p}|{lot}", "bids": len(priced),
+               "equal_gaps": int(gaps[0] > 0 and all(g == gaps[0] for g in gaps))}, \
+            {"record": priced[0]["record"], "node": p, "gap": str(gaps[0]), "currency": currencies.pop(), "lot": lot,
+             "priced": [{"bid": _bid_name(b), "tenderer": b["tid"], "amount": str(b["amount"])} for b in priced]}
+
+
+def _bid_name(b: dict) -> str:
+    return b["b"].rsplit("/", 1)[-1]
+
+
+def check(ctx):
+    recs = records(ctx, "ocds")
+    if not recs:
+        return []
+    rows = ctx.store.select(_BIDS % graphs_values(recs))
+    # Without any bids.details[].cn item only the price pattern can be judged: say so, don't guess.
+    with_cn = {r["p"] for r in rows if any(r[k] for k in CN_FIELDS)}
+    for r in rows:
+        if r["p"] not in with_cn:
+            ctx.insufficient.add(r["record"], r["p"], "BID-COLLUSION-PRESUMED",
+                                 [f"bids.details.cn.{k}" for k in CN_FIELDS])
+    # A bid with several cn values would repeat: keep one row per (bid, tenderer, lot).
+    lots = _lots(list({(r["b"], r["e"], r["lot"]): r for r in rows}.values()))
+    # durable-rules sees the scalar facts; the rows behind them (dates, amounts) stay here by fact id.
+    pairs = [*_related_facts(ctx, lots), *_collusion_facts(lots)]
+    detail = {fact["id"]: {**more, "t": fact["t"]} for fact, more in pairs}
+    out = []
+    for f in engine.run("collusion", _rules, [fact for fact, _ in pairs]):
+        x = detail[f.m["id"]]
+        lot = x["lot"].rsplit("/", 1)[-1] if x.get("lot") else None
+        if x["t"] == "related":
+            a, b = x["a"], x["b"]
+            out.append(findings.make(f.rule, x["record"], x["node"],
+                                     {"lot": lot, "asOf": x["asOf"],
+                                      "bidders": [{"bid": _bid_name(a), "tenderer": a["tid"], "name": a["name"]},
+                                                  {"bid": _bid_name(b), "tenderer": b["tid"], "name": b["name"]}],
+                                      **x["evidence"]},
+                                     bidder_a=a["name"] or a["tid"], bidder_b=b["name"] or b["tid"],
+                                     relation_zh=x["relation"]["zh"], relation=x["relation"]["en"]))
+        elif x["t"] == "shared":
+            zh, en = param("BID-COLLUSION-PRESUMED", "situations")[x["item"]]
+            out.append(findings.make(f.rule, x["record"], x["node"],
+                                     {"lot": lot, "bids": [_bid_name(x["a"]), _bid_name(x["b"])],
+                                      "tenderers": [x["a"]["tid"], x["b"]["tid"]], "shared": x["item"],
+                                      "value": x["value"]},
+                                     bid_a=_bid_name(x["a"]), bid_b=_bid_name(x["b"]),
+                                     situation_zh=zh, situation=en))
+        else:
+            zh, en = param("BID-COLLUSION-PRESUMED", "situations")["pricePattern"]
+            priced = x["priced"]
+            out.append(findings.make(f.rule, x["record"], x["node"],
+                                     {"lot": lot, "bids": priced, "gap": x["gap"], "currency": x["currency"],
+                                      "shared": "pricePattern"},
+                                     bid_a=priced[0]["bid"], bid_b=priced[-1]["bid"],
+                                     situation_zh=f"{zh}，差额{x['gap']} {x['currency']}",
+                                     situation=f"{en}, gap {x['gap']} {x['currency']}"))
+    return out

@@ -1,0 +1,26 @@
+"""bench/run at the smallest size writes the rows the issue asks for (the numbers themselves are not checked)."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_bench_runs_at_the_smallest_size(tmp_path):
+    out = tmp_path / "bench.json"
+    r = subprocess.run([sys.executable, str(ROOT / "bench" / "run"), "--size", "150", "--reps", "1",
+                        "--json", str(out), "--work", str(tmp_path / "work")],
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-2000:]
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["cores"] >= 1 and doc["reps"] == 1
+    measures = {row["measure"] for row in doc["rows"]}
+    assert {"bulk load of OCDS JSON Lines", "full prtkg check of N stored projects",
+            "bulk (compiled) validation throughput", "GET /entities/{uscc}/credit"} <= measures
+    for row in doc["rows"]:
+        assert set(row) >= {"measure", "size", "ours", "baseline", "unit", "ratio", "goal", "met"}
+        assert row["size"] == 150 and row["ours"] > 0 and isinstance(row["met"], bool)
+        if row["baseline"] is not None:
+            assert abs(row["ratio"] - row["ours"] / row["baseline"]) < 1e-2 * max(1, row["ratio"])
+    assert "bulk load of OCDS JSON Lines" in r.stdout  # the table

@@ -1,0 +1,93 @@
+"""`prtkg check --format html`: one self-contained file, opened in Debian's chromium (Playwright)."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from prtkg import report_html
+from prtkg.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> tuple[Path, dict]:
+    folder = tmp_path_factory.mktemp("report")
+    runner = CliRunner()
+    html_out = folder / "report.html"
+    r = runner.invoke(app, ["check", "--format", "html", "--out", str(html_out), "--as-of", "2026-11-25"])
+    assert r.exit_code == 1, r.output            # the demo has violations
+    r = runner.invoke(app, ["check", "--format", "json", "--out", str(folder / "report.json"), "--as-of", "2026-11-25"])
+    return html_out, json.loads((folder / "report.json").read_text(encoding="utf-8"))
+
+
+def test_report_is_self_contained(report):
+    text = report[0].read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>")
+    for fetch in ("<link", " src=", "@import", "url(", "http://", "fetch("):
+        assert fetch not in text.replace("http://www.w3.org/2000/svg", ""), fetch
+
+
+def test_finding_dates_skip_codes_and_validity_periods():
+    f = {"evidence": {"entity": "91530627MA836GUF48", "bidDate": "2026-04-17", "validUntil": "2028-01-19",
+                      "awards": [{"date": "2026-05-22"}], "received": "2026-07-05T10:15:00+08:00"}}
+    assert report_html._finding_date(f) == "2026-07-05"
+    assert report_html._finding_date({"evidence": {"entity": "91530627MA836GUF48"}}) is None
+
+
+def test_untrusted_text_is_escaped():
+    doc = {"summary": {"records": 1, "rejected": 0, "violations": 1, "warnings": 0, "info": 0}, "rejected": [],
+           "findings": [{"rule": "BID-PERIOD-20D", "severity": "violation", "record": "<img src=x onerror=alert(1)>",
+                         "message": {"zh": "<script>alert(1)</script>", "en": "x"}, "basis": "b", "evidence": {}}]}
+    matrix = {"tradeTypes": [], "industries": [], "stages": [], "regions": [], "cells": []}
+    out = report_html.render(doc, matrix, {})
+    assert "<script>alert(1)" not in out and "<img src=x" not in out
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out
+
+
+def test_report_opens_in_a_browser(report):
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    path, doc = report
+    url = path.as_uri()
+    problems: list[str] = []
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
+        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+        page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
+        page.on("request", lambda r: r.url != url and not r.url.startswith("data:")
+                and problems.append(f"request: {r.url}"))
+        page.goto(url)
+        s = doc["summary"]
+        for key in ("records", "violations", "warnings", "info"):
+            assert page.inner_text(f"#summary-{key}") == str(s[key])
+        rules = {f["rule"] for f in doc["findings"]}
+        assert page.locator("details.rule-group").count() == len(rules)
+        assert page.locator("details.record-group").count() == len({f["record"] for f in doc["findings"]})
+        assert page.locator("details.rule-group table.findings tbody tr").count() == len(doc["findings"])
+        assert page.locator("table.heat td.cell").count() > 0
+        assert page.locator("table.heat td.cell.overlap").count() > 0   # the demo plants an overlap
+        assert page.locator("figure.chart svg rect").count() > 1          # by family and by month
+        heading = page.locator("h1 span[lang=zh]")
+        assert heading.is_visible() and not page.locator("h1 span[lang=en]").is_visible()
+        for folder in (ROOT / "docs" / "screenshots", ROOT / "tests" / "artifacts"):
+            folder.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(folder / "report.png"))
+            page.locator("#charts-section").screenshot(path=str(folder / "report-charts.png"))
+            page.evaluate("window.scrollTo(0, 0)")
+        page.click("#lang")
+        assert page.locator("h1 span[lang=en]").is_visible() and not heading.is_visible()
+        assert page.evaluate("document.documentElement.lang") == "en"
+        assert page.locator("figure.chart").first.inner_text().startswith("Findings by rule family")
+        browser.close()
+    assert not problems, problems

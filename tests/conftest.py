@@ -111,3 +111,30 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """Run an app on a real uvicorn on 127.0.0.1 (free port): `with live_server(app) as url: ...`."""
+    import contextlib
+    import threading
+
+    import uvicorn
+
+    @contextlib.contextmanager
+    def run(app, start_timeout: float = 20):
+        port = _free_port()
+        srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        thread = threading.Thread(target=srv.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + start_timeout
+        while not srv.started:
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.05)
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            srv.should_exit = True
+            thread.join(5)
+
+    return run

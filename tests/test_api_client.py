@@ -1,5 +1,4 @@
 """The SPARQL endpoint with a real client (SPARQLWrapper) against a real server (uvicorn on 127.0.0.1)."""
-import socket
 import threading
 import time
 from pathlib import Path
@@ -7,7 +6,6 @@ from urllib.error import HTTPError
 
 import httpx
 import pytest
-import uvicorn
 from SPARQLWrapper import CSV, JSON, POST, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, Unauthorized
 
@@ -22,29 +20,14 @@ NAMES = ("PREFIX prtkg: <https://w3id.org/prtkg/ontology#> "
          "SELECT DISTINCT ?name WHERE { ?r a prtkg:CreditRecord ; prtkg:name ?name } ORDER BY ?name")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server():
+def server(live_server):
     store = Store(None)
     store.load_ontology()
     store.replace_records(loaders.load_paths([FIX / "csv" / "credit_yn.csv"]).records)
     app = create_app(store, Settings(tokens={TOKEN: "staff"}, query_timeout=1.5))
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(5)
+    with live_server(app) as url:
+        yield url
 
 
 def _client(base, query, fmt=JSON, token=TOKEN, method=None):

@@ -6,9 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +15,6 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
     pytest.skip("Debian's chromium is not installed (.ci/run installs it)", allow_module_level=True)
 
-import uvicorn  # noqa: E402
 
 from prtkg.api.app import create_app  # noqa: E402
 from prtkg.api.settings import Settings  # noqa: E402
@@ -32,26 +28,11 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 RESTRICTED = "91530424MARUYFQH4D"  # demo: serious dishonesty, barred from government procurement to 2028
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server():
+def server(live_server):
     app = create_app(demo_store(), Settings(tokens={TOKEN: "staff"}, query_timeout=10))
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(5)
+    with live_server(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

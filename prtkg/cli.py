@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import sys
 from enum import Enum
@@ -100,7 +101,7 @@ def check(
         from .report_html import report as html_report
         _write(html_report(result), out)
     elif out is not None:
-        console = Console(record=True, width=200, file=open("/dev/null", "w"))
+        console = Console(record=True, width=200, file=io.StringIO())
         console.print(_findings_table(doc, lang.value))
         _write(console.export_text(), out)
     else:

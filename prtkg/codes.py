@@ -11,7 +11,6 @@ from importlib import resources
 
 import pyoxigraph as ox
 
-from . import rdf
 
 _QUERY = """
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
@@ -90,10 +89,6 @@ def scheme(name: str) -> Scheme:
         return _schemes()[name]
     except KeyError:
         raise KeyError(f"no code list {name!r} in the ontology's code schemes") from None
-
-
-def concept_iri(scheme_name: str, code: str) -> ox.NamedNode:
-    return rdf.code(scheme_name, code)
 
 
 def region_chain(code: str) -> list[str]:

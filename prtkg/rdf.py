@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Iterable, Union
 from urllib.parse import quote
 
-from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 
 PRTKG = "https://w3id.org/prtkg/ontology#"
 ID = "https://w3id.org/prtkg/id/"
@@ -89,10 +89,6 @@ def literal(value: object) -> Literal:
     return Literal(str(value))
 
 
-def lang(text: str, tag: str) -> Literal:
-    return Literal(text, language=tag)
-
-
 class RecordGraph:
     """The triples of one source record, destined for its own named graph."""
 
@@ -119,7 +115,3 @@ class RecordGraph:
 
     def __len__(self) -> int:
         return len(self.triples)
-
-
-def to_default_graph(quads: Iterable[Quad]) -> Iterable[Quad]:
-    return (Quad(q.subject, q.predicate, q.object, DefaultGraph()) for q in quads)

@@ -180,12 +180,6 @@ class RemoteStore:
         else:
             self._update(f"DROP SILENT GRAPH {g} ;\nINSERT DATA {{ GRAPH {g} {{\n{body}\n}} }}")
 
-    def load_file(self, path, graph: str, mime: str = "text/turtle") -> None:
-        with open(path, "rb") as fh:
-            quads = list(ox.parse(fh, format=ox.RdfFormat.from_media_type(mime)))
-        g = ox.NamedNode(graph)
-        self.add_quads(ox.Quad(q.subject, q.predicate, q.object, g) for q in quads)
-
     def load_ontology(self) -> None:
         load_ontology_into(self)
 

@@ -162,10 +162,6 @@ class Store:
         with self.guard.shared():
             self._ox.update(f"DROP SILENT GRAPH {g} ;\nINSERT DATA {{ GRAPH {g} {{\n{body}\n}} }}")
 
-    def load_file(self, path: str | Path, graph: str, mime: str = "text/turtle") -> None:
-        with open(path, "rb") as fh:
-            self._ox.load(fh, format=ox.RdfFormat.from_media_type(mime), to_graph=ox.NamedNode(graph))
-
     def load_ontology(self) -> None:
         """The ontology, its code lists and the administrative divisions, into urn:prtkg:ontology.
 

@@ -170,26 +170,33 @@ def parse_boolean(row: Row, key: str) -> bool | None:
 
 # -- powers and duties --------------------------------------------------------------------------
 
-def _load_powers(table: Table) -> LoadResult:
-    """The whole file is one record (the list); each good row is one SupervisoryPower."""
+def _whole_file_record(table: Table, graph_kind: str, record_kind: str, list_class: str,
+                       row_triples) -> LoadResult:
+    """A list whose whole file is one record (one graph); each good row adds its triples, a bad row
+    is rejected on its own and leaves nothing behind."""
     result = LoadResult()
     stem = PurePath(table.name).stem
-    g = rdf.RecordGraph(rdf.graph_iri("list", stem))
+    g = rdf.RecordGraph(rdf.graph_iri(graph_kind, stem))
     the_list = rdf.iri("list", stem)
-    g.type(the_list, "PowersList")
+    g.type(the_list, list_class)
     g.add(the_list, "localId", stem)
     for row in table.rows:
         try:
-            triples = _power_row(row, stem, the_list)
+            triples = row_triples(row, stem, the_list)
         except RowError as e:
             result.rejected.append(Rejection(row.source, e.errors))
             continue
         g.triples.extend(triples.triples)
-    # A department holding several powers is described once per row; the graph needs it once.
+    # A node named by several rows (a department holding several powers) is described once per row.
     g.triples = list(dict.fromkeys(g.triples))
-    result.records.append(Record(id=stem, kind="powers-list", graph=g, source=table.name,
+    result.records.append(Record(id=stem, kind=record_kind, graph=g, source=table.name,
                                  digest=hashlib.sha256(table.data).hexdigest(), focus=the_list))
     return result
+
+
+def _load_powers(table: Table) -> LoadResult:
+    """The whole file is one record (the list); each good row is one SupervisoryPower."""
+    return _whole_file_record(table, "list", "powers-list", "PowersList", _power_row)
 
 
 def _power_row(row: Row, stem: str, the_list: NamedNode) -> rdf.RecordGraph:
@@ -380,23 +387,8 @@ def _parse_share(row: Row):
 
 def _load_relations(table: Table) -> LoadResult:
     """The whole file is one record (a registry extract); each good row is one EntityRelation."""
-    result = LoadResult()
-    stem = PurePath(table.name).stem
-    g = rdf.RecordGraph(rdf.graph_iri("relations", stem))
-    the_list = rdf.iri("list", stem)
-    g.type(the_list, "RelationList")
-    g.add(the_list, "localId", stem)
-    for row in table.rows:
-        try:
-            triples = _relation_row(row, stem)
-        except RowError as e:
-            result.rejected.append(Rejection(row.source, e.errors))
-            continue
-        g.triples.extend(triples.triples)
-    g.triples = list(dict.fromkeys(g.triples))
-    result.records.append(Record(id=stem, kind="entity-relations", graph=g, source=table.name,
-                                 digest=hashlib.sha256(table.data).hexdigest(), focus=the_list))
-    return result
+    return _whole_file_record(table, "relations", "entity-relations", "RelationList",
+                              lambda row, stem, _list: _relation_row(row, stem))
 
 
 def _relation_row(row: Row, stem: str) -> rdf.RecordGraph:

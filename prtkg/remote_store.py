@@ -229,6 +229,14 @@ class RemoteStore:
         rows = self.raw_query(f"SELECT ?s ?p ?o WHERE {{ GRAPH {g} {{ ?s ?p ?o }} }}")
         return (ox.Quad(row["s"], row["p"], row["o"], g) for row in rows)
 
+    def graphs_quads(self, graphs: Sequence[ox.NamedNode]) -> list[ox.Quad]:
+        out = []
+        for i in range(0, len(graphs), 200):   # one request per 200 graphs keeps the query text small
+            values = " ".join(str(g) for g in graphs[i:i + 200])
+            rows = self.raw_query(f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}")
+            out += [ox.Quad(row["s"], row["p"], row["o"], row["g"]) for row in rows]
+        return out
+
     def __len__(self) -> int:
         rows = list(self.raw_query("SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"))
         return int(rows[0]["n"].value) if rows else 0

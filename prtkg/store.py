@@ -201,6 +201,11 @@ class Store:
         with self.guard.shared():
             return iter(list(self._ox.quads_for_pattern(None, None, None, ox.NamedNode(graph))))
 
+    def graphs_quads(self, graphs: Sequence[ox.NamedNode]) -> list[ox.Quad]:
+        """The quads of several named graphs, read at once (bulk validation reads records in chunks)."""
+        with self.guard.shared():
+            return [q for g in graphs for q in self._ox.quads_for_pattern(None, None, None, g)]
+
     def __len__(self) -> int:
         with self.guard.shared():
             return len(self._ox)

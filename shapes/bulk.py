@@ -9,18 +9,17 @@ validation do). Results go through the same result -> finding mapping as pySHACL
 What a record's validation sees must not depend on the path. pySHACL validates each record
 against a small data graph: its own triples, the context of the nodes it references (type, trade
 type, code-list scheme and notation, from any other graph), the day nodes of the dates it mentions
-and the as-of day. Bulk validation builds exactly that graph per record inside the store -- a
-scratch named graph `urn:prtkg:check:<run>:<n>` filled by a few set-oriented updates, the day nodes
-copied from the calendar materialised in urn:prtkg:calendar -- and wraps every compiled query in
-`GRAPH ?g { ... }`, so one query checks all records at once and each row names its record.
-The scratch graphs are dropped when the check ends.
+and the as-of day. Bulk validation builds exactly that graph per record -- a named graph in a
+scratch in-memory Oxigraph store, one chunk of records at a time, filled from the store by a few
+set-oriented reads (the day nodes from the calendar materialised in urn:prtkg:calendar) -- and
+wraps every compiled query in `GRAPH ?g { ... }`, so one query checks a whole chunk at once and
+each row names its record.
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
 import time
-import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable
@@ -277,97 +276,108 @@ def compiled() -> tuple[Query, ...]:
     return tuple(out)
 
 
-# -- the per-record validation graphs inside the store ------------------------------------------
+# -- the per-record validation graphs, chunk by chunk ---------------------------------------------
+
+CHUNK = 2000        # records per scratch store; see Run for the measurement behind it
+_INDEX = ox.NamedNode(CHECK + "index")
+_DAYS = ox.NamedNode(CHECK + "days")
+_CONTEXT = CHECK + "context:"       # + the IRI of the graph a context triple was read from
+_IN_CHUNK = f"GRAPH <{_INDEX.value}> {{ ?g {_CHECKS} ?g }}"
+
 
 class Run:
-    """The scratch graphs of one bulk check; a context manager that removes them."""
+    """The validation graphs of one bulk check, built one chunk of records at a time in a scratch
+    in-memory Oxigraph store that the compiled queries then run on.
 
-    def __init__(self, store, records, as_of: dt.date):
+    The record graphs, their context and the day nodes are read from the store (embedded or
+    remote) set-wise; nothing is written to it but the calendar, so a check leaves no trace in the
+    store even if it is killed, and memory stays bounded by the chunk whatever the store's size.
+    Measured at 1,000 demo projects (1,159 records, on disk): 6.5 s against 27 s for scratch graphs
+    written into the store, most of it reading the terms out of RocksDB; chunks of 500 to 5,000
+    records cost the same within noise, 2,000 keeps a chunk near 0.5 M quads.
+    """
+
+    def __init__(self, store, records, as_of: dt.date, chunk: int = CHUNK):
         self.store = store
-        self.prefix = f"{CHECK}{uuid.uuid4().hex}:"
-        self.records = {f"{self.prefix}{i}": r for i, r in enumerate(records)}
+        self.records = list(records)
         self.as_of = as_of
+        self.chunk = chunk
         self.timings: dict[str, float] = {}
 
-    def __enter__(self) -> "Run":
-        try:
-            self._prepare()
-        except BaseException:
-            self._drop()
-            raise
-        return self
+    def _time(self, label: str, t0: float) -> float:
+        t = time.perf_counter()
+        self.timings[label] = self.timings.get(label, 0.0) + t - t0
+        return t
 
-    def __exit__(self, *exc) -> None:
-        self._drop()
-
-    def _prepare(self) -> None:
-        t0 = time.perf_counter()
+    def chunks(self) -> Iterable[tuple[ox.Store, list]]:
+        t = time.perf_counter()
         calendar_graph.ensure_calendar(self.store)
-        t1 = time.perf_counter()
+        self._time("calendar", t)
+        for i in range(0, len(self.records), self.chunk):
+            records = self.records[i:i + self.chunk]
+            yield self._scratch(records), records
+
+    def _scratch(self, records) -> ox.Store:
+        t = time.perf_counter()
+        mem = ox.Store()
+        graphs = [r.graph.graph for r in records]
         as_of = ox.Literal(self.as_of.isoformat(), datatype=ox.NamedNode(rdf.XSD + "date"))
-        run, as_of_p = ox.NamedNode(str(RUN)), ox.NamedNode(rdf.PRTKG + "asOf")
-        index = ox.NamedNode(self.prefix + "index")
-        checks = ox.NamedNode(_CHECKS[1:-1])
-        batch: list[ox.Quad] = []
-        for name, record in self.records.items():
-            cg = ox.NamedNode(name)
-            batch.append(ox.Quad(run, as_of_p, as_of, cg))
-            batch.append(ox.Quad(cg, checks, record.graph.graph, index))
-        self.store.add_quads(batch)
-        # A record's own triples: its stored graph but for the provenance, whose subject is the graph.
-        self.store.update(f"""
-INSERT {{ GRAPH ?cg {{ ?s ?p ?o }} }} WHERE {{
-  GRAPH <{self.prefix}index> {{ ?cg {_CHECKS} ?rg }}
-  GRAPH ?rg {{ ?s ?p ?o }} FILTER(?s != ?rg)
-}}""")
-        # Days of years the calendar does not know are not in urn:prtkg:calendar: add them bare.
-        rows = self.store.select(f"""
-SELECT DISTINCT ?cg ?d WHERE {{
-  GRAPH <{self.prefix}index> {{ ?cg {_CHECKS} ?rg }}
-  GRAPH ?cg {{ ?s ?q ?d FILTER(isLiteral(?d) && DATATYPE(?d) = xsd:date) }}
-}}""")
+        run, as_of_p, checks = ox.NamedNode(str(RUN)), ox.NamedNode(rdf.PRTKG + "asOf"), ox.NamedNode(_CHECKS[1:-1])
+        mem.extend(self.store.graphs_quads(graphs))
+        mem.extend([q for g in graphs for q in (ox.Quad(g, checks, g, _INDEX), ox.Quad(run, as_of_p, as_of, g))])
+        # A record's own triples are its stored graph but for the provenance, whose subject is the graph.
+        mem.update(f"DELETE {{ GRAPH ?g {{ ?g ?p ?o }} }} WHERE {{ {_IN_CHUNK} GRAPH ?g {{ ?g ?p ?o }} }}")
+        t = self._time("read records", t)
+        # The day nodes of every date a record mentions (the as-of day among them), from the
+        # calendar materialised in the store; days of years no calendar knows go in bare.
+        dates = {row["d"] for row in mem.query(f"""SELECT DISTINCT ?d WHERE {{ {_IN_CHUNK}
+            GRAPH ?g {{ ?s ?q ?d FILTER(isLiteral(?d) && DATATYPE(?d) = <{rdf.XSD}date>) }} }}""")}
         known = default_calendar().known_years()
-        bare = []
-        for row in rows:
-            if isinstance(row["d"], dt.date) and row["d"].year not in known:
-                bare += calendar_graph.quads([calendar_graph.Day(row["d"])], ox.NamedNode(row["cg"]))
-        self.store.add_quads(bare)
-        t2 = time.perf_counter()
-        # The day nodes of every date a record mentions (and of the as-of day), from the calendar.
-        self.store.update(f"""
-INSERT {{ GRAPH ?cg {{ ?day ?p ?o }} }} WHERE {{
-  {{ SELECT DISTINCT ?cg ?d WHERE {{
-    GRAPH <{self.prefix}index> {{ ?cg {_CHECKS} ?rg }}
-    GRAPH ?cg {{ ?s ?q ?d FILTER(isLiteral(?d) && DATATYPE(?d) = xsd:date) }} }} }}
-  GRAPH <{calendar_graph.CALENDAR_GRAPH}> {{ ?day prtkg:date ?d ; ?p ?o }}
-}}""")
-        t3 = time.perf_counter()
-        # The context of referenced nodes: what validate.data_graph pulls for one record.
+        bare, wanted = [], []
+        for lit in dates:
+            try:
+                d = dt.date.fromisoformat(lit.value)
+            except ValueError:
+                continue        # an ill-typed date has no day node on either path
+            (wanted if d.year in known else bare).append(lit)
+        days = calendar_graph.quads([calendar_graph.Day(dt.date.fromisoformat(x.value)) for x in bare], _DAYS)
+        if wanted:
+            rows = self.store.raw_query(f"""SELECT ?day ?p ?o WHERE {{ VALUES ?d {{ {" ".join(str(x) for x in wanted)} }}
+                GRAPH <{calendar_graph.CALENDAR_GRAPH}> {{ ?day <{rdf.PRTKG}date> ?d ; ?p ?o }} }}""")
+            days += [ox.Quad(row["day"], row["p"], row["o"], _DAYS) for row in rows]
+        mem.extend(days)
+        mem.update(f"""INSERT {{ GRAPH ?g {{ ?day ?p ?o }} }} WHERE {{ {_IN_CHUNK}
+            {{ SELECT DISTINCT ?g ?d WHERE {{ {_IN_CHUNK}
+                GRAPH ?g {{ ?s ?q ?d FILTER(isLiteral(?d) && DATATYPE(?d) = <{rdf.XSD}date>) }} }} }}
+            GRAPH <{_DAYS.value}> {{ ?day <{rdf.PRTKG}date> ?d ; ?p ?o }} }}""")
+        t = self._time("day nodes", t)
+        # The context of referenced nodes: what validate.data_graph pulls for one record, each
+        # triple kept apart under the graph it came from so a record never gets its own back.
+        refs = [row["r"] for row in mem.query(f"""SELECT DISTINCT ?r WHERE {{ {_IN_CHUNK}
+            GRAPH ?g {{ ?s ?q ?r FILTER(isIRI(?r)) FILTER NOT EXISTS {{ ?r ?a ?b }} }} }}""")]
+        context = []
         preds = " ".join(f"<{p}>" for p in _CONTEXT_PREDICATES)
-        self.store.update(f"""
-INSERT {{ GRAPH ?cg {{ ?r ?p ?o }} }} WHERE {{
-  {{ SELECT DISTINCT ?cg ?rg ?r WHERE {{
-    GRAPH <{self.prefix}index> {{ ?cg {_CHECKS} ?rg }}
-    GRAPH ?cg {{ ?s ?q ?r FILTER(isIRI(?r)) }}
-    FILTER NOT EXISTS {{ GRAPH ?cg {{ ?r ?a ?b }} }} }} }}
-  VALUES ?p {{ {preds} }}
-  GRAPH ?gx {{ ?r ?p ?o }}
-  FILTER(?gx != ?rg && !STRSTARTS(STR(?gx), "{CHECK}"))
-}}""")
-        t4 = time.perf_counter()
-        self.timings.update({"calendar": t1 - t0, "copy records": t2 - t1, "day nodes": t3 - t2,
-                             "context": t4 - t3})
+        for i in range(0, len(refs), 2000):
+            values = " ".join(str(r) for r in refs[i:i + 2000])
+            rows = self.store.raw_query(f"SELECT ?gx ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} VALUES ?p {{ {preds} }} "
+                                        f"GRAPH ?gx {{ ?s ?p ?o }} }}")
+            context += [ox.Quad(row["s"], row["p"], row["o"], ox.NamedNode(_CONTEXT + row["gx"].value)) for row in rows]
+        mem.extend(context)
+        mem.update(f"""INSERT {{ GRAPH ?g {{ ?r ?p ?o }} }} WHERE {{
+            {{ SELECT DISTINCT ?g ?r WHERE {{ {_IN_CHUNK}
+                GRAPH ?g {{ ?s ?q ?r FILTER(isIRI(?r)) FILTER NOT EXISTS {{ GRAPH ?g {{ ?r ?a ?b }} }} }} }} }}
+            GRAPH ?cx {{ ?r ?p ?o }}
+            FILTER(STRSTARTS(STR(?cx), "{_CONTEXT}") && ?cx != IRI(CONCAT("{_CONTEXT}", STR(?g))))
+        }}""")
+        self._time("context", t)
+        return mem
 
-    def _drop(self) -> None:
-        names = list(self.records) + [self.prefix + "index"]
-        for i in range(0, len(names), 500):
-            self.store.update(" ;\n".join(f"DROP SILENT GRAPH <{n}>" for n in names[i:i + 500]))
-
-    def results(self, query: Query) -> Iterable[tuple[Any, Result]]:
-        text = query.text.replace("$index", f"<{self.prefix}index>")
+    def results(self, mem: ox.Store, query: Query) -> Iterable[tuple[Any, Result]]:
+        text = query.text.replace("$index", f"<{_INDEX.value}>")
         t0 = time.perf_counter()
-        rows = self.store.raw_query(rdf.sparql_prefixes() + text)
+        rows = mem.query(rdf.sparql_prefixes() + text)
         variables = [v.value for v in rows.variables]
+        meta = shapes()[1].get(query.source)
         out = []
         for row in rows:
             bindings = {}
@@ -378,23 +388,25 @@ INSERT {{ GRAPH ?cg {{ ?r ?p ?o }} }} WHERE {{
             graph = bindings.pop("g")
             value = row["value"] if "value" in variables else None
             evidence = {}
-            meta = shapes()[1].get(query.source)
             if meta is not None and meta.template:
                 evidence = evidence_of([render_message(meta.template, bindings)])
             out.append((graph, Result(query.source, query.shape, bindings["this"],
                                        value.value if isinstance(value, ox.NamedNode) else None, evidence)))
-        self.timings[query.label] = self.timings.get(query.label, 0.0) + time.perf_counter() - t0
+        self._time(query.label, t0)
         return out
 
 
 def validate(ctx) -> tuple[list[tuple[Any, list[Result]]], dict[str, float]]:
     """Every record under check with its results, in ctx.records order, and where the time went."""
-    with Run(ctx.store, ctx.records, ctx.as_of) as run:
-        by_graph: dict[str, list[Result]] = {name: [] for name in run.records}
+    run = Run(ctx.store, ctx.records, ctx.as_of)
+    out = []
+    for mem, records in run.chunks():
+        by_graph: dict[str, list[Result]] = {r.graph.graph.value: [] for r in records}
         for query in compiled():
-            for graph, result in run.results(query):
+            for graph, result in run.results(mem, query):
                 by_graph[graph].append(result)
-    return [(run.records[name], results) for name, results in by_graph.items()], run.timings
+        out += [(r, by_graph[r.graph.graph.value]) for r in records]
+    return out, run.timings
 
 
 def check(ctx) -> list:

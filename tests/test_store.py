@@ -9,7 +9,9 @@ import socket
 import threading
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
+from pyoxigraph import NamedNode
 from typer.testing import CliRunner
 
 from prtkg import findings as F
@@ -84,6 +86,9 @@ def test_graph_replacement_quads_and_union_default_graph(backend):
     store.replace_graph("urn:test:copy", quads)
     store.replace_graph("urn:test:copy", quads[:3])  # replaced, not merged
     assert len(list(store.graph_quads("urn:test:copy"))) == 3
+    both = store.graphs_quads([rdf.graph_iri("ocds", "ocds-a-1"), NamedNode("urn:test:copy")])
+    assert sorted(map(str, both)) == sorted(map(str, quads + [ox.Quad(q.subject, q.predicate, q.object,
+                                                                      NamedNode("urn:test:copy")) for q in quads[:3]]))
     assert len(store) == len(quads) + 3
     union = store.raw_query(rdf.sparql_prefixes() + "SELECT ?t WHERE { ?p prtkg:title ?t }",
                             use_default_graph_as_union=True)

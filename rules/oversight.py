@@ -40,16 +40,19 @@ def _plan_rules():
     ]
 
 
+# Entity nodes are minted from the upper-cased code (prtkg.rdf.entity): joining on the node is the
+# case-blind match of codes as an index join, where comparing UCASE()s is a filter over every pair.
 _PERIODS = """
 SELECT ?code ?period (COUNT(DISTINCT ?i) AS ?n) (COUNT(DISTINCT ?dept) AS ?nd)
        (GROUP_CONCAT(DISTINCT CONCAT(STR(?date), "|", ?rid); separator=" ") AS ?dated)
        (GROUP_CONCAT(DISTINCT ?rid; separator=" ") AS ?ids) (GROUP_CONCAT(DISTINCT ?dept; separator=" ") AS ?depts)
 WHERE {
-  { SELECT DISTINCT ?code ?period WHERE { %s GRAPH ?g { ?x a prtkg:Inspection ; prtkg:target/prtkg:uscc ?c ;
-        prtkg:inspectionDate ?date . BIND(UCASE(?c) AS ?code) BIND(%s AS ?period) } } }
-  GRAPH ?h { ?h prtkg:recordId ?rid . ?i a prtkg:Inspection ; prtkg:target/prtkg:uscc ?c2 ; prtkg:inspectionDate ?date ;
-             prtkg:inspectingDepartment/prtkg:uscc ?dept }
-  FILTER(UCASE(?c2) = ?code && %s = ?period)
+  { SELECT DISTINCT ?t ?period WHERE { %s GRAPH ?g { ?x a prtkg:Inspection ; prtkg:target ?t ;
+        prtkg:inspectionDate ?date . ?t prtkg:uscc ?c . BIND(%s AS ?period) } } }
+  GRAPH ?h { ?h prtkg:recordId ?rid . ?i a prtkg:Inspection ; prtkg:target ?t ; prtkg:inspectionDate ?date ;
+             prtkg:inspectingDepartment/prtkg:uscc ?dept . ?t prtkg:uscc ?c2 }
+  FILTER(%s = ?period)
+  BIND(UCASE(?c2) AS ?code)
 } GROUP BY ?code ?period"""
 
 _INSPECTIONS = """

@@ -1,12 +1,14 @@
 """The SPARQL 1.1 Protocol endpoint: queries only, results by Accept, each query under a time limit.
 
-Why a forked process per query: pyoxigraph releases the GIL while it evaluates, so a thread keeps
-the server responsive, but it offers no way to cancel a running query (no timeout, no interrupt),
-and a runaway query in a thread would burn a core until it ends by itself. A child forked from the
-server sees the same store (the in-memory store by copy-on-write, the on-disk store through its open
-files), evaluates and serialises the answer, and is killed when the time limit passes. The cost is
-a fork, a few milliseconds. Where fork is unavailable the query runs in a thread and the time
-limit only stops the waiting.
+Every query runs in another process, killed when the time limit passes: pyoxigraph cannot cancel a
+running query, and a runaway one in a thread would burn a core until it ends by itself. Which process:
+
+- on-disk store: long-lived read-only workers started by a fork server (api/query_worker.py says
+  why a child forked from the server can hang there: RocksDB's own threads hold locks a fork copies);
+- in-memory store: a child forked per query (nothing but this process can see that store; it has no
+  threads of its own, and the store's fork guard covers the server's threads), a few milliseconds;
+- remote store: a forked child as well (it only speaks HTTP). Where fork is unavailable the query
+  runs in a thread and the time limit only stops the waiting.
 """
 from __future__ import annotations
 
@@ -21,26 +23,12 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from prtkg.querying import solutions_csv
 from prtkg.saved_queries import OPAQUE
 from prtkg.store import Store
 
 from .auth import require
+from .query_worker import GRAPH_TYPES, SOLUTION_TYPES, WorkerPool, evaluate  # noqa: F401 (api.queries uses the types)
 
-SOLUTION_TYPES = {
-    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
-    "application/json": ox.QueryResultsFormat.JSON,
-    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
-    "application/xml": ox.QueryResultsFormat.XML,
-    "text/csv": ox.QueryResultsFormat.CSV,
-    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
-}
-GRAPH_TYPES = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-}
 _CHARSET = {"application/sparql-results+json", "application/json", "text/csv", "text/tab-separated-values",
             "text/turtle", "application/n-triples", "application/ld+json"}
 
@@ -71,44 +59,6 @@ def refuse_non_queries(text: str) -> None:
         raise QueryError(400, "SERVICE is refused: this endpoint does not query other endpoints")
 
 
-def _accepted(accept: str | None) -> list[str]:
-    """Media ranges of an Accept header, best first (q=0 dropped)."""
-    ranked = []
-    for i, part in enumerate((accept or "").split(",")):
-        fields = [f.strip() for f in part.split(";")]
-        if not fields[0]:
-            continue
-        q = 1.0
-        for f in fields[1:]:
-            if f.lower().startswith("q="):
-                try:
-                    q = float(f[2:])
-                except ValueError:
-                    q = 0.0
-        if q > 0:
-            ranked.append((-q, i, fields[0].lower()))
-    return [m for _, _, m in sorted(ranked)]
-
-
-def negotiate(kind: str, accept: str | None) -> str | None:
-    """The media type to answer with, or None when the client accepts none we can give."""
-    offered = GRAPH_TYPES if kind == "graph" else SOLUTION_TYPES
-    default = next(iter(offered))
-    ranges = _accepted(accept)
-    if not ranges:
-        return default
-    for r in ranges:
-        if r in offered:
-            return r
-        if r == "*/*" or (r.endswith("/*") and default.startswith(r[:-1])):
-            return default
-        if r.endswith("/*"):
-            match = next((t for t in offered if t.startswith(r[:-1])), None)
-            if match:
-                return match
-    return None
-
-
 @dataclass
 class Answer:
     media_type: str
@@ -119,28 +69,9 @@ class Answer:
         return Response(self.body, media_type=media)
 
 
-def _evaluate(store: Store, text: str, accept: str | None, dataset: dict) -> tuple:
-    """Run and serialise one query: ("ok", media type, bytes) or ("error", status, message)."""
-    try:
-        result = store.raw_query(text, **dataset)
-        kind = "graph" if isinstance(result, ox.QueryTriples) else "solutions"
-        media = negotiate(kind, accept)
-        if media is None:
-            offered = ", ".join(GRAPH_TYPES if kind == "graph" else SOLUTION_TYPES)
-            return ("error", 406, f"cannot answer this query in the accepted media types; offered: {offered}")
-        fmt = (GRAPH_TYPES if kind == "graph" else SOLUTION_TYPES)[media]
-        if fmt == ox.QueryResultsFormat.CSV and isinstance(result, ox.QuerySolutions):
-            return ("ok", media, solutions_csv(result))  # formula-like cells defused
-        return ("ok", media, result.serialize(format=fmt))
-    except SyntaxError as e:
-        return ("error", 400, f"not a SPARQL query: {e}")
-    except (OSError, RuntimeError, ValueError) as e:
-        return ("error", 400, f"the query failed: {e}")
-
-
 def _child(conn, store: Store, text: str, accept: str | None, dataset: dict) -> None:
     try:
-        conn.send(_evaluate(store, text, accept, dataset))
+        conn.send(evaluate(store, text, accept, dataset))
     finally:
         conn.close()
 
@@ -163,6 +94,8 @@ class QueryRunner:
         self.timeout = timeout
         self.slots = threading.BoundedSemaphore(max_parallel)
         self.fork = "fork" in mp.get_all_start_methods()
+        on_disk = isinstance(store, Store) and store.path is not None
+        self.pool = WorkerPool(store, max_parallel) if on_disk else None
 
     def run(self, text: str, accept: str | None = None, default_graphs: Sequence[str] = (),
             named_graphs: Sequence[str] = ()) -> Answer:
@@ -174,9 +107,16 @@ class QueryRunner:
         if named_graphs:
             dataset["named_graphs"] = _graph_iris(named_graphs, "named-graph-uri")
         if not self.slots.acquire(timeout=self.timeout):
-            raise QueryError(503, f"the server is busy with other queries; try again later")
+            raise QueryError(503, "the server is busy with other queries; try again later")
         try:
-            outcome = self._fork(text, accept, dataset) if self.fork else self._thread(text, accept, dataset)
+            if self.pool is not None:
+                outcome = self.pool.run((text, accept, dataset), self.timeout)
+                if outcome is None:
+                    raise self._timeout_error()
+            elif self.fork:
+                outcome = self._fork(text, accept, dataset)
+            else:
+                outcome = self._thread(text, accept, dataset)
         finally:
             self.slots.release()
         if outcome[0] == "error":
@@ -214,7 +154,7 @@ class QueryRunner:
 
     def _thread(self, text: str, accept: str | None, dataset: dict) -> tuple:
         box: list = []
-        worker = threading.Thread(target=lambda: box.append(_evaluate(self.store, text, accept, dataset)),
+        worker = threading.Thread(target=lambda: box.append(evaluate(self.store, text, accept, dataset)),
                                   daemon=True)
         worker.start()
         worker.join(self.timeout)

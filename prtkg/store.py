@@ -120,6 +120,10 @@ class Store:
     def __init__(self, path: str | Path | None = None, read_only: bool = False):
         self.path = Path(path) if path is not None else None
         self.guard = _ForkGuard()
+        # Writes committed so far. The SPARQL endpoint's read-only workers (api/query_worker.py) tag
+        # their snapshot of an on-disk store with it and take a new one when it moved.
+        self.generation = 0
+        self._generation_lock = threading.Lock()
         try:
             if self.path is None:
                 self._ox = ox.Store()
@@ -130,6 +134,10 @@ class Store:
                 self._ox = ox.Store(str(self.path))
         except OSError as e:
             raise StoreError(f"cannot open the store at {self.path}: {e}") from e
+
+    def _committed(self) -> None:
+        with self._generation_lock:
+            self.generation += 1
 
     @classmethod
     def from_env(cls) -> "Store":
@@ -145,22 +153,26 @@ class Store:
         update = _record_update(records, agent or _whoami(), at)
         with self.guard.shared():
             self._ox.update(update)
+        self._committed()
 
     def update(self, sparql_update: str) -> None:
         """A SPARQL 1.1 update, applied as one transaction (prefixes of prtkg.rdf pre-declared)."""
         with self.guard.shared():
             self._ox.update(rdf.sparql_prefixes() + sparql_update)
+        self._committed()
 
     def add_quads(self, quads: Iterable[ox.Quad]) -> None:
         quads = list(quads)
         with self.guard.shared():
             self._ox.extend(quads)
+        self._committed()
 
     def replace_graph(self, graph: str, quads: Iterable[ox.Quad]) -> None:
         g = ox.NamedNode(graph)
         body = _ntriples(ox.Quad(q.subject, q.predicate, q.object, g) for q in quads)
         with self.guard.shared():
             self._ox.update(f"DROP SILENT GRAPH {g} ;\nINSERT DATA {{ GRAPH {g} {{\n{body}\n}} }}")
+        self._committed()
 
     def load_ontology(self) -> None:
         """The ontology, its code lists and the administrative divisions, into urn:prtkg:ontology.
@@ -171,6 +183,7 @@ class Store:
     def remove_graph(self, graph: str) -> None:
         with self.guard.shared():
             self._ox.update(f"DROP SILENT GRAPH <{graph}>")
+        self._committed()
 
     def flush(self) -> None:
         if self.path is not None:
@@ -230,6 +243,7 @@ def load_ontology_into(store: Any) -> None:
         # but a reader of the embedded store is this process, which is busy loading.
         store._ox.update(f"DROP SILENT GRAPH {g}")
         store._ox.extend(quads)
+        store._committed()
     else:
         store.replace_graph(rdf.ONTOLOGY_GRAPH, quads)
 

@@ -257,6 +257,45 @@ def test_sparql_time_limit_stops_a_runaway_query_and_the_server_keeps_answering(
         assert out["t"] < 3
 
 
+def test_sparql_on_disk_sees_every_acknowledged_write_and_stops_a_runaway_query(tmp_path):
+    """The on-disk store's queries run in read-only worker processes (api/query_worker.py): each
+    answer reflects every write acknowledged before it, and a worker killed at the limit is replaced."""
+    path = tmp_path / "store"
+    app = create_app(Store(path), Settings(tokens={"t": "staff", "i": "ingest"}, query_timeout=2, max_queries=1))
+    count = ("SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?g "
+             "<https://w3id.org/prtkg/ontology#recordId> ?id } }")
+    runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+    def records(c):
+        r = c.get("/sparql", params={"query": count}, headers=auth("t"))
+        assert r.status_code == 200, r.text
+        return int(r.json()["results"]["bindings"][0]["n"]["value"])
+
+    def post(c, name):
+        r = c.post(f"/records?name={name}&asOf=2026-06-01", content=(FIX / "csv" / name).read_bytes(),
+                   headers={"Content-Type": "text/csv", **auth("i")})
+        assert r.status_code == 200, r.text
+        return r.json()["summary"]["records"]
+
+    with TestClient(app) as c:
+        assert records(c) == 0  # the worker's first snapshot: the ontology only
+        first = post(c, "credit_yn.csv")
+        assert records(c) == first  # the same worker, a fresh snapshot
+        t = time.monotonic()
+        r = c.get("/sparql", params={"query": runaway}, headers=auth("t"))
+        assert r.status_code == 503 and "time limit of 2 s" in r.json()["detail"], r.text
+        assert 1.8 <= time.monotonic() - t < 6
+        second = post(c, "powers_yn.csv")
+        assert records(c) == first + second  # answered by the replacement worker
+        # A write by another path than the API's own is seen as well (the store counts every write).
+        body = " ".join(f"<urn:test:s{i}> <urn:test:p> {i} ." for i in range(3000))
+        app.state.store.update(f"INSERT DATA {{ GRAPH <urn:test:bulk> {{ {body} }} }}")
+        r = c.get("/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <urn:test:bulk> "
+                                              "{ ?s ?p ?o } }"}, headers=auth("t"))
+        assert r.json()["results"]["bindings"][0]["n"]["value"] == "3000", r.text
+        app.state.runner.pool.close()
+
+
 # -- saved questions ----------------------------------------------------------------------------
 def test_queries_listed_with_titles_and_params(client):
     r = client.get("/queries", headers=STAFF)

@@ -10,15 +10,18 @@ Rejections name the source of the record (`file.json`, `file.jsonl#3`, `pkg.json
 the field path inside the release. What each problem does:
 
 - rejects the item: not a JSON object; not a release, release package or record package.
-- rejects the release: no `ocid`; no `id`; no `date` or a malformed one. The other releases of its
-  process are rejected with it (a process compiled without one of its stages would make rules
-  report missing stages that are not missing).
+- rejects the release: no `ocid`, or one with a control character; no `id`; no `date` or a
+  malformed one; an `amount` given as an array or object (even empty: merging would drop it).
+  The other releases of its process are rejected with it (a process compiled without one of its
+  stages would make rules report missing stages that are not missing).
 - rejects the later release only: the same release (`ocid` + `id`) again with different content.
   The same release again with identical content is dropped silently.
 - rejects the process: a malformed field the rules rely on -- a bad date anywhere it is mapped, an
   unknown trade type or industry, a region code that is not a known 6-digit GB/T 2260 code, a
-  negative or non-numeric amount, a non-integer number of tenderers, a supervisor responsibility
-  or evaluation mode outside its code list, a reference to a party that is not in `parties`.
+  negative or non-numeric amount, an amount or date written with full-width (or any non-ASCII)
+  digits (refused, not converted: see `_foreign_digits`), a non-integer number of tenderers, a
+  supervisor responsibility or evaluation mode outside its code list, a reference to a party that
+  is not in `parties`.
 - loads: a party whose `CN-USCC` code fails its check (CRD-CODE-INVALID reports it; the node is
   minted from the code as given); any field prtkg does not map; missing optional fields (rules that
   need them report DATA-INSUFFICIENT).
@@ -46,7 +49,7 @@ from pyoxigraph import NamedNode
 
 from prtkg import codes
 from prtkg.rdf import RecordGraph, child, entity, graph_iri, iri
-from prtkg.records import FieldError, LoadResult, Record, Rejection
+from prtkg.records import FieldError, LoadResult, Record, Rejection, id_error
 
 from .csvlists import person, person_problem, relation
 
@@ -60,8 +63,11 @@ RELEASE_KEYS = {"tag", "initiationType", "parties", "planning", "tender", "award
 CN_BID_FIELDS = ("agent", "projectManager", "depositAccount", "documentAuthor")
 
 # Extended ISO 8601 only: fromisoformat alone would also take week dates and basic formats.
-_WHEN = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?")
-_REGION = re.compile(r"\d{6}")
+# ASCII digits only: `\d` alone would also take full-width (and other scripts') digits.
+_WHEN = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?", re.ASCII)
+_REGION = re.compile(r"\d{6}", re.ASCII)
+# Keys whose object is an OCDS Value (amount + currency); `planning.budget.amount` is one too.
+_VALUE_KEYS = {"value", "minValue", "maxValue"}
 
 
 # --- schema and merger (built once per process) -------------------------------------------------
@@ -120,8 +126,25 @@ class Invalid(Exception):
         self.error = error
 
 
+def _foreign_digits(text: str) -> str | None:
+    """The first non-ASCII digit in text (full-width ０-９ typed in a Chinese IME's full-width mode,
+    or another script's), or None.
+
+    Refused rather than normalised: OCDS wants ASCII numbers and ISO 8601 dates, the publishing
+    platform should be corrected, and a supervision record should say what the platform published;
+    mapping digits silently would hide a data-entry channel that also mangles other characters."""
+    return next((ch for ch in text if ch.isdigit() and not ch.isascii()), None)
+
+
+def _digits_error(field: str, value: str, ch: str, what: str) -> "Invalid":
+    return Invalid(field, f"{value!r} has the non-ASCII digit {ch!r} (U+{ord(ch):04X}); write {what} with "
+                          f"ASCII digits 0-9 (full-width digits are not converted)")
+
+
 def parse_when(value: Any, field: str) -> tuple[dt.date, dt.datetime | None]:
     """An OCDS date or date-time -> (calendar day in China, instant in UTC+8 or None for a bare date)."""
+    if isinstance(value, str) and (ch := _foreign_digits(value)):
+        raise _digits_error(field, value, ch, "dates as ISO 8601 (2026-03-02)")
     if not isinstance(value, str) or not _WHEN.fullmatch(value.strip()):
         raise Invalid(field, f"not a date or date-time: {value!r}")
     text = value.strip()
@@ -145,7 +168,9 @@ def _instant(value: str) -> dt.datetime:
 def parse_amount(value: Any, field: str) -> Decimal:
     # Fractions arrive as strings (exact); integers as int. A JSON NaN/Infinity arrives as float.
     if isinstance(value, bool) or not isinstance(value, (int, str, float)):
-        raise Invalid(field, f"not a number: {value!r}")
+        raise Invalid(field, f"not a number: {value!r} ({_kind_of(value)})")
+    if isinstance(value, str) and (ch := _foreign_digits(value)):
+        raise _digits_error(field, value, ch, "amounts")
     try:
         amount = Decimal(repr(value) if isinstance(value, float) else value)
     except InvalidOperation:
@@ -195,6 +220,24 @@ def _reject(result: LoadResult, record: str, field: str, error: str) -> None:
     result.rejected.append(Rejection(record, [FieldError(field, error)]))
 
 
+def _container_amounts(obj: Any, path: str, in_value: bool = False) -> list[FieldError]:
+    """Amounts given as an array or object, found in a release as published: merging drops an empty
+    one without a trace, so they are looked for before it."""
+    found = []
+    if isinstance(obj, dict):
+        for key, item in obj.items():
+            here = f"{path}.{key}" if path else str(key)
+            if key == "amount" and in_value and isinstance(item, (list, dict)):
+                found.append(FieldError(here, f"not a number: {item!r} ({_kind_of(item)})"))
+            elif isinstance(item, (list, dict)):
+                value_object = key in _VALUE_KEYS or here.endswith("budget.amount")
+                found += _container_amounts(item, here, value_object)
+    elif isinstance(obj, list):
+        for i, item in enumerate(obj):
+            found += _container_amounts(item, f"{path}[{i}]")
+    return found
+
+
 def _kind_of(value: Any) -> str:
     return {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
             type(None): "null"}.get(type(value), "a number")
@@ -236,6 +279,9 @@ class _Collector:
             _reject(self.result, label, "ocid", "missing or empty" if ocid in (None, "") else
                     f"not a non-empty string: {ocid!r}")
             return None
+        if (problem := id_error(ocid.strip())) is not None:
+            _reject(self.result, label, "ocid", problem)
+            return None
         return ocid.strip()
 
     def release(self, label: str, rel: Any) -> None:
@@ -247,6 +293,7 @@ class _Collector:
         rid = rel.get("id")
         if isinstance(rid, bool) or not isinstance(rid, (str, int)) or not str(rid).strip():
             errors.append(FieldError("id", "missing or empty release id"))
+        errors += _container_amounts(rel, "")
         if rel.get("date") in (None, ""):
             errors.append(FieldError("date", "missing release date"))
         else:

@@ -154,9 +154,31 @@ def corpus() -> list[tuple[str, bytes, str, tuple]]:
                                         (-0.5, "negative amount"), ("NaN", "not a finite number"),
                                         ("Infinity", "not a finite number"), ("-Infinity", "not a finite number"),
                                         ("abc", "not a number"), (True, "not a number"), ({"x": 1}, "not a number"),
-                                        ("", "not a number"), ("1,000", "not a number")]):
+                                        ("", "not a number"), ("1,000", "not a number"),
+                                        # empty containers: ocdsmerge would drop them without a trace
+                                        ([], "not a number: [] (an array)"), ({}, "not a number: {} (an object)"),
+                                        ([1], "not a number: [1] (an array)"),
+                                        # full-width digits (a Chinese IME's full-width mode): refused, not converted
+                                        ("１２３", "has the non-ASCII digit '１' (U+FF11)"),
+                                        ("１２3.5", "has the non-ASCII digit '１' (U+FF11)"),
+                                        ("١٢٣", "has the non-ASCII digit '١' (U+0661)")]):
         add(f"ocds-amount-{i}", ocds_amount(ocds, json.dumps(amount)), J,
             ("rejected", "bids.details[0].value.amount", text, 0))
+    # Full-width digits in dates, and control characters in the ocid (the record id), refused.
+    for i, (path, bad, field, text) in enumerate([
+            (("date",), "２０２６-０３-０１T09:00:00+08:00", "date", "non-ASCII digit '２' (U+FF12)"),
+            (("tender", "tenderPeriod", "endDate"), "2026-03-２１", "tender.tenderPeriod.endDate",
+             "non-ASCII digit '２' (U+FF12)"),
+            (("ocid",), "ocds-p7x2k1-\x00-1", "ocid", "control character U+0000"),
+            (("ocid",), "ocds-p7x2k1-\n1", "ocid", "control character U+000A"),
+            (("ocid",), "ocds-\x1b[31m-1", "ocid", "control character U+001B")]):
+        doc = json.loads(ocds)
+        for release in doc["releases"]:
+            target = release
+            for key in path[:-1]:
+                target = target.setdefault(key, {})
+            target[path[-1]] = bad
+        add(f"ocds-hostile-{i}", json.dumps(doc, ensure_ascii=False).encode(), J, ("rejected", field, text, 0))
     for const in ("NaN", "Infinity", "-Infinity"):
         add(f"ocds-amount-bare-{const}", ocds_amount(ocds, const), J,
             ("rejected", "bids.details[0].value.amount", "not a finite number", 0))
@@ -166,8 +188,13 @@ def corpus() -> list[tuple[str, bytes, str, tuple]]:
     add("event-duplicate-identical", json.dumps([EVENT, EVENT]).encode(), J, ("ok", 1))
     add("jsonl-duplicate-differing", (json.dumps(EVENT) + "\n" + json.dumps(event(rejectedDate="2026-03-05"))
                                       + "\n").encode(), JL, ("rejected", "id", "duplicate", 1))
-    # Ids, names and literals with control characters or path tricks: stored, but never break their IRI.
-    for i, ident in enumerate(["a\x00b", "a\nb", "a\x1b[31mb", "../../etc/passwd", "..", "a/../../b",
+    # Ids with control characters: refused (they would be stored as the recordId and printed in findings).
+    for i, (ident, code) in enumerate([("a\x00b", "0000"), ("a\nb", "000A"), ("a\x1b[31mb", "001B"),
+                                       ("a\x7fb", "007F"), ("a\x85b", "0085"), ("ab\t", "0009")]):
+        add(f"event-control-id-{i}", json.dumps(event(id=ident)).encode(), J,
+            ("rejected", "id", f"contains the control character U+{code}", 0))
+    # Ids with path tricks or IRI syntax: stored, but never break their IRI.
+    for i, ident in enumerate(["../../etc/passwd", "..", "a/../../b",
                                "a>b<c", 'a"b{c}', "a b", "a\\u0000b", "a#b?c", "%2e%2e%2f"]):
         add(f"event-hostile-id-{i}", json.dumps(event(id=ident)).encode(), J, ("ok-iri", ident))
     for i, name in enumerate(["\x00", "a\x07\x08b", "\x1b]0;pwn\x07", "\u202eevil", "line\r\nbreak"]):

@@ -1,4 +1,5 @@
-"""Load and limits against a real uvicorn on 127.0.0.1, driven by an httpx async client.
+"""Load and limits against a real uvicorn on 127.0.0.1, driven by an httpx async client, over the
+in-memory store and over the on-disk one (whose queries run in read-only worker processes).
 
 - a bounded mixed load (credit lookups, credit checks, saved questions, record posts): a fixed
   number of requests at fixed concurrency, within a time bound, with 0 errors; p50/p99 and
@@ -135,10 +136,11 @@ def test_mixed_load_has_no_errors(server):
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=False, reason=(
-    "known bug: over the on-disk store, /sparql forks a query child while RocksDB's background threads "
-    "(flush, compaction after writes) may hold its mutexes; such a child hangs until the time limit "
-    "(503). The store's fork guard covers the server's own threads only. Seen: 2-4 of 80 saved "
-    "questions under mixed load with writes."))
+    "known, narrower than before: the on-disk store's queries run in read-only worker processes "
+    "(api/query_worker.py), which removed the forked-child lock hang; but now and then a read-only "
+    "snapshot's evaluation of a cheap saved question stalls while the server writes (pyoxigraph: "
+    "read-only beside a writer is undefined behaviour) until the 3 s limit (503). Measured: about 1 "
+    "run in 3-4 has 1-2 such 503s out of ~80 saved questions; the snapshot had opened (READY sent)."))
 def test_mixed_load_on_disk(disk_server):
     _mixed(disk_server, 400, bound=150)
 
@@ -148,8 +150,36 @@ def test_mixed_load_soak(server):
     _mixed(server, 4000, bound=1500)
 
 
-def test_runaway_query_stopped_while_credit_lookups_answer(server):
-    url, proc, _ = server
+def _descendants(pid: int) -> list[int]:
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        kids = parents.get(todo.pop(), [])
+        out += kids
+        todo += kids
+    return out
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.parametrize("backend", ["server", "disk_server"])
+def test_runaway_query_stopped_while_credit_lookups_answer(backend, request):
+    url, proc, _ = request.getfixturevalue(backend)
     runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
 
     async def scenario():
@@ -179,15 +209,24 @@ def test_runaway_query_stopped_while_credit_lookups_answer(server):
     worst = max(t for _, t in answers)
     print(f"\nrunaway stopped after {took:.1f} s; {len(answers)} credit lookups meanwhile, slowest {worst * 1000:.0f} ms")
     assert worst < 2.5
-    # The query's worker process is gone: nothing keeps burning a core.
+    # The query's process is gone: nothing keeps burning a core (on disk the fork server and the
+    # idle workers stay, idle).
     time.sleep(0.5)
-    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
-    if children.exists():
-        assert children.read_text().split() == []
+    if Path("/proc/self/stat").exists():
+        helpers = _descendants(proc.pid)
+        if backend == "server":
+            assert helpers == []
+        before = _cpu_seconds(helpers)
+        time.sleep(1)
+        assert _cpu_seconds(helpers) - before < 0.3, "a query process is still running"
+    # ... and the next query is answered by a fresh worker, within the limit.
+    r = httpx.get(f"{url}/sparql", params={"query": "ASK { ?s ?p ?o }"}, headers=STAFF, timeout=30)
+    assert r.status_code == 200 and r.json()["boolean"] is True, r.text
 
 
-def test_concurrent_posts_of_one_record_end_with_one_whole_graph(server):
-    url, _, _ = server
+@pytest.mark.parametrize("backend", ["server", "disk_server"])
+def test_concurrent_posts_of_one_record_end_with_one_whole_graph(backend, request):
+    url, _, _ = request.getfixturevalue(backend)
     variants = [_event(99_999, v) for v in range(16)]
     expected = {}
     for v, ev in enumerate(variants):

@@ -63,7 +63,9 @@ def entity_credit(request: Request, code: str,
         raise HTTPException(422, str(e)) from None
     if found is None:
         raise HTTPException(404, f"no entity with unified social credit code {code} is known")
-    return jsonable_encoder(found)
+    # credit_status answers in JSON types already: returning the response skips FastAPI's
+    # response-model validation and second encoding pass (the OpenAPI schema still reads `-> dict`).
+    return JSONResponse(found)
 
 
 class CreditCheckRequest(BaseModel):

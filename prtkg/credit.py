@@ -8,6 +8,7 @@ restrictions (rules/credit.py).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -15,7 +16,7 @@ from typing import Iterable
 
 import yaml
 
-from . import codes, uscc
+from . import codes, rdf, uscc
 from .errors import PrtkgError
 
 SERIOUS = "serious-dishonesty"
@@ -100,12 +101,29 @@ def _iso(d: dt.date | None) -> str | None:
     return d.isoformat() if d else None
 
 
+def _literals(codes: Iterable[str]) -> str:
+    return " ".join(json.dumps(c) for c in codes)
+
+
+def _candidates(codes: list[str]) -> str:
+    """A pattern binding ?s to the nodes that may carry one of these (upper-cased) codes, found
+    through the indexes: the entity IRI minted from the code (docs/vocabulary.md), whatever the case
+    of the code it carries, and any node carrying the code exactly as given upper- or lower-case.
+    Comparing UCASE(code) against every prtkg:uscc in the store instead costs a scan per request."""
+    iris = " ".join(f"<{rdf.entity(c).value}>" for c in codes)
+    cases = _literals(sorted({v for c in codes for v in (c, c.lower())}))
+    return (f"{{ SELECT DISTINCT ?s WHERE {{ {{ VALUES ?s {{ {iris} }} }} UNION "
+            f"{{ VALUES ?cx {{ {cases} }} GRAPH ?gx {{ ?s prtkg:uscc ?cx }} }} }} }}")
+
+
 def credit_records(store, subjects: Iterable[str] | None = None, record_graphs: Iterable[str] | None = None) -> list[CreditRecord]:
     """Credit records in the store, optionally only of these subjects' codes or in these graphs."""
     values = ""
     if subjects is not None:
-        import json
-        values = "VALUES ?code { " + " ".join(json.dumps(s.upper()) for s in sorted(set(subjects))) + " }"
+        codes_ = sorted({s.upper() for s in subjects})
+        if not codes_:
+            return []
+        values = _candidates(codes_) + " VALUES ?code { " + _literals(codes_) + " }"
     elif record_graphs is not None:
         values = "VALUES ?g { " + " ".join(f"<{g}>" for g in record_graphs) + " }"
     triggered = measures_config().get("triggered_by") or {}
@@ -138,9 +156,15 @@ def credit_status(store, code: str, as_of: dt.date, trade_type: str | None = Non
     problem = uscc.problem(code)
     if problem is not None:
         raise MalformedCode(code, problem)
-    recs = credit_records(store, [code])
-    if not recs and not store.ask(f'ASK {{ GRAPH ?g {{ ?e prtkg:uscc ?c FILTER(UCASE(STR(?c)) = "{code}") }} }}'):
+    # Most entities have no credit record: one cheap probe says whether the code is known at all and
+    # whether any credit record names it, before the full records query is worth running.
+    probe = store.select(f"""SELECT DISTINCT ?cr WHERE {{
+        {{ SELECT DISTINCT ?s WHERE {{ {_candidates([code])}
+            GRAPH ?gk {{ ?s prtkg:uscc ?c FILTER(UCASE(STR(?c)) = {json.dumps(code)}) }} }} }}
+        OPTIONAL {{ GRAPH ?g {{ ?cr prtkg:subject ?s ; a prtkg:CreditRecord }} }} }}""")
+    if not probe:
         return None
+    recs = credit_records(store, [code]) if any(r["cr"] for r in probe) else []
     in_force = [r for r in recs if r.in_force(as_of)]
     restrictions = []
     for r in in_force:

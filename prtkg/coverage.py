@@ -143,9 +143,9 @@ class Grid:
     cover: dict[Matter, list[PowerRow]] = field(default_factory=dict)
 
 
-def _gap_codes(scheme_name: str, excluded_param: str) -> list[str]:
-    excluded = set(catalogue_rule("SUP-GAP").param(excluded_param))
-    return sorted(c for c in codes.scheme(scheme_name).concepts if c not in excluded)
+def _gap_codes(scheme_name: str) -> list[str]:
+    # SUP-GAP reads "every trade type (and, for works, industry)": `other` included, no exclusions.
+    return sorted(codes.scheme(scheme_name).concepts)
 
 
 def row_matters(row: PowerRow, works_industries: list[str]) -> list[tuple[str, str | None, str]]:
@@ -162,8 +162,8 @@ def row_matters(row: PowerRow, works_industries: list[str]) -> list[tuple[str, s
 def grid(store, rows: list[PowerRow] | None = None) -> Grid:
     rows = power_rows(store) if rows is None else rows
     stages = sorted(_code(r["stage"]) for r in store.select(_STAGES))
-    trade_types = _gap_codes("trade-type", "excluded_trade_types")
-    industries = _gap_codes("industry", "excluded_industries")
+    trade_types = _gap_codes("trade-type")
+    industries = _gap_codes("industry")
     wanted_levels = set(catalogue_rule("SUP-GAP").param("region_levels"))
     regions = sorted({reg for row in rows for reg in region_chain(row.region)
                       if region_level(reg) in wanted_levels or region_level(reg) is None and reg == row.region})

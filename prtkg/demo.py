@@ -25,6 +25,7 @@ from importlib import resources
 from pathlib import Path
 
 from . import codes, uscc
+from .catalogue import rule as catalogue_rule
 from .workdays import Calendar
 
 DEFAULT_SEED = 20260101
@@ -35,6 +36,8 @@ LAST_DAY = dt.date(2026, 10, 31)
 PROVINCE = "530000"
 URL = "https://demo.prtkg.invalid/notice"
 REFERENCE_FILE = "powers-yunnan.csv"
+PARTNER = "520000"  # 贵州省, a neighbouring province
+PARTNER_FILE = "powers-demo-guizhou.csv"
 POWERS_HEADER = "部门编码,部门名称,部门类型,权力编码,权力名称,权力类型,交易类型,行业,环节,区划,实施依据,责任事项,追责情形,牵头"
 CREDIT_HEADER = "统一社会信用代码,主体名称,记录类型,认定部门,认定日期,有效期起,有效期止,惩戒措施,适用交易类型,依据,记录编号"
 RELATIONS_HEADER = "统一社会信用代码,关联方类型,关联方,关系,持股比例,起,止"
@@ -46,6 +49,13 @@ INDUSTRIES = ("housing-municipal", "transport", "water", "energy", "other")
 TRADE_WEIGHTS = {"works": 40, "government-procurement": 30, "land-use-right": 8, "mining-right": 4,
                  "state-assets": 7, "drug-procurement": 5, "other": 6}
 INDUSTRY_WEIGHTS = {"housing-municipal": 40, "transport": 22, "water": 18, "energy": 12, "other": 8}
+# Bid prices: bidders price the same bill of quantities, so sorted bids stand a few percent apart
+# (mean and spread of the step from one bid to the next, as a share of the lower bid).
+PRICE_STEP = (0.03, 0.006)
+PRICE_STEP_RANGE = (0.018, 0.042)
+# Cover bidders (陪标): a few firms that join many tenders to make up the numbers and never win;
+# per pool, how many, and the share of that pool's ordinary tenders each one joins.
+COVER_BIDDERS = {"housing-municipal": (2, 0.35), "government-procurement": (1, 0.3)}
 # Which supervisor (trade type, industry) carries out each joint punishment measure at province level.
 MEASURE_EXECUTOR = {
     "bid-restriction": ("works", "housing-municipal"),
@@ -93,9 +103,10 @@ _SUFFIX = {
     "other-trade": ["文化传媒", "环保科技", "停车管理"],
     "agency": ["招标代理", "工程咨询", "项目管理"],
 }
-_POOL_SIZES = {"housing-municipal": 46, "transport": 28, "water": 22, "energy": 18, "other": 14,
-               "government-procurement": 52, "land-use-right": 24, "mining-right": 16, "state-assets": 18,
-               "drug-procurement": 18, "other-trade": 16, "agency": 14}
+# The markets of the smaller trades are small: the same few firms meet in most of their tenders.
+_POOL_SIZES = {"housing-municipal": 46, "transport": 28, "water": 22, "energy": 12, "other": 9,
+               "government-procurement": 52, "land-use-right": 24, "mining-right": 9, "state-assets": 18,
+               "drug-procurement": 10, "other-trade": 10, "agency": 14}
 _BUYERS = [  # (key, name pattern, code prefix)
     ("chengtou", "{s}城市建设投资集团有限公司", "91"), ("jiaotou", "{s}交通投资建设集团有限公司", "91"),
     ("shuiwu", "{s}水务产业投资有限公司", "91"), ("nengtou", "{s}能源投资集团有限公司", "91"),
@@ -343,6 +354,9 @@ class Generator:
         self.triples: Counter = Counter()
         self.won_from: dict[str, set[str]] = defaultdict(set)
         self.excluded: set[str] = set()  # restricted entities kept out of ordinary bidding
+        self.bid_count: Counter = Counter()  # valid bids and wins so far, per tenderer: its order book
+        self.win_count: Counter = Counter()
+        self._cover: dict[str, list[Org]] | None = None
         self.reserved: set[str] = set()  # buyers of a planted pattern, kept out of ordinary projects
         # Project numbers are dealt at random, so planted problems are not bunched at the start.
         self.seqs = list(range(1, projects + 1))
@@ -362,22 +376,28 @@ class Generator:
                 self.used_codes.add(code)
                 return code
 
-    def _company(self, pool: str, region_name: str) -> str:
+    def _company(self, pool: str, region_name: str, county_name: str = "") -> str:
+        tries = 0
         while True:
-            name = f"{_short(region_name)}{self.rng.choice(_BRANDS)}{self.rng.choice(_SUFFIX[pool])}有限公司"
+            # A large province runs out of brand names per city: its firms then carry their county's name.
+            place = region_name if tries < 200 or not county_name else county_name
+            tries += 1
+            name = f"{_short(place)}{self.rng.choice(_BRANDS)}{self.rng.choice(_SUFFIX[pool])}有限公司"
             if name not in self.used_names:
                 self.used_names.add(name)
                 return name
 
     def _make_entities(self) -> None:
         self.pools: dict[str, list[Org]] = {}
+        # A bigger province has proportionally more firms; the demo's own size keeps its pools as they are.
+        scale = max(1.0, self.n_projects / DEFAULT_PROJECTS)
         for pool, size in _POOL_SIZES.items():
             orgs = []
-            for _ in range(size):
+            for _ in range(round(size * scale)):
                 pref = self.rng.choice(self.prefs)
                 county = self.rng.choice(self.counties_of[pref.code])
                 home = self.rng.choice([pref, pref, PROVINCE_DIV]) if pool != "agency" else pref
-                orgs.append(Org(self._code("91", county.code), self._company(pool, home.name)))
+                orgs.append(Org(self._code("91", county.code), self._company(pool, home.name, county.name)))
             self.pools[pool] = orgs
         self.buyers: dict[tuple[str, str], Org] = {}
         for region in [PROVINCE] + self.pref_codes:
@@ -490,7 +510,11 @@ class Generator:
             p.amendment_before = [rng.randint(15, p.period - 1)]
         if bidders is None:
             bidders = rng.randint(3, 7) if trade in ("works", "government-procurement") else rng.randint(3, 5)
-        self._make_bids(p, bidders)
+        covers = [o for o in self.cover_bidders().get(self._pool_name(trade, industry), [])
+                  if o.code not in self.won_from[p.buyer.code]]
+        share = COVER_BIDDERS.get(self._pool_name(trade, industry), (0, 0.0))[1]
+        cover = [o for o in covers if rng.random() < share]
+        self._make_bids(p, bidders, fixed=cover, cover=cover)
         p.supervisors = [(p.supervisor, "primary")]
         if trade in ("works", "government-procurement") and rng.random() < 0.12:
             self._make_remote(p)
@@ -509,9 +533,10 @@ class Generator:
         own = self.pools[self._pool_name(p.trade, p.industry)]
         # A works tender may draw on contractors of other industries when its own are used up.
         wider = [o for i in INDUSTRIES for o in self.pools[i]] if p.trade == "works" else own
+        covers = {o.code for c in self.cover_bidders().values() for o in c}
         for pool in (own, wider):
             pool = [o for o in pool if o.code not in self.excluded and o.code not in self.won_from[p.buyer.code]
-                    and o not in fixed]
+                    and o not in fixed and o.code not in covers]
             for size in range(n, min(n, 3) - 1, -1):  # fewer bidders rather than a chance ring
                 for _ in range(60):
                     if size - len(fixed) > len(pool):
@@ -523,30 +548,66 @@ class Generator:
                         return chosen
         raise RuntimeError(f"cannot draw {n} bidders for {p.title}: too many projects for the entity pools")
 
-    def _make_bids(self, p: Project, n: int, fixed: list[Org] = (), winner: Org | None = None) -> None:
+    def cover_bidders(self) -> dict[str, list[Org]]:
+        """Chosen once, after the credit subjects (a restricted firm is kept out of bidding anyway)."""
+        if self._cover is None:
+            self._cover = {pool: self.rng.sample([o for o in self.pools[pool] if o.code not in self.excluded], k)
+                           for pool, (k, _) in COVER_BIDDERS.items()}
+        return self._cover
+
+    def _make_bids(self, p: Project, n: int, fixed: list[Org] = (), winner: Org | None = None,
+                   cover: list[Org] = ()) -> None:
         chosen = self._draw_bidders(p, n, fixed)
         rng = self.rng
         auction = p.trade in ("land-use-right", "mining-right", "state-assets", "other")
-        p.bids = []
-        for org in chosen:
-            factor = rng.uniform(1.0, 1.6) if auction else rng.uniform(0.82, 0.995)
-            p.bids.append(Bid(org, round(p.budget * factor, 2), dt.date.min,
-                              time=f"{rng.randint(8, 16):02d}:{rng.randint(0, 59):02d}:00",
-                              agent="p:" + self._hex(), manager="p:" + self._hex(),
-                              account="acct:" + self._hex(), author="p:" + self._hex()))
+        p.bids = [Bid(org, 0.0, dt.date.min, time=f"{rng.randint(8, 16):02d}:{rng.randint(0, 59):02d}:00",
+                      agent="p:" + self._hex(), manager="p:" + self._hex(), account="acct:" + self._hex(),
+                      author="p:" + self._hex()) for org in chosen]
         for b in p.bids:
             b.offset = rng.randint(0, 4)  # the day is set from the deadline in `finish`
-        if winner is not None:
-            p.winner = next(i for i, b in enumerate(p.bids) if b.tenderer is winner)
-        elif not p.bids:
+        if not p.bids:
             p.winner = None
-        elif auction:
-            p.winner = max(range(len(p.bids)), key=lambda i: p.bids[i].amount)
-        elif p.criteria == "priceOnly":
-            p.winner = min(range(len(p.bids)), key=lambda i: p.bids[i].amount)
+            return
+        # Prices: a ladder of bids a few percent apart, below the budget (a ceiling price) in a tender,
+        # at or above it (the reserve price) in an auction.
+        ladder = [1.0]
+        for _ in range(len(p.bids) - 1):
+            step = min(max(rng.gauss(*PRICE_STEP), PRICE_STEP_RANGE[0]), PRICE_STEP_RANGE[1])
+            ladder.append(ladder[-1] * (1 + step))
+        level = rng.uniform(1.0, 1.25) if auction else min(rng.uniform(0.82, 0.95), 0.995 / ladder[-1])
+        # Who wins: the firm with the thinnest order book bids keenest (its wins per bid so far);
+        # a cover bidder never means to win.
+        if winner is not None:
+            w = next(i for i, b in enumerate(p.bids) if b.tenderer is winner)
         else:
-            ranked = sorted(range(len(p.bids)), key=lambda i: p.bids[i].amount)
-            p.winner = rng.choice(ranked[:min(3, len(ranked))])
+            keen = [i for i, b in enumerate(p.bids) if b.tenderer not in cover]
+            w = min(keen, key=lambda i: (self.win_count[p.bids[i].tenderer.code] + 0.5)
+                    / (self.bid_count[p.bids[i].tenderer.code] + 1) * rng.uniform(0.9, 1.1))
+        top = len(p.bids) - 1
+        if auction:
+            rank = top
+        elif p.criteria == "priceOnly":
+            rank = 0
+        else:  # rated criteria: the winner is among the three lowest bids
+            rank = rng.choice(range(min(3, len(p.bids))))
+        rest = [r for r in range(len(p.bids)) if r != rank]
+        rng.shuffle(rest)
+        if not auction:
+            # a cover bid stands above the winner's, so that it cannot win on price
+            losers = [i for i in range(len(p.bids)) if i != w]
+            for c in (i for i, b in enumerate(p.bids) if b.tenderer in cover and i != w):
+                pos = losers.index(c)
+                if rest[pos] < rank and (swap := [k for k, r in enumerate(rest) if r > rank
+                                                  and p.bids[losers[k]].tenderer not in cover]):
+                    k = rng.choice(swap)
+                    rest[pos], rest[k] = rest[k], rest[pos]
+        ranks = {}
+        others = iter(rest)
+        for i in range(len(p.bids)):
+            ranks[i] = rank if i == w else next(others)
+        for i, b in enumerate(p.bids):
+            b.amount = round(p.budget * level * ladder[ranks[i]], 2)
+        p.winner = w
 
     def finish(self, p: Project) -> None:
         """Fix bid days from the deadline and record who met and who won (for the chance checks)."""
@@ -560,6 +621,8 @@ class Generator:
             self.triples[t] += 1
         if p.awarded and p.winner is not None:
             self.won_from[p.buyer.code].add(p.bids[p.winner].tenderer.code)
+            self.win_count[p.bids[p.winner].tenderer.code] += 1
+        self.bid_count.update(b.tenderer.code for b in p.bids if b.status == "valid")
         if p.direct_supplier is not None:
             self.won_from[p.buyer.code].add(p.direct_supplier.code)
         last = max(v for v in d.values() if v is not None)
@@ -874,14 +937,20 @@ class Scenarios(Generator):
         self.plant("RISK-WINNER-CONCENTRATION", star.code, "", conc)
         self.concentration = (self.planted[-1], buyer, star)
         # RISK-BID-ROTATION: the same 4 bidders meet in 4 tenders and each wins once.
-        ring = self.rng.sample([o for o in self.pools["housing-municipal"] if o.code not in self.excluded], 4)
+        covers = {o.code for c in self.cover_bidders().values() for o in c}
+        ring = self.rng.sample([o for o in self.pools["housing-municipal"]
+                                if o.code not in self.excluded and o.code not in covers], 4)
         rotation = []
         for k in range(4):
             p = self.works(industry="housing-municipal")
             self._make_bids(p, 4, fixed=ring, winner=ring[k])
             self.finish(p)
-            rotation.append(p.ocid)
-        self.plant("RISK-BID-ROTATION", rotation[-1], "the same 4 bidders met in 4 tenders; the winner rotated: "
+            rotation.append(p)
+        # The tender that completes the pattern (by its last bid day) carries the finding.
+        by_day = sorted(rotation, key=lambda q: (max(b.day for b in q.bids), q.ocid))
+        completing = by_day[min(len(by_day), catalogue_rule("RISK-BID-ROTATION").param("min_tenders")) - 1]
+        rotation = [q.ocid for q in rotation]
+        self.plant("RISK-BID-ROTATION", completing.ocid, "the same 4 bidders met in 4 tenders; the winner rotated: "
                    + "、".join(o.name for o in ring), rotation)
         self.rotation_ring = ring
 
@@ -1353,6 +1422,26 @@ class Dataset(Scenarios):
         return rows
 
 
+    # ---- a neighbouring province's list, received for cross-province remote evaluation
+    def partner_list(self) -> list[list[str]]:
+        """贵州省's province-level supervision powers as its list stood before its 医疗保障局 (set up in the
+        2018 reform) added the powers over drug and medical consumables procurement: the same duties as
+        the reference province's departments, so every matter but that one is covered (SUP-GAP)."""
+        rows = []
+        codes_: dict[str, str] = {}
+        for r in self.ref.rows:
+            if r["区划"] != PROVINCE or r["部门类型"] != "supervision" or "drug-procurement" in r["交易类型"].split(";"):
+                continue
+            if r["部门编码"] not in codes_:
+                codes_[r["部门编码"]] = self._code("11", PARTNER)
+            rows.append([codes_[r["部门编码"]], r["部门名称"].replace("云南省", "贵州省"), "supervision",
+                         r["权力编码"].replace(f"YN-{PROVINCE}", f"GZ-{PARTNER}"), r["权力名称"], r["权力类型"],
+                         r["交易类型"], r["行业"], r["环节"], PARTNER, r["实施依据"], r["责任事项"], r["追责情形"], ""])
+        self.plant("SUP-GAP", "+".join(sorted([PARTNER_FILE, "powers-demo-overlay.csv", REFERENCE_FILE])),
+                   f"贵州省 ({PARTNER}): no department holds a power over drug-procurement at any stage "
+                   "(the list predates the 医疗保障局's powers)", [PARTNER_FILE])
+        return rows
+
     # ---- entity relations: related-company groups among the bidders (BID-RELATED-BIDDERS)
     def relations(self) -> list[list[str]]:
         """Register extracts for bidders of ordinary works tenders: control chains of 1-3 holding levels,
@@ -1437,6 +1526,50 @@ class Dataset(Scenarios):
             p.bids[i].amount = round(max(p.bids[i].amount, win * (1.22 + 0.013 * k)), 2)
         self.plant("RISK-HEAVY-DISCOUNT", p, "the winning bid is 22% below the second-lowest valid bid")
         taken.add(p.ocid)
+        # Runners-up a hair above the winner (0.06-0.19%), where bids elsewhere stand a few percent
+        # apart: the second bid looks priced to lose.
+        covers = {o.code for c in self.cover_bidders().values() for o in c}
+        hair = [q for q in ordinary if q.ocid not in taken and q.bids[q.winner].amount == min(b.amount for b in q.bids)
+                and not {b.tenderer.code for b in q.bids} & covers]
+        for q, share in zip(hair, (0.0006, 0.0011, 0.0019)):
+            win = q.bids[q.winner].amount
+            second = min((b for i, b in enumerate(q.bids) if i != q.winner), key=lambda b: b.amount)
+            second.amount = round(win * (1 + share), 2)
+            self.plant("RISK-WINNING-MARGIN-LOW", q, f"the second-lowest valid bid is only {share:.2%} above the winner's")
+            taken.add(q.ocid)
+        # Cover bidders: many tenders, no win.
+        for code_ in sorted(covers):
+            joined = sorted(q.ocid for q in self.projects if any(b.tenderer.code == code_ for b in q.bids))
+            name = next(b.tenderer.name for q in self.projects for b in q.bids if b.tenderer.code == code_)
+            self.plant("RISK-LOW-WIN-RATE", code_, f"{name}: bid in {len(joined)} tenders, won none", joined)
+        # A supplier that wins goods and services of unrelated classes (computers, furniture, property
+        # services ...): it swaps places with the winner in procurements it bid in anyway.
+        mentioned = {q.ocid for q in self.projects if any(q.ocid in json.dumps(e) for e in self.events)}
+        gp = [q for q in sorted(self.projects, key=lambda q: q.ocid)
+              if q.trade == "government-procurement" and q.awarded and q.winner is not None and q.items
+              and q.ocid not in taken and q.ocid not in mentioned and len(q.bids) >= 3
+              and all(b.status == "valid" for b in q.bids)]
+        n = catalogue_rule("RISK-HETEROGENEOUS-SUPPLIER").param("prefix_length")
+        reach: dict[str, dict[str, Project]] = defaultdict(dict)
+        for q in gp:
+            for b in q.bids:
+                if b.tenderer.code not in covers:
+                    reach[b.tenderer.code].setdefault(q.items[0][0][:n], q)
+        firm, by_class = max(sorted(reach.items()), key=lambda kv: len({q.buyer.code for q in kv[1].values()}))
+        won, buyers = [], set()
+        for cls, q in sorted(by_class.items()):
+            if q.buyer.code in buyers or firm in self.won_from[q.buyer.code] - {q.bids[q.winner].tenderer.code}:
+                continue
+            i = next(i for i, b in enumerate(q.bids) if b.tenderer.code == firm)
+            if i != q.winner:
+                q.bids[i].amount, q.bids[q.winner].amount = q.bids[q.winner].amount, q.bids[i].amount
+                q.winner = i
+            buyers.add(q.buyer.code)
+            won.append(q)
+            taken.add(q.ocid)
+        name = won[0].bids[won[0].winner].tenderer.name
+        self.plant("RISK-HETEROGENEOUS-SUPPLIER", firm, f"{name} won {len(won)} procurements of unrelated classes: "
+                   + "、".join(q.items[0][1] for q in won), [q.ocid for q in won])
         # A tenderer whose bids are disqualified again and again: three losing, not lowest bids.
         losing: dict[str, list[tuple[Project, Bid]]] = defaultdict(list)
         for q in ordinary:
@@ -1444,7 +1577,7 @@ class Dataset(Scenarios):
                 continue
             low = min(b.amount for b in q.bids)
             for i, b in enumerate(q.bids):
-                if i != q.winner and b.amount != low:
+                if i != q.winner and b.amount != low and b.tenderer.code not in covers:
                     losing[b.tenderer.code].append((q, b))
         code_, bids = max(sorted(losing.items()), key=lambda kv: len({q.ocid for q, _ in kv[1]}))
         chosen, seen = [], set()
@@ -1478,6 +1611,7 @@ def generate(out_dir: str | Path, seed: int = DEFAULT_SEED, projects: int = DEFA
     g = Dataset(seed, projects)
     g.build()
     overlay = g.overlay()
+    partner = g.partner_list()
     relations = g.relations()
     g.cardinal_plants()
     rels = [r for p in sorted(g.projects, key=lambda p: p.ocid) for r in releases(p, g.cal)]
@@ -1487,6 +1621,7 @@ def generate(out_dir: str | Path, seed: int = DEFAULT_SEED, projects: int = DEFA
         "events.jsonl": _jsonl(events),
         "credit-records.csv": _csv(CREDIT_HEADER, sorted(g.credit_rows, key=lambda r: r[-1])),
         "powers-demo-overlay.csv": _csv(POWERS_HEADER, overlay),
+        PARTNER_FILE: _csv(POWERS_HEADER, partner),
         "entity-relations.csv": _csv(RELATIONS_HEADER, relations),
         # The manifest of planted problems is not a record: it lives beside the folder, not in it,
         # so that `prtkg check data/demo` reads records only.

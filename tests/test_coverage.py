@@ -27,7 +27,8 @@ def cell(matrix, trade, industry, stage, region):
 
 def test_axes(matrix):
     assert matrix["stages"] == sorted(["tender", "bid", "opening", "evaluation", "award", "contract"])
-    assert "other" not in matrix["tradeTypes"] and "works" in matrix["tradeTypes"]
+    # SUP-GAP reads "every trade type (and, for works, industry)": `other` is one of them.
+    assert {"works", "other"} <= set(matrix["tradeTypes"]) and "other" in matrix["industries"]
     assert [r["code"] for r in matrix["regions"]] == ["530000"]
 
 
@@ -57,6 +58,14 @@ def test_gap(matrix):
     assert c["gap"] and c["departments"] == []
     assert {"tradeType": "works", "industry": "water", "stage": "contract", "region": "530000",
             "t": "matter", "supervisors": 0} in [dict(g) for g in matrix["gaps"]]
+
+
+def test_other_trade_type_and_other_works_industry_must_be_covered(matrix):
+    gaps = {(g["tradeType"], g["industry"], g["stage"]) for g in matrix["gaps"] if g["region"] == "530000"}
+    assert {("other", None, s) for s in matrix["stages"]} <= gaps
+    assert {("works", "other", s) for s in matrix["stages"]} <= gaps
+    # the covered neighbours of the same axes are no gap
+    assert ("government-procurement", None, "tender") not in gaps and ("works", "transport", "tender") not in gaps
 
 
 def test_trading_centre_alone_is_still_a_gap_for_supervision():

@@ -4,7 +4,7 @@ import datetime as dt
 import io
 import itertools
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
@@ -139,10 +139,12 @@ def test_every_planted_rule_is_in_the_catalogue_and_every_record_exists(projects
     events = {e["id"] for e in _jsonl("events.jsonl")}
     credit = {r["记录编号"] for r in _rows(DEMO / "credit-records.csv")}
     overlay = {f"powers-demo-overlay.csv#{n}" for n in range(1, len(_rows(DEMO / "powers-demo-overlay.csv")) + 1)}
+    # a gap belongs to the set of lists that leave it open
+    lists = {"+".join(sorted([p.name for p in DEMO.glob("powers-*.csv")] + [REFERENCE.name]))}
     codes = {pid for p in projects.values() for pid in p["parties"]} | {r["部门编码"] for r in _rows(REFERENCE)}
     for entry in planted:
         assert entry["rule"] in rules, entry
-        assert entry["record"] in set(projects) | events | credit | overlay | codes, entry
+        assert entry["record"] in set(projects) | events | credit | overlay | codes | lists, entry
         assert entry["note"]
     families = {rules[e["rule"]].family for e in planted}
     assert families >= {r.family for r in rules.values()} - {"data"} | {"data"}
@@ -308,3 +310,40 @@ def test_planted_patterns_across_projects(projects, planted):
     concentrated = {b for b, w in awards.items() if len(w) >= 5 and max(map(w.count, w)) * 2 > len(w)}
     assert concentrated == {projects[conc["related"][0]]["buyer"]["id"]}
     assert {k for k, n in meetings.items() if n >= 3} <= set(itertools.combinations(sorted(groups[0]), 3))
+
+
+def test_partner_list_covers_everything_but_drug_procurement(planted):
+    rows = _rows(DEMO / demo.PARTNER_FILE)
+    assert {r["区划"] for r in rows} == {demo.PARTNER} and {r["部门类型"] for r in rows} == {"supervision"}
+    trades = {t for r in rows for t in r["交易类型"].split(";")}
+    assert trades == set(demo.TRADE_TYPES) - {"drug-procurement"}
+    assert all(uscc.is_valid(r["部门编码"]) and r["部门编码"][2:8] == demo.PARTNER for r in rows)
+    assert len(_planted_records(planted, "SUP-GAP")) == 1
+
+
+def test_winning_margins_cluster_a_few_percent_apart(projects, planted):
+    margins = {}
+    for ocid, p in projects.items():
+        valid = sorted(b["value"]["amount"] for b in p.get("bids", {}).get("details", []) if b["status"] == "valid")
+        if p.get("awards") and len(valid) >= 2 and p["awards"][0]["value"]["amount"] == valid[0]:
+            margins[ocid] = (valid[1] - valid[0]) / valid[0]
+    tiny = _planted_records(planted, "RISK-WINNING-MARGIN-LOW")
+    assert len(tiny) >= 3 and all(margins[o] < 0.002 for o in tiny)
+    ordinary = sorted(m for o, m in margins.items() if o not in tiny)
+    q1, q3 = ordinary[len(ordinary) // 4], ordinary[3 * len(ordinary) // 4]
+    assert 0.02 < q1 < q3 < 0.04 and q1 - 1.5 * (q3 - q1) > 0.002
+
+
+def test_cover_bidders_bid_often_and_never_win(projects, planted):
+    covers = _planted_records(planted, "RISK-LOW-WIN-RATE")
+    assert len(covers) >= 2
+    bids, wins = Counter(), Counter()
+    for p in projects.values():
+        for b in p.get("bids", {}).get("details", []):
+            bids[b["tenderers"][0]["id"]] += 1
+        for a in p.get("awards", []):
+            wins[a["suppliers"][0]["id"]] += 1
+    typical = sorted(bids.values())[len(bids) // 2]
+    assert all(bids[c] >= 2 * typical and wins[c] == 0 for c in covers)
+    # most bidders win a normal share: few never win
+    assert sum(1 for t in bids if not wins[t]) < len(bids) // 4

@@ -63,7 +63,7 @@ def test_gap_names_uncovered_matter(found):
     assert ("works", "water", "tender", "530000") in gaps
     assert ("works", "housing-municipal", "tender", "530000") not in gaps       # rows 1, 2, 8
     assert ("government-procurement", None, "contract", "530000") not in gaps    # row 7, 全过程
-    assert not any(g[0] == "other" for g in gaps)                                 # excluded by parameter
+    assert ("other", None, "tender", "530000") in gaps                             # every trade type, `other` too
 
 
 def test_separation_flags_enforcement_power_of_trading_centre_only(found):

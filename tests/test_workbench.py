@@ -25,7 +25,11 @@ SHOTS = [ROOT / "docs" / "screenshots", ROOT / "tests" / "artifacts"]
 TOKEN = "workbench-staff"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
-RESTRICTED = "91530424MARUYFQH4D"  # demo: serious dishonesty, barred from government procurement to 2028
+# demo: serious dishonesty, barred from government procurement to 2028 (read from the demo, which is regenerated)
+RESTRICTED, RESTRICTED_NAME = next((r["统一社会信用代码"], r["主体名称"]) for r in csv.DictReader(
+    (ROOT / "data" / "demo" / "credit-records.csv").read_text(encoding="utf-8").splitlines())
+    if r["记录类型"] == "serious-dishonesty" and "government-procurement" in r["适用交易类型"]
+    and r["有效期止"] >= "2028")
 
 
 @pytest.fixture(scope="module")
@@ -227,7 +231,7 @@ def test_entity_page_looks_up_a_credit_code(web):
     status = page.locator("#entity-status")
     assert "restricted" in status.get_attribute("class") or "serious-dishonesty" in status.get_attribute("class")
     zh = status.inner_text()
-    assert "云南滇峰办公设备有限公司" in page.inner_text("#entity-name")
+    assert RESTRICTED_NAME in page.inner_text("#entity-name")
     assert page.locator("#result table.results").count() == 2             # restrictions and history
     web.shoot("entity")
     page.click("#lang-switch")

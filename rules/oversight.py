@@ -6,6 +6,7 @@ Incremental: a new inspection re-checks its entity's periods, its plan item; a n
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 
 from durable.lang import m
 
@@ -96,7 +97,7 @@ def check_inspections(ctx):
 
 
 _PROVINCIAL = """
-SELECT DISTINCT ?dept ?name WHERE {
+SELECT DISTINCT ?dept ?name ?region WHERE {
   GRAPH ?g { ?row a prtkg:SupervisoryPower ; prtkg:heldBy ?d ; prtkg:region ?region .
              ?d prtkg:uscc ?dept ; prtkg:departmentType code:department-type\\/supervision . OPTIONAL { ?d prtkg:name ?name } }
   GRAPH <urn:prtkg:ontology> { ?region prtkg:level "province" } }"""
@@ -133,9 +134,17 @@ def check_plans(ctx):
     facts = []
     if plans or lists_changed:
         kinds = ", ".join(f'"{k}"' for k in param("PLN-ANNUAL-MISSING", "joint_plan_kinds"))
-        years = {int(r["year"]): set((r["depts"] or "").split()) for r in ctx.store.select(_PLAN_YEARS % kinds)}
-        for d in ctx.store.select(_PROVINCIAL):
-            for year, depts in sorted(years.items()):
+        provincial = ctx.store.select(_PROVINCIAL)
+        province_of = {d["dept"]: d["region"] for d in provincial}
+        # A joint plan is its province's: it binds the provincial departments of the provinces whose
+        # departments it names, not a neighbouring province whose list was received for remote evaluation.
+        years: dict = defaultdict(dict)
+        for r in ctx.store.select(_PLAN_YEARS % kinds):
+            depts = set((r["depts"] or "").split())
+            for province in {province_of[d] for d in depts if d in province_of}:
+                years[province].setdefault(int(r["year"]), set()).update(depts)
+        for d in provincial:
+            for year, depts in sorted(years[d["region"]].items()):
                 facts.append({"t": "department-year", "id": f"dy|{d['dept']}|{year}", "department": d["dept"],
                               "name": d["name"] or d["dept"], "year": year, "in_plan": int(d["dept"] in depts)})
     if plan_graphs:

@@ -7,32 +7,31 @@ Why not a child forked from the server (as the in-memory store still does, see a
 on-disk store is RocksDB, whose background threads (flush, compaction after writes) hold mutexes
 that the server's own locks cannot see. A child forked at the wrong instant inherits such a mutex
 held and hangs on its first read until the time limit. So the workers here are started by a
-`forkserver` (a fresh interpreter exec'd once, which never opens a store; workers fork from it)
-and each opens the store itself, **read-only**: a read-only RocksDB instance takes no lock file,
-writes nothing and runs no flush or compaction, so there is no lock to inherit or contend for.
+`forkserver` (a fresh interpreter exec'd once, which never opens a store; workers fork from it).
 
-pyoxigraph 0.5 offers `Store.read_only` (its "secondary" instance is gone). A read-only instance is
-a snapshot of the committed state when it is opened (files plus the write-ahead log, so every
-acknowledged write is in it). The server counts its committed writes (`Store.generation`; RocksDB's
-lock file makes it the only writer) and hands each job out with that count; a worker whose snapshot
-is older opens a new one (~20 ms idle, a few hundred under load), and keeps it otherwise. Opening
-replays the unflushed write-ahead log (~30 ms a megabyte); the API's writers (POST /records, credit
-checks) flush after each write, so it stays small. pyoxigraph calls reading while another
-process writes "undefined behaviour"; the failure RocksDB actually shows is a file the writer's
-compaction deleted between the snapshot's listing and its opening (an I/O error). Opening is
-retried for that, and a query failing so is asked again once on a fresh snapshot. The workers live
-as long as the server, one per query slot; one killed at the time limit is replaced at once.
-A worker that has not opened its snapshot within OPEN_LIMIT is replaced and the job handed on.
-Known left: rarely (about one cheap query in a few hundred under mixed load with writes) the
-evaluation on an opened snapshot stalls until the time limit; see tests/test_load.py
-(test_mixed_load_on_disk, xfail). A stalled worker is killed like a runaway query.
+Why the workers read a checkpoint, not the live store: pyoxigraph calls reading a store while
+another process writes it undefined behaviour, and so it was: a read-only instance opened beside
+the server's writes now and then failed on a table file compaction had just deleted, or stalled in
+its evaluation until the time limit. A RocksDB checkpoint (`Store.checkpoint`) is a folder of hard
+links to the store's immutable table files plus its own manifest: nothing writes it, compaction of
+the live store cannot take a file from under it, and taking one costs tens of milliseconds. The
+server counts its committed writes (`Store.generation`; RocksDB's lock file makes it the only
+writer); a query finding the count moved since the last checkpoint takes a new one first, so every
+answer reflects every write acknowledged before the query arrived. Each job names its checkpoint;
+a worker keeps its open instance while the name stays the same. A checkpoint no worker holds and
+no longer the newest is deleted. The workers live as long as the server, one per query slot; one
+killed at the time limit is replaced at once.
 """
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
+import shutil
+import tempfile
 import threading
 import time
 import weakref
+from pathlib import Path
 
 import pyoxigraph as ox
 
@@ -130,50 +129,23 @@ def evaluate(store, text: str, accept: str | None, dataset: dict) -> tuple:
 
 # -- worker processes for the on-disk store -----------------------------------------------------
 
-_OPEN_ATTEMPTS = 40
-READY = ("ready",)
-# Opening a snapshot takes ~20 ms, a few hundred under load. One that has not opened after this long
-# is given up and the job handed to a fresh worker (twice at most, within the query's time limit):
-# under a busy writer a read-only open can stall, and that is no fault of the query.
-OPEN_LIMIT = 1.5
-
-
-def _open(path: str) -> ox.Store:
-    for attempt in range(_OPEN_ATTEMPTS):
-        try:
-            return ox.Store.read_only(path)
-        except (OSError, RuntimeError) as e:
-            # A file the writer's compaction deleted between the listing and the opening of the
-            # snapshot: a later listing is consistent again (compactions follow one another under
-            # writes, so a few tries may be needed; at most about a second in all).
-            if attempt == _OPEN_ATTEMPTS - 1 or not _store_failure(e):
-                raise OSError(f"cannot open the store at {path} for reading: {e}") from None
-            time.sleep(0.005 * min(attempt + 1, 8))
-    raise AssertionError("unreachable")
-
-
-def serve(conn, path: str) -> None:
-    """A worker's life: answer (generation, text, accept, dataset) jobs until the server closes the pipe."""
+def serve(conn) -> None:
+    """A worker's life: answer (checkpoint, text, accept, dataset) jobs until the server closes the pipe."""
     store: ox.Store | None = None
     seen = None
     while True:
         try:
-            generation, *job = conn.recv()
+            snapshot, *job = conn.recv()
         except (EOFError, OSError):
             return
-        outcome = None
-        for attempt in range(2):
-            try:
-                if store is None or generation != seen or attempt:
-                    store = None  # release the old snapshot before opening the new one
-                    store, seen = _open(path), generation
-                if not attempt:
-                    conn.send(READY)
-                outcome = _run(store, *job)
-                break
-            except (OSError, RuntimeError) as e:
-                store = None
-                outcome = ("error", 503, f"the store could not be read, try again: {e}")
+        try:
+            if snapshot != seen:
+                store = None  # release the old checkpoint's files before opening the new one
+                store, seen = ox.Store.read_only(snapshot), snapshot
+            outcome = _run(store, *job)
+        except (OSError, RuntimeError) as e:
+            store = seen = None
+            outcome = ("error", 503, f"the store could not be read, try again: {e}")
         try:
             conn.send(outcome)
         except (EOFError, OSError):
@@ -191,11 +163,12 @@ def _context():
 
 
 class _Worker:
-    def __init__(self, ctx, path: str):
+    def __init__(self, ctx):
         self.conn, child_end = ctx.Pipe(duplex=True)
-        self.process = ctx.Process(target=serve, args=(child_end, path), daemon=True, name="prtkg-query")
+        self.process = ctx.Process(target=serve, args=(child_end,), daemon=True, name="prtkg-query")
         self.process.start()
         child_end.close()
+        self.snapshot: str | None = None  # the checkpoint it was last sent (and so holds open)
 
     def stop(self) -> None:
         try:
@@ -207,17 +180,56 @@ class _Worker:
 
 
 class WorkerPool:
-    """Long-lived read-only query workers over one on-disk `prtkg.store.Store`; at most `size` busy
-    at once (the caller bounds concurrency). Started on first use, stopped when the pool is collected."""
+    """Long-lived query workers over checkpoints of one on-disk `prtkg.store.Store`; at most `size`
+    busy at once (the caller bounds concurrency). Started on first use, stopped when the pool is collected."""
 
     def __init__(self, store, size: int):
         self.store = store
-        self.path = str(store.path)
         self.size = size
         self._ctx = _context()
         self._idle: list[_Worker] = []
+        self._workers: set[_Worker] = set()
         self._lock = threading.Lock()
-        self._finalizer = weakref.finalize(self, _stop_all, self._idle)
+        self._snap_lock = threading.Lock()
+        # Beside the store, so that the checkpoint's hard links stay on its file system. The store's lock
+        # makes this server its only writer, so checkpoints left by a server killed before are stale.
+        prefix = f".{store.path.name}.snapshots-"
+        for stale in store.path.parent.glob(prefix + "*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        self._dir = Path(tempfile.mkdtemp(prefix=prefix, dir=store.path.parent))
+        self._current: tuple[int, str] | None = None
+        self._finalizer = weakref.finalize(self, _stop_all, self._idle, self._workers, self._dir)
+
+    def _snapshot(self, w: _Worker) -> str:
+        """The newest checkpoint, taken now if a write was committed since the last one, marked as held
+        by `w` before any other query can prune it."""
+        with self._snap_lock:
+            generation = self.store.generation  # read first: the checkpoint holds at least these writes
+            if self._current is None or self._current[0] != generation:
+                path = self._dir / f"g{generation}-{os.urandom(4).hex()}"
+                self.store.checkpoint(path)
+                self._current = (generation, str(path))
+                self._prune()
+            w.snapshot = self._current[1]
+            return w.snapshot
+
+    def _prune(self) -> None:
+        with self._lock:
+            held = {w.snapshot for w in self._workers} | {self._current[1]}
+        for old in self._dir.iterdir():
+            if str(old) not in held:
+                shutil.rmtree(old, ignore_errors=True)
+
+    def _new(self) -> _Worker:
+        w = _Worker(self._ctx)
+        with self._lock:
+            self._workers.add(w)
+        return w
+
+    def _stop(self, w: _Worker) -> None:
+        with self._lock:
+            self._workers.discard(w)
+        w.stop()
 
     def _take(self) -> _Worker:
         with self._lock:
@@ -225,56 +237,53 @@ class WorkerPool:
                 w = self._idle.pop()
                 if w.process.is_alive():
                     return w
+                self._workers.discard(w)
                 w.stop()
-        return _Worker(self._ctx, self.path)
+        return self._new()
 
     def _give(self, w: _Worker) -> None:
         with self._lock:
             if len(self._idle) < self.size:
                 self._idle.append(w)
                 return
-        w.stop()
+        self._stop(w)
 
     def run(self, job: tuple, timeout: float) -> tuple | None:
         """The worker's outcome, or None when the time limit passed (that worker is killed)."""
         deadline = time.monotonic() + timeout
-        job = (self.store.generation, *job)
-        for tries in range(3):
-            w = self._take()
-            try:
-                w.conn.send(job)
-            except OSError:  # it died while idle: a fresh one
-                w.stop()
-                w = _Worker(self._ctx, self.path)
-                w.conn.send(job)
-            try:
-                left = deadline - time.monotonic()
-                if tries < 2 and left > OPEN_LIMIT and not w.conn.poll(OPEN_LIMIT):
-                    w.stop()  # stalled opening its snapshot: another worker, another snapshot
-                    continue
-                if not w.conn.poll(max(0.0, deadline - time.monotonic())):
-                    break
-                first = w.conn.recv()
-                if first == READY:
-                    if not w.conn.poll(max(0.0, deadline - time.monotonic())):
-                        break
-                    first = w.conn.recv()
-            except (EOFError, OSError):
-                w.stop()
-                return ("error", 500, "the query worker ended without an answer")
-            self._give(w)
-            return first
-        w.stop()
+        w = self._take()
         try:
-            self._give(_Worker(self._ctx, self.path))  # the next query finds one ready
-        except OSError:
-            pass  # the next query starts one itself
-        return None
+            snapshot = self._snapshot(w)
+        except (OSError, RuntimeError) as e:
+            self._give(w)
+            return ("error", 503, f"the store could not be read, try again: {e}")
+        try:
+            w.conn.send((snapshot, *job))
+        except OSError:  # it died while idle: a fresh one
+            self._stop(w)
+            w = self._new()
+            w.conn.send((self._snapshot(w), *job))
+        try:
+            if not w.conn.poll(max(0.0, deadline - time.monotonic())):
+                self._stop(w)
+                try:
+                    self._give(self._new())  # the next query finds one ready
+                except OSError:
+                    pass  # the next query starts one itself
+                return None
+            outcome = w.conn.recv()
+        except (EOFError, OSError):
+            self._stop(w)
+            return ("error", 500, "the query worker ended without an answer")
+        self._give(w)
+        return outcome
 
     def close(self) -> None:
         self._finalizer()
 
 
-def _stop_all(workers: list[_Worker]) -> None:
+def _stop_all(idle: list[_Worker], workers: set[_Worker], folder: Path) -> None:
+    idle.clear()
     while workers:
         workers.pop().stop()
+    shutil.rmtree(folder, ignore_errors=True)

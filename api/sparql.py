@@ -3,8 +3,9 @@
 Every query runs in another process, killed when the time limit passes: pyoxigraph cannot cancel a
 running query, and a runaway one in a thread would burn a core until it ends by itself. Which process:
 
-- on-disk store: long-lived read-only workers started by a fork server (api/query_worker.py says
-  why a child forked from the server can hang there: RocksDB's own threads hold locks a fork copies);
+- on-disk store: long-lived workers started by a fork server, each reading a checkpoint of the store
+  taken after the last write (api/query_worker.py says why neither a child forked from the server
+  nor a read-only instance beside the writer will do);
 - in-memory store: a child forked per query (nothing but this process can see that store; it has no
   threads of its own, and the store's fork guard covers the server's threads), a few milliseconds;
 - remote store: a forked child as well (it only speaks HTTP). Where fork is unavailable the query

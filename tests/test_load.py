@@ -134,13 +134,6 @@ def test_mixed_load_has_no_errors(server):
     _mixed(server, 400, bound=150)
 
 
-@pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason=(
-    "known, narrower than before: the on-disk store's queries run in read-only worker processes "
-    "(api/query_worker.py), which removed the forked-child lock hang; but now and then a read-only "
-    "snapshot's evaluation of a cheap saved question stalls while the server writes (pyoxigraph: "
-    "read-only beside a writer is undefined behaviour) until the 3 s limit (503). Measured: about 1 "
-    "run in 3-4 has 1-2 such 503s out of ~80 saved questions; the snapshot had opened (READY sent)."))
 def test_mixed_load_on_disk(disk_server):
     _mixed(disk_server, 400, bound=150)
 

@@ -379,10 +379,12 @@ class Generator:
     def _company(self, pool: str, region_name: str, county_name: str = "") -> str:
         tries = 0
         while True:
-            # A large province runs out of brand names per city: its firms then carry their county's name.
-            place = region_name if tries < 200 or not county_name else county_name
+            # A large province runs out of brand names per city: its firms then carry their county's
+            # name, and past that a number (so that the loop ends at any size).
+            place = region_name if tries < 50 or not county_name else county_name
+            number = str(tries) if tries >= 100 else ""
             tries += 1
-            name = f"{_short(place)}{self.rng.choice(_BRANDS)}{self.rng.choice(_SUFFIX[pool])}有限公司"
+            name = f"{_short(place)}{self.rng.choice(_BRANDS)}{number}{self.rng.choice(_SUFFIX[pool])}有限公司"
             if name not in self.used_names:
                 self.used_names.add(name)
                 return name
@@ -411,7 +413,7 @@ class Generator:
             pref = self.prefs[i * 5]
             good = self._code("91", pref.code)
             wrong = uscc.ALPHABET[(uscc.ALPHABET.index(good[-1]) + 7) % 31]
-            self.invalid.append(Org(good[:-1] + wrong, self._company("housing-municipal", pref.name)))
+            self.invalid.append(Org(good[:-1] + wrong, self._company("housing-municipal", pref.name, pref.name)))
 
     def market_entities(self) -> list[Org]:
         return [o for pool in self.pools.values() for o in pool]

@@ -31,7 +31,7 @@ from SPARQLWrapper.SPARQLExceptions import (EndPointInternalError, EndPointNotFo
 from . import rdf
 from .errors import StoreError
 from .records import Record
-from .store import _ntriples, load_ontology_into, _record_update, _whoami, to_python
+from .store import _now, _ntriples, load_ontology_into, _record_update, _whoami, to_python
 
 DEFAULT_TIMEOUT = 60.0
 # INSERT DATA requests stay below a few MB: servers cap request bodies (Virtuoso, Fuseki's defaults).
@@ -157,7 +157,7 @@ class RemoteStore:
         """Replace each record's named graph (content + provenance), all of them in one update request."""
         if not records:
             return
-        self._update(_record_update(records, agent or _whoami(), at))
+        self._update(_record_update(records, agent or _whoami(), at or _now()))
 
     def update(self, sparql_update: str) -> None:
         self._update(rdf.sparql_prefixes() + sparql_update)

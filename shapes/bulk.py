@@ -351,7 +351,7 @@ class Run:
                 GRAPH ?g {{ ?s ?q ?d FILTER(isLiteral(?d) && DATATYPE(?d) = <{rdf.XSD}date>) }} }} }}
             GRAPH <{_DAYS.value}> {{ ?day <{rdf.PRTKG}date> ?d ; ?p ?o }} }}""")
         t = self._time("day nodes", t)
-        # The context of referenced nodes: what validate.data_graph pulls for one record, each
+        # The context of referenced nodes: what validate._context_quads pulls for one record, each
         # triple kept apart under the graph it came from so a record never gets its own back.
         refs = [row["r"] for row in mem.query(f"""SELECT DISTINCT ?r WHERE {{ {_IN_CHUNK}
             GRAPH ?g {{ ?s ?q ?r FILTER(isIRI(?r)) FILTER NOT EXISTS {{ ?r ?a ?b }} }} }}""")]

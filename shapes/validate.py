@@ -17,7 +17,6 @@ import datetime as dt
 import json
 import re
 import time
-from decimal import Decimal, InvalidOperation
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -25,9 +24,8 @@ from typing import Any, Iterable
 
 import pyoxigraph as ox
 from pyshacl import validate as shacl_validate
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import RDF, RDFS, SH, XSD
-from rdflib.plugins.sparql import prepareQuery
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import RDF, RDFS, SH
 
 from prtkg import findings as F
 from prtkg import rdf
@@ -149,54 +147,6 @@ def shapes() -> tuple[Graph, dict]:
 
 # -- the data graph of one record ------------------------------------------------------------
 
-def _rdflib(term: Any):
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        if term.datatype.value == rdf.XSD + "string":
-            # rdflib keeps RDF 1.0 semantics: "x"^^xsd:string is not "x" in its SPARQL comparisons.
-            return Literal(term.value)
-        if term.datatype.value == rdf.XSD + "decimal":
-            # The store keeps a decimal's value, not its lexical form ("5600000.0" reads back as
-            # "5600000"): evidence must not depend on whether a record was read from the store.
-            try:
-                return Literal(format(Decimal(term.value).normalize(), "f"), datatype=XSD.decimal)
-            except InvalidOperation:
-                pass
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-    raise TypeError(term)
-
-
-def _day_triples(days: set[dt.date]) -> tuple[list, set[int]]:
-    """Day nodes for every date the record mentions (shapes/calendar_graph.py says what they hold)."""
-    out, unknown = [], set()
-    for d in sorted(days):
-        x = calendar_graph.day(d)
-        if x.ordinal is None:
-            unknown.add(d.year)
-        out += [tuple(_rdflib(t) for t in (q.subject, q.predicate, q.object)) for q in calendar_graph.quads([x])]
-    return out, unknown
-
-
-@lru_cache(maxsize=512)
-def _prepared(text: str):
-    return prepareQuery(text)
-
-
-class _DataGraph(Graph):
-    """A record's validation graph. pySHACL hands rdflib the same SPARQL text for every record;
-    rdflib would parse it anew each time, which costs more than evaluating it on a small graph."""
-
-    def query(self, query_object, *args, **kwargs):
-        if isinstance(query_object, str):
-            query_object = _prepared(query_object)
-        return super().query(query_object, *args, **kwargs)
-
-
 def _context_quads(store, record, as_of: dt.date) -> tuple[list[ox.Quad], set[int]]:
     """The record's own graph plus only the context its shapes read, as Oxigraph triples (terms as
     the store keeps them, which is what the bulk path reads too); and years no calendar knows."""
@@ -227,15 +177,6 @@ def _context_quads(store, record, as_of: dt.date) -> tuple[list[ox.Quad], set[in
     out += [ox.Quad(q.subject, q.predicate, q.object) for q in calendar_graph.quads(found)]
     out.append(ox.Quad(_RUN_OX, _AS_OF_OX, ox.Literal(as_of.isoformat(), datatype=_XSD_DATE)))
     return out, {x.date.year for x in found if x.ordinal is None}
-
-
-def data_graph(store, record, as_of: dt.date) -> tuple[Graph, set[int]]:
-    """The record's own graph plus only the context its shapes read; and years no calendar knows."""
-    quads, unknown = _context_quads(store, record, as_of)
-    g = _DataGraph()
-    for q in quads:
-        g.add((_rdflib(q.subject), _rdflib(q.predicate), _rdflib(q.object)))
-    return g, unknown
 
 
 def _ox_data_graph(store, record, as_of: dt.date) -> tuple[ox.Store, set[int]]:

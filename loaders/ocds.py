@@ -133,6 +133,8 @@ def _foreign_digits(text: str) -> str | None:
     Refused rather than normalised: OCDS wants ASCII numbers and ISO 8601 dates, the publishing
     platform should be corrected, and a supervision record should say what the platform published;
     mapping digits silently would hide a data-entry channel that also mangles other characters."""
+    if text.isascii():  # nearly always: every date and amount of a load passes here
+        return None
     return next((ch for ch in text if ch.isdigit() and not ch.isascii()), None)
 
 

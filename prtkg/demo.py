@@ -535,7 +535,7 @@ class Generator:
         own = self.pools[self._pool_name(p.trade, p.industry)]
         # A works tender may draw on contractors of other industries when its own are used up.
         wider = [o for i in INDUSTRIES for o in self.pools[i]] if p.trade == "works" else own
-        covers = {o.code for c in self.cover_bidders().values() for o in c}
+        covers = self.cover_codes()
         for pool in (own, wider):
             pool = [o for o in pool if o.code not in self.excluded and o.code not in self.won_from[p.buyer.code]
                     and o not in fixed and o.code not in covers]
@@ -556,6 +556,9 @@ class Generator:
             self._cover = {pool: self.rng.sample([o for o in self.pools[pool] if o.code not in self.excluded], k)
                            for pool, (k, _) in COVER_BIDDERS.items()}
         return self._cover
+
+    def cover_codes(self) -> set[str]:
+        return {o.code for pool in self.cover_bidders().values() for o in pool}
 
     def _make_bids(self, p: Project, n: int, fixed: list[Org] = (), winner: Org | None = None,
                    cover: list[Org] = ()) -> None:
@@ -939,7 +942,7 @@ class Scenarios(Generator):
         self.plant("RISK-WINNER-CONCENTRATION", star.code, "", conc)
         self.concentration = (self.planted[-1], buyer, star)
         # RISK-BID-ROTATION: the same 4 bidders meet in 4 tenders and each wins once.
-        covers = {o.code for c in self.cover_bidders().values() for o in c}
+        covers = self.cover_codes()
         ring = self.rng.sample([o for o in self.pools["housing-municipal"]
                                 if o.code not in self.excluded and o.code not in covers], 4)
         rotation = []

@@ -155,10 +155,13 @@ class Store:
         graphs = [r.graph.graph for r in records]
         with self._write_lock, self.guard.shared():
             if len(set(graphs)) == len(graphs) and not any(self._ox.contains_named_graph(g) for g in graphs):
-                # New records only (a first load): the native insert is one transaction as well, and
-                # spares the parsing of a SPARQL text as large as the batch (half of a load's time).
+                # New records only (a first load): no old graph to drop, so the batch goes in through
+                # Oxigraph's bulk loader, which sorts it into one new table file per index and hands
+                # them all to RocksDB in a single ingestion (IngestExternalFiles: recorded atomically
+                # in the manifest; after a crash all or none are there). That is as atomic as a
+                # transaction at a third of the cost of `extend`, which reads and locks every key.
                 # The write lock keeps another writer from creating one of these graphs meanwhile.
-                self._ox.extend(q for r in records for q in _record_quads(r, agent, at))
+                self._ox.bulk_extend([q for r in records for q in _record_quads(r, agent, at)])
             else:
                 self._ox.update(_record_update(records, agent, at))
         self._committed()

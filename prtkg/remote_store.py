@@ -237,6 +237,24 @@ class RemoteStore:
             out += [ox.Quad(row["s"], row["p"], row["o"], row["g"]) for row in rows]
         return out
 
+    def graphs_ntriples(self, graphs: Sequence[ox.NamedNode]) -> list[bytes]:
+        """Each named graph as N-Triples, in the order given."""
+        by_graph: dict = {g: [] for g in graphs}
+        for q in self.graphs_quads(graphs):
+            by_graph[q.graph_name].append(ox.Triple(q.subject, q.predicate, q.object))
+        return [ox.serialize(by_graph[g], format=ox.RdfFormat.N_TRIPLES) or b"" for g in graphs]
+
+    def subject_quads(self, subjects: Sequence[ox.NamedNode], predicates: Sequence[str]) -> list[ox.Quad]:
+        """The quads of any named graph whose subject is one of `subjects` and predicate one of `predicates`."""
+        preds = ", ".join(f"<{p}>" for p in predicates)
+        out = []
+        for i in range(0, len(subjects), 2000):
+            values = " ".join(str(s) for s in subjects[i:i + 2000])
+            rows = self.raw_query(f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} "
+                                  f"FILTER(?p IN ({preds})) }}")
+            out += [ox.Quad(row["s"], row["p"], row["o"], row["g"]) for row in rows]
+        return out
+
     def __len__(self) -> int:
         rows = list(self.raw_query("SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"))
         return int(rows[0]["n"].value) if rows else 0

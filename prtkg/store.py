@@ -9,6 +9,7 @@ import datetime as dt
 import getpass
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from decimal import Decimal
 from importlib import resources
@@ -237,6 +238,32 @@ class Store:
         """The quads of several named graphs, read at once (bulk validation reads records in chunks)."""
         with self.guard.shared():
             return [q for g in graphs for q in self._ox.quads_for_pattern(None, None, None, g)]
+
+    def graphs_ntriples(self, graphs: Sequence[ox.NamedNode]) -> list[bytes]:
+        """Each named graph as N-Triples, in the order given (bulk validation reads records so).
+
+        Reading a record costs decoding its terms out of RocksDB, ~100k quads/s on disk. Oxigraph's
+        serialiser does that without the GIL, so two threads read two graphs at once and no Python
+        object is made per quad (1,000 projects on disk: 4.4 s as quads, ~1.7 s this way)."""
+        def dump(gs: Sequence[ox.NamedNode]) -> list[bytes]:
+            with self.guard.shared():
+                return [self._ox.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g) for g in gs]
+        half = (len(graphs) + 1) // 2
+        with ThreadPoolExecutor(2) as pool:
+            first, second = pool.map(dump, [graphs[:half], graphs[half:]])
+        return first + second
+
+    def subject_quads(self, subjects: Sequence[ox.NamedNode], predicates: Sequence[str]) -> list[ox.Quad]:
+        """The quads of any named graph whose subject is one of `subjects` and predicate one of `predicates`.
+
+        One index lookup per pair. The same as a SPARQL `VALUES ?s {..} GRAPH ?g {?s ?p ?o}`, which
+        Oxigraph plans by walking every named graph: 6 s for 276 subjects in a store of 10^4
+        projects, against 0.1 s here, and growing with the store where this does not."""
+        preds = [ox.NamedNode(p) for p in predicates]
+        default = ox.DefaultGraph()
+        with self.guard.shared():
+            return [q for s in subjects for p in preds for q in self._ox.quads_for_pattern(s, p, None, None)
+                    if q.graph_name != default]
 
     def __len__(self) -> int:
         with self.guard.shared():

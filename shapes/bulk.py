@@ -280,9 +280,8 @@ def compiled() -> tuple[Query, ...]:
 
 CHUNK = 2000        # records per scratch store; see Run for the measurement behind it
 _INDEX = ox.NamedNode(CHECK + "index")
-_DAYS = ox.NamedNode(CHECK + "days")
-_CONTEXT = CHECK + "context:"       # + the IRI of the graph a context triple was read from
 _IN_CHUNK = f"GRAPH <{_INDEX.value}> {{ ?g {_CHECKS} ?g }}"
+_XSD_DATE = ox.NamedNode(rdf.XSD + "date")
 
 
 class Run:
@@ -321,56 +320,58 @@ class Run:
         t = time.perf_counter()
         mem = ox.Store()
         graphs = [r.graph.graph for r in records]
-        as_of = ox.Literal(self.as_of.isoformat(), datatype=ox.NamedNode(rdf.XSD + "date"))
+        as_of = ox.Literal(self.as_of.isoformat(), datatype=_XSD_DATE)
         run, as_of_p, checks = ox.NamedNode(str(RUN)), ox.NamedNode(rdf.PRTKG + "asOf"), ox.NamedNode(_CHECKS[1:-1])
-        mem.extend(self.store.graphs_quads(graphs))
+        for g, text in zip(graphs, self.store.graphs_ntriples(graphs)):
+            mem.load(text, format=ox.RdfFormat.N_TRIPLES, to_graph=g)
         mem.extend([q for g in graphs for q in (ox.Quad(g, checks, g, _INDEX), ox.Quad(run, as_of_p, as_of, g))])
         # A record's own triples are its stored graph but for the provenance, whose subject is the graph.
         mem.update(f"DELETE {{ GRAPH ?g {{ ?g ?p ?o }} }} WHERE {{ {_IN_CHUNK} GRAPH ?g {{ ?g ?p ?o }} }}")
         t = self._time("read records", t)
         # The day nodes of every date a record mentions (the as-of day among them), from the
         # calendar materialised in the store; days of years no calendar knows go in bare.
-        dates = {row["d"] for row in mem.query(f"""SELECT DISTINCT ?d WHERE {{ {_IN_CHUNK}
-            GRAPH ?g {{ ?s ?q ?d FILTER(isLiteral(?d) && DATATYPE(?d) = <{rdf.XSD}date>) }} }}""")}
+        dates: dict[ox.NamedNode, list[ox.Literal]] = {}
+        for row in mem.query(f"""SELECT DISTINCT ?g ?d WHERE {{ {_IN_CHUNK}
+                GRAPH ?g {{ ?s ?q ?d FILTER(isLiteral(?d) && DATATYPE(?d) = <{rdf.XSD}date>) }} }}"""):
+            dates.setdefault(row["g"], []).append(row["d"])
+        days = self._days({d for ds in dates.values() for d in ds})
+        mem.extend([ox.Quad(s, p, o, g) for g, ds in dates.items() for d in ds for s, p, o in days.get(d, ())])
+        t = self._time("day nodes", t)
+        # The context of referenced nodes: what validate._context_quads pulls for one record, from
+        # any graph but the record's own.
+        refs: dict[ox.NamedNode, list[ox.NamedNode]] = {}
+        for row in mem.query(f"""SELECT DISTINCT ?g ?r WHERE {{ {_IN_CHUNK}
+                GRAPH ?g {{ ?s ?q ?r FILTER(isIRI(?r)) FILTER NOT EXISTS {{ ?r ?a ?b }} }} }}"""):
+            refs.setdefault(row["g"], []).append(row["r"])
+        about: dict[ox.NamedNode, list[ox.Quad]] = {}
+        for q in self.store.subject_quads(sorted({r for rs in refs.values() for r in rs}, key=str), _CONTEXT_PREDICATES):
+            about.setdefault(q.subject, []).append(q)
+        mem.extend([ox.Quad(q.subject, q.predicate, q.object, g) for g, rs in refs.items() for r in rs
+                    for q in about.get(r, ()) if q.graph_name != g])
+        self._time("context", t)
+        return mem
+
+    def _days(self, dates: Iterable[ox.Literal]) -> dict[ox.Literal, list[tuple]]:
+        """date literal -> the triples of its day node (none for an ill-typed date, on either path)."""
         known = default_calendar().known_years()
         bare, wanted = [], []
         for lit in dates:
             try:
                 d = dt.date.fromisoformat(lit.value)
             except ValueError:
-                continue        # an ill-typed date has no day node on either path
+                continue
             (wanted if d.year in known else bare).append(lit)
-        days = calendar_graph.quads([calendar_graph.Day(dt.date.fromisoformat(x.value)) for x in bare], _DAYS)
+        quads = calendar_graph.quads([calendar_graph.Day(dt.date.fromisoformat(x.value)) for x in bare])
         if wanted:
             rows = self.store.raw_query(f"""SELECT ?day ?p ?o WHERE {{ VALUES ?d {{ {" ".join(str(x) for x in wanted)} }}
                 GRAPH <{calendar_graph.CALENDAR_GRAPH}> {{ ?day <{rdf.PRTKG}date> ?d ; ?p ?o }} }}""")
-            days += [ox.Quad(row["day"], row["p"], row["o"], _DAYS) for row in rows]
-        mem.extend(days)
-        mem.update(f"""INSERT {{ GRAPH ?g {{ ?day ?p ?o }} }} WHERE {{ {_IN_CHUNK}
-            {{ SELECT DISTINCT ?g ?d WHERE {{ {_IN_CHUNK}
-                GRAPH ?g {{ ?s ?q ?d FILTER(isLiteral(?d) && DATATYPE(?d) = <{rdf.XSD}date>) }} }} }}
-            GRAPH <{_DAYS.value}> {{ ?day <{rdf.PRTKG}date> ?d ; ?p ?o }} }}""")
-        t = self._time("day nodes", t)
-        # The context of referenced nodes: what validate._context_quads pulls for one record, each
-        # triple kept apart under the graph it came from so a record never gets its own back.
-        refs = [row["r"] for row in mem.query(f"""SELECT DISTINCT ?r WHERE {{ {_IN_CHUNK}
-            GRAPH ?g {{ ?s ?q ?r FILTER(isIRI(?r)) FILTER NOT EXISTS {{ ?r ?a ?b }} }} }}""")]
-        context = []
-        preds = " ".join(f"<{p}>" for p in _CONTEXT_PREDICATES)
-        for i in range(0, len(refs), 2000):
-            values = " ".join(str(r) for r in refs[i:i + 2000])
-            rows = self.store.raw_query(f"SELECT ?gx ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} VALUES ?p {{ {preds} }} "
-                                        f"GRAPH ?gx {{ ?s ?p ?o }} }}")
-            context += [ox.Quad(row["s"], row["p"], row["o"], ox.NamedNode(_CONTEXT + row["gx"].value)) for row in rows]
-        mem.extend(context)
-        mem.update(f"""INSERT {{ GRAPH ?g {{ ?r ?p ?o }} }} WHERE {{
-            {{ SELECT DISTINCT ?g ?r WHERE {{ {_IN_CHUNK}
-                GRAPH ?g {{ ?s ?q ?r FILTER(isIRI(?r)) FILTER NOT EXISTS {{ GRAPH ?g {{ ?r ?a ?b }} }} }} }} }}
-            GRAPH ?cx {{ ?r ?p ?o }}
-            FILTER(STRSTARTS(STR(?cx), "{_CONTEXT}") && ?cx != IRI(CONCAT("{_CONTEXT}", STR(?g))))
-        }}""")
-        self._time("context", t)
-        return mem
+            quads += [ox.Quad(row["day"], row["p"], row["o"]) for row in rows]
+        # A day node is found by its prtkg:date literal, as the SPARQL join on ?d did: a date
+        # written otherwise ("20260105") gets no day node.
+        by_node: dict = {}
+        for q in quads:
+            by_node.setdefault(q.subject, []).append((q.subject, q.predicate, q.object))
+        return {q.object: by_node[q.subject] for q in quads if q.predicate.value == rdf.PRTKG + "date"}
 
     def results(self, mem: ox.Store, query: Query) -> Iterable[tuple[Any, Result]]:
         text = query.text.replace("$index", f"<{_INDEX.value}>")

@@ -159,12 +159,9 @@ def _context_quads(store, record, as_of: dt.date) -> tuple[list[ox.Quad], set[in
     refs = {q.object for q in own if isinstance(q.object, ox.NamedNode) and q.object not in subjects}
     out = list(own)
     if refs:
-        values = " ".join(str(r) for r in refs)
-        preds = ", ".join(f"<{p}>" for p in _CONTEXT_PREDICATES)
-        # One VALUES block: with a second one for ?p, Oxigraph's plan is ~50x slower.
-        rows = store.raw_query(f"SELECT DISTINCT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} "
-                               f"FILTER(?g != {graph_node} && ?p IN ({preds})) }}")
-        out += [ox.Quad(row["s"], row["p"], row["o"]) for row in rows]
+        context = {ox.Triple(q.subject, q.predicate, q.object)
+                   for q in store.subject_quads(sorted(refs, key=str), _CONTEXT_PREDICATES) if q.graph_name != graph_node}
+        out += [ox.Quad(t.subject, t.predicate, t.object) for t in context]
     days = {as_of}
     for q in own:
         o = q.object

@@ -99,6 +99,23 @@ def test_graph_replacement_quads_and_union_default_graph(backend):
     assert len(store) == len(quads)
 
 
+def test_graphs_as_ntriples_and_quads_by_subject(backend):
+    # What bulk validation reads: whole graphs (in the order asked, an empty one as b""), and the
+    # context triples of given subjects from every named graph, each quad naming its graph.
+    store = backend()
+    store.replace_records([_record("ocds-a-1", "one"), _record("ocds-a-2", "two \"2\" 二")])
+    g1, g2 = rdf.graph_iri("ocds", "ocds-a-1"), rdf.graph_iri("ocds", "ocds-a-2")
+    texts = store.graphs_ntriples([g2, NamedNode("urn:test:none"), g1])
+    assert texts[1] == b""
+    for g, text in ((g2, texts[0]), (g1, texts[2])):
+        parsed = {str(t) for t in ox.parse(text, format=ox.RdfFormat.N_TRIPLES)}
+        assert parsed == {str(ox.Triple(q.subject, q.predicate, q.object)) for q in store.graph_quads(g.value)}
+    project = rdf.iri("project", "ocds-a-1")
+    found = store.subject_quads([project, NamedNode("urn:test:nothing")], [rdf.RDF + "type", rdf.PRTKG + "title"])
+    assert sorted((q.predicate.value, q.object.value, q.graph_name.value) for q in found) == [
+        (rdf.RDF + "type", rdf.PRTKG + "Project", g1.value), (rdf.PRTKG + "title", "one", g1.value)]
+
+
 def test_malformed_query_is_a_syntax_error(backend):
     with pytest.raises(SyntaxError):
         backend().select("SELEC nothing")

@@ -32,3 +32,24 @@ def test_bench_runs_at_the_smallest_size(tmp_path):
         if row["baseline"] is not None:
             assert abs(row["ratio"] - row["ours"] / row["baseline"]) < 1e-2 * max(1, row["ratio"])
     assert "bulk load of OCDS JSON Lines" in r.stdout  # the table
+
+
+def test_bench_runs_only_the_measures_asked_on_a_kept_store(tmp_path):
+    # --reuse keeps the stored projects a previous run left in --work (a store of 10^5 projects
+    # takes most of an hour to build); --only names the measures, an unknown one is refused.
+    common = [sys.executable, str(ROOT / "bench" / "run"), "--size", "150", "--reps", "1",
+              "--work", str(tmp_path / "work")]
+    bad = subprocess.run(common + ["--only", "one,speed"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "unknown measure(s) speed" in bad.stderr
+    out = tmp_path / "a.json"
+    r = subprocess.run(common + ["--only", "one", "--json", str(out)], capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-2000:]
+    store = tmp_path / "work" / "full-150"
+    marker = store / "prtkg-bench-marker"
+    marker.write_text("kept")
+    r = subprocess.run(common + ["--only", "credit,one", "--reuse", "--json", str(out)],
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert marker.read_text() == "kept"
+    measures = [row["measure"] for row in json.loads(out.read_text(encoding="utf-8"))["rows"]]
+    assert measures == ["validating one new record with its context (p50)", "GET /entities/{uscc}/credit"]

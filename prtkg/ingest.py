@@ -10,9 +10,10 @@ releases do not need.
 
 Writes: each batch replaces its records' graphs in one transaction (one update request on a remote
 store), so a re-run replaces rather than duplicates, and an interrupted run leaves whole records.
-Oxigraph's bulk loader would be faster into a fresh store, but it writes without a transaction, so a
-crash could leave part of a record acknowledged as done: records are evidence, so every batch is
-one transaction.
+A batch of records the store does not hold yet goes through Oxigraph's bulk loader, one bulk call per
+batch: it builds the batch's table files and RocksDB ingests them in one atomic step, so a crash
+leaves the batch whole or absent, like a transaction (prtkg.store.Store.replace_records; the crash
+tests in tests/test_crash_safety.py kill loads at random points and check exactly that).
 """
 from __future__ import annotations
 

@@ -403,9 +403,7 @@ def test_every_shape_rule_has_a_shape_and_its_parameters_are_injected():
     assert "{{" not in text
 
 
-@pytest.mark.slow
 def test_demo_fires_every_shape_rule():
-    # About 5-6 minutes: pySHACL runs each of the ~480 demo records through rdflib's SPARQL engine.
     from prtkg.checking import bundled
     if not any(bundled("demo").iterdir()):
         pytest.skip("no demo data bundled yet")

@@ -230,8 +230,8 @@ def test_an_uncompiled_component_is_a_clear_error():
         bulk._property_queries(g, URIRef("urn:s"), URIRef("urn:p"), bulk._targets(g, URIRef("urn:s")))
 
 
-@pytest.mark.slow
 def test_bulk_and_per_record_agree_on_the_demo():
+    # The differential of issue #7 on the whole demo (~30 s): by default, so CI runs it.
     ref = loaders.load_paths([bundled("reference")])
     demo = loaders.load_paths([bundled("demo")])
     records = ref.records + demo.records

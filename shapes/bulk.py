@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any, Iterable
 
 import pyoxigraph as ox
-from rdflib import BNode, Literal as RLiteral, URIRef
+from rdflib import Literal as RLiteral, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 

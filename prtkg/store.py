@@ -235,7 +235,8 @@ class Store:
             return iter(list(self._ox.quads_for_pattern(None, None, None, ox.NamedNode(graph))))
 
     def graphs_quads(self, graphs: Sequence[ox.NamedNode]) -> list[ox.Quad]:
-        """The quads of several named graphs, read at once (bulk validation reads records in chunks)."""
+        """The quads of several named graphs, as Python objects. Bulk validation reads with
+        graphs_ntriples instead (no object per quad); this stays for callers that want the terms."""
         with self.guard.shared():
             return [q for g in graphs for q in self._ox.quads_for_pattern(None, None, None, g)]
 

@@ -31,7 +31,8 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
     app.state.settings = settings
     app.state.store = store
     app.state.write_lock = threading.Lock()
-    app.state.runner = sparql.QueryRunner(store, settings.query_timeout, settings.max_queries)
+    app.state.runner = sparql.QueryRunner(store, settings.query_timeout, settings.max_queries,
+                                            settings.query_memory_mb)
     app.state.reference = records.Reference()
 
     if settings.cors_origins:

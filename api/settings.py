@@ -6,6 +6,7 @@ PRTKG_QUERY_TIMEOUT seconds a SPARQL query may run (default 10)
 PRTKG_BODY_LIMIT    largest accepted request body in bytes (default 20 MB)
 PRTKG_CORS_ORIGINS  comma-separated origins allowed by CORS (default: none, CORS off)
 PRTKG_MAX_QUERIES   SPARQL queries run at once (default 4); more wait, within their time limit
+PRTKG_QUERY_MEMORY_MB memory a SPARQL query may take, per query process (default 1024)
 """
 from __future__ import annotations
 
@@ -52,6 +53,7 @@ class Settings:
     body_limit: int = 20 * 1024 * 1024
     cors_origins: list[str] = field(default_factory=list)
     max_queries: int = 4
+    query_memory_mb: int = 1024
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -68,4 +70,5 @@ class Settings:
                    query_timeout=_number("PRTKG_QUERY_TIMEOUT", 10.0),
                    body_limit=int(_number("PRTKG_BODY_LIMIT", 20 * 1024 * 1024, int)),
                    cors_origins=origins,
-                   max_queries=int(_number("PRTKG_MAX_QUERIES", 4, int)))
+                   max_queries=int(_number("PRTKG_MAX_QUERIES", 4, int)),
+                   query_memory_mb=int(_number("PRTKG_QUERY_MEMORY_MB", 1024, int)))

@@ -40,7 +40,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from prtkg.querying import QueryRefused, allow_deep_parsing, query_dataset, solutions_csv, standard_query
+from prtkg.querying import (PARSE_STACK_BYTES, QueryRefused, allow_deep_parsing, query_dataset, solutions_csv,
+                            standard_query)
 from prtkg.remote_store import is_remote
 
 log = logging.getLogger("prtkg.sparql")
@@ -126,13 +127,14 @@ def drop_network() -> str | None:
 
 def cap_memory(megabytes: int | None) -> None:
     """Let this process allocate at most `megabytes` more than it holds now (RLIMIT_DATA: heap and
-    private mappings, which is where a query's intermediate results live)."""
+    private mappings, which is where a query's intermediate results live), plus the stack of the
+    thread that parses the query (a private mapping too)."""
     if not megabytes:
         return
     try:
         with open("/proc/self/status", encoding="ascii") as f:
             held = next((int(line.split()[1]) * 1024 for line in f if line.startswith("VmData:")), 0)
-        limit = held + megabytes * 1024 * 1024
+        limit = held + megabytes * 1024 * 1024 + PARSE_STACK_BYTES
         hard = resource.getrlimit(resource.RLIMIT_DATA)[1]
         resource.setrlimit(resource.RLIMIT_DATA, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
     except (OSError, ValueError):

@@ -172,7 +172,7 @@ def _syntax_message(e: Exception) -> str:
     found = getattr(e, "line", "") or ""
     where = f" at line {line}, column {col}" if line is not None else ""
     near = found[max(0, (col or 1) - 1):][:40].strip() if found else ""
-    return f"not a standard SPARQL 1.1 query{where}" + (f" (at {near!r})" if near else "")
+    return f"not a SPARQL query in standard SPARQL 1.1 syntax{where}" + (f" (at {near!r})" if near else "")
 
 
 def _walk(tree, limit: int):
@@ -229,7 +229,7 @@ def standard_query(text: str) -> CheckedQuery:
         raise QueryRefused(f"updates are refused: this answers queries only (SELECT, ASK, CONSTRUCT, "
                            f"DESCRIBE); this is an update ({ops})") from None
     except ValueError as e:  # rdflib's own escape expansion; _canonical left none, but say so cleanly
-        raise QueryRefused(f"not a standard SPARQL 1.1 query: {e}") from None
+        raise QueryRefused(f"not a SPARQL query in standard SPARQL 1.1 syntax: {e}") from None
     prologue, query = tree[0], tree[1]
     prefixes: dict[str, str] = {}
     base: str | None = None

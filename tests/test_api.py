@@ -224,7 +224,7 @@ def test_sparql_refuses_service_but_not_the_word(client):
 
 def test_sparql_errors(client):
     r = client.get("/sparql", params={"query": "SELEC ?x WHERE {"}, headers=STAFF)
-    assert r.status_code == 400 and "not a standard SPARQL 1.1 query" in r.json()["detail"]
+    assert r.status_code == 400 and "not a SPARQL query in standard SPARQL 1.1 syntax" in r.json()["detail"]
     assert client.get("/sparql", headers=STAFF).status_code == 400
     r = client.get("/sparql", params={"query": SELECT}, headers={**STAFF, "Accept": "image/png"})
     assert r.status_code == 406 and "application/sparql-results+json" in r.json()["detail"]

@@ -219,8 +219,8 @@ VENDOR = [
     ("SELECT * WHERE { ?s ?p ?o FILTER(<http://jena.apache.org/ARQ/function#sha1>(?o)) }", "ARQ/function#sha1"),
     ("SELECT * FROM <http://example.org/data.ttl> WHERE { ?s ?p ?o }", "FROM <http://example.org/data.ttl>"),
     ("SELECT * FROM NAMED <file:///etc/passwd> WHERE { GRAPH ?g { ?s ?p ?o } }", "FROM NAMED <file:///etc/passwd>"),
-    ("SELECT * WHERE { ?s ?p ?o } LIMIT 1 ; INSERT DATA { <urn:a> <urn:b> <urn:c> }", "not a standard SPARQL 1.1 query"),
-    ("SELECT * WHERE { << ?s ?p ?o >> ?q ?r }", "not a standard SPARQL 1.1 query"),
+    ("SELECT * WHERE { ?s ?p ?o } LIMIT 1 ; INSERT DATA { <urn:a> <urn:b> <urn:c> }", "not a SPARQL query in standard SPARQL 1.1 syntax"),
+    ("SELECT * WHERE { << ?s ?p ?o >> ?q ?r }", "not a SPARQL query in standard SPARQL 1.1 syntax"),
 ]
 
 

@@ -21,12 +21,16 @@ answer reflects every write acknowledged before the query arrived. Each job name
 a worker keeps its open instance while the name stays the same. A checkpoint no worker holds and
 no longer the newest is deleted. The workers live as long as the server, one per query slot; one
 killed at the time limit is replaced at once.
+
+Every process that evaluates queries (these workers, and the per-query children of api/sparql.py)
+starts with `sandbox`: it checks each query itself (prtkg.querying.standard_query, under the time
+limit, so a pathological text costs the worker, not the server), leaves the network (a SERVICE the
+check missed finds none), and caps its memory (a worker over the cap dies and is replaced, 503).
 """
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import logging
 import multiprocessing as mp
 import os
 import resource
@@ -44,7 +48,6 @@ from prtkg.querying import (PARSE_STACK_BYTES, QueryRefused, allow_deep_parsing,
                             standard_query)
 from prtkg.remote_store import is_remote
 
-log = logging.getLogger("prtkg.sparql")
 _CLONE_NEWNET = 0x40000000
 
 SOLUTION_TYPES = {

@@ -76,6 +76,11 @@ LOCAL_GRAPH_PREFIXES = ("urn:", "https://w3id.org/prtkg/")
 # Extension functions that are standard after all: the XPath constructor functions (SPARQL 1.1 §17.5
 # casts are xsd:boolean, double, float, decimal, integer, dateTime, string; stores add date, time...).
 _STANDARD_FUNCTION_NAMESPACES = (rdf.XSD,)
+# IRIs a server reads as commands rather than names, wherever they stand (Virtuoso's `?o bif:contains "x"`
+# is a triple pattern to SPARQL and a built-in call to Virtuoso; Jena's property functions likewise).
+VENDOR_NAMESPACES = ("bif:", "sql:", "http://www.openlinksw.com/schemas/bif#",
+                     "http://www.openlinksw.com/schemas/sql#", "http://jena.apache.org/ARQ/property#",
+                     "http://jena.hpl.hp.com/ARQ/property#")
 # Depth of the parse tree (an expression level costs about five, a group one or two): beyond this
 # Oxigraph's own recursive parser risks the stack of the process that runs it.
 MAX_PARSE_DEPTH = 400
@@ -176,7 +181,7 @@ def _syntax_message(e: Exception) -> str:
 
 
 def _walk(tree, limit: int):
-    """Every CompValue in the parse tree with its depth; refuses trees deeper than `limit`."""
+    """Every CompValue and IRI in the parse tree; refuses trees deeper than `limit`."""
     stack = [(tree, 0)]
     while stack:
         node, depth = stack.pop()
@@ -185,8 +190,10 @@ def _walk(tree, limit: int):
             if depth > limit:
                 raise QueryRefused(f"the query is nested too deeply (its syntax tree passes {limit} levels); "
                                    "flatten it")
-            yield node, depth
+            yield node
             stack.extend((v, depth) for v in node.values())
+        elif isinstance(node, URIRef):
+            yield node
         elif isinstance(node, (list, tuple, ParseResults)):
             stack.extend((v, depth) for v in node)
         elif isinstance(node, dict):
@@ -241,7 +248,12 @@ def standard_query(text: str) -> CheckedQuery:
         else:
             prefixes[decl.get("prefix") or ""] = iri
     from_graphs, from_named = [], []
-    for node, _ in _walk(query, MAX_PARSE_DEPTH):
+    for node in _walk(query, MAX_PARSE_DEPTH):
+        if isinstance(node, URIRef) or node.name == "pname":  # prefixes must be declared, anywhere
+            iri = _iri(node, prefixes, base)
+            if iri.startswith(VENDOR_NAMESPACES):
+                raise QueryRefused(f"<{iri}> is refused: a vendor extension, not standard SPARQL")
+            continue
         if node.name == "ServiceGraphPattern":
             target = _iri(node.get("term"), prefixes, base)
             raise QueryRefused(f"SERVICE {'<' + target + '>' if target else node.get('term')!s} is refused: "
@@ -258,8 +270,6 @@ def standard_query(text: str) -> CheckedQuery:
                 raise QueryRefused(f"FROM {'NAMED ' if named else ''}<{iri}> is refused: only this store's "
                                    f"graphs ({', '.join(p + '…' for p in LOCAL_GRAPH_PREFIXES)}) can be queried")
             (from_named if named else from_graphs).append(iri)
-        if node.name == "pname":  # undeclared prefixes anywhere, not only in functions
-            _iri(node, prefixes, base)
     form = query.name.replace("Query", "").upper()
     return CheckedQuery(canonical, form, tuple(from_graphs), tuple(from_named))
 

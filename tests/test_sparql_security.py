@@ -231,6 +231,10 @@ VENDOR = [
     ("SELECT * WHERE { ?s ?p ?o FILTER(<http://jena.apache.org/ARQ/function#sha1>(?o)) }", "ARQ/function#sha1"),
     ("SELECT * FROM <http://example.org/data.ttl> WHERE { ?s ?p ?o }", "FROM <http://example.org/data.ttl>"),
     ("SELECT * FROM NAMED <file:///etc/passwd> WHERE { GRAPH ?g { ?s ?p ?o } }", "FROM NAMED <file:///etc/passwd>"),
+    ("PREFIX bif: <bif:> SELECT * WHERE { ?s ?p ?o . ?o bif:contains '\"x\"' }", "<bif:contains>"),
+    ("SELECT * WHERE { ?o <http://www.openlinksw.com/schemas/bif#contains> 'x' }", "schemas/bif#contains"),
+    ("PREFIX apf: <http://jena.apache.org/ARQ/property#> SELECT * WHERE { ?l apf:strSplit ('a b' ' ') }",
+     "ARQ/property#strSplit"),
     ("SELECT * WHERE { ?s ?p ?o } LIMIT 1 ; INSERT DATA { <urn:a> <urn:b> <urn:c> }", "not a SPARQL query in standard SPARQL 1.1 syntax"),
     ("SELECT * WHERE { << ?s ?p ?o >> ?q ?r }", "not a SPARQL query in standard SPARQL 1.1 syntax"),
 ]

@@ -15,9 +15,9 @@ from .settings import Settings
 
 DESCRIPTION = """公共资源交易监管知识图谱 / Knowledge graph for the supervision of public resource trading.
 
-Open: credit status, credit checks, `/validate`, `/healthz`, these docs. A bearer token with role
-`staff` (or `admin`): `/sparql`, `/queries`, `/findings`, `/supervision/coverage`; role `ingest`
-(or `admin`): `POST /records`. Tokens come from `PRTKG_TOKENS` or `PRTKG_TOKENS_FILE`.
+Open: credit status, reading a credit check, `/validate`, `/healthz`, these docs. A bearer token with
+role `staff` (or `admin`): `/sparql`, `/queries`, `/findings`, `/supervision/coverage`; role `ingest`
+(or `admin`): `POST /records`; role `ingest` or `staff` (or `admin`): `POST /credit/checks`. Tokens come from `PRTKG_TOKENS` or `PRTKG_TOKENS_FILE`.
 """
 
 

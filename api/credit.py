@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from prtkg import codes, rdf, uscc
 from prtkg.checking import today
-from prtkg.errors import PrtkgError
+from prtkg.credit import MalformedCode
 from prtkg.store import Store
 
 from .auth import bearer, caller, require
@@ -61,7 +61,7 @@ def entity_credit(request: Request, code: str,
         raise HTTPException(422, problem)
     try:
         found = status(request.app.state.store, code, as_of or today(), _trade_type(trade_type))
-    except PrtkgError as e:
+    except MalformedCode as e:
         raise HTTPException(422, str(e)) from None
     if found is None:
         raise HTTPException(404, f"no entity with unified social credit code {code} is known")

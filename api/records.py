@@ -2,7 +2,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import tempfile
 import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pyoxigraph as ox
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials
@@ -10,10 +17,11 @@ from starlette.concurrency import run_in_threadpool
 
 from prtkg import findings as F
 from prtkg.checking import Context, bundled, run_checks, today
-from prtkg.errors import InputError
-from prtkg.ingest import store_findings
+from prtkg.errors import CheckFailed, InputError
+from prtkg.ingest import findings_update
 from prtkg.records import LoadResult
-from prtkg.store import Store
+from prtkg.remote_store import is_remote
+from prtkg.store import Store, _record_update
 
 from .auth import bearer, caller, require
 
@@ -88,13 +96,69 @@ def validate_records(loaded: LoadResult, reference: LoadResult, as_of: dt.date) 
     return F.report(len(loaded.records), _check(store, loaded, as_of), loaded.rejected)
 
 
+@contextmanager
+def _trial(store: Store) -> Iterator[Store]:
+    """A private, writable copy of an embedded store as it is now, thrown away afterwards: the records
+    are written and checked there, so the real store changes only in the final transaction."""
+    if store.path is None:
+        # In memory (the demo, tests): small by nature, copied quad by quad.
+        trial = Store(None)
+        trial.add_quads(q for q in store.graphs_quads([ox.NamedNode(g) for g in store.named_graphs()]))
+        yield trial
+        return
+    # On disk: a RocksDB checkpoint beside the store (hard links, milliseconds), opened writable.
+    folder = Path(tempfile.mkdtemp(prefix=f".{store.path.name}.trial-", dir=store.path.parent))
+    try:
+        store.checkpoint(folder / "store")
+        trial = Store(folder / "store")
+        yield trial
+        del trial  # pyoxigraph closes the store when the object goes
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _checked_in_trial(store: Store, loaded: LoadResult, as_of: dt.date, agent: str) -> list[F.Finding]:
+    with _trial(store) as trial:
+        trial.replace_records(loaded.records, agent=agent)
+        return _check(trial, loaded, as_of)
+
+
+def _checked_in_place(store: Store, loaded: LoadResult, as_of: dt.date, agent: str) -> list[F.Finding]:
+    """A remote store cannot be copied: the records are written, checked, and on failure their
+    previous graphs (or none) are put back in one update before the error goes on."""
+    graphs = [r.graph.graph for r in loaded.records]
+    before = store.graphs_quads(graphs)
+    store.replace_records(loaded.records, agent=agent)
+    try:
+        return _check(store, loaded, as_of)
+    except BaseException:
+        restore = [f"DROP SILENT GRAPH {g}" for g in graphs]
+        if before:
+            restore.append("INSERT DATA { " + " ".join(
+                f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}" for q in before) + " }")
+        store.update(" ;\n".join(restore))
+        raise
+
+
 def store_records(store: Store, lock: threading.Lock, loaded: LoadResult, as_of: dt.date, agent: str) -> dict:
-    # One writer at a time: a record's graph, the checks on it and its findings change together.
+    """Check the records and store them with their findings in one transaction; if checking fails,
+    nothing is stored (CheckFailed, a 500 whose error id is in the server log)."""
+    if not loaded.records:
+        return F.report(0, [], loaded.rejected)
+    # One writer at a time: the store the check saw is the store the transaction changes.
     with lock:
-        store.replace_records(loaded.records, agent=agent)
-        found = _check(store, loaded, as_of)
-        if loaded.records:
-            store_findings(store, loaded.records, found, as_of)
+        remote = is_remote(store)
+        try:
+            found = (_checked_in_place if remote else _checked_in_trial)(store, loaded, as_of, agent)
+        except Exception as e:
+            raise CheckFailed(f"checking the {len(loaded.records)} record(s) failed, so none of them "
+                              "was stored") from e
+        findings = findings_update(loaded.records, found, as_of)
+        if remote:
+            store.update(findings)
+        else:
+            store.update(_record_update(loaded.records, agent, dt.datetime.now(dt.timezone.utc)
+                                        .replace(microsecond=0)) + " ;\n" + findings)
         store.flush()
     return F.report(len(loaded.records), found, loaded.rejected)
 

@@ -36,15 +36,19 @@ BATCH = 500  # records per transaction: large enough to amortise the update, sma
 STREAM_BYTES = 4 << 20  # JSON Lines files above this size are streamed
 
 
-def store_findings(store: Store, records: Sequence[Record], found: Sequence[F.Finding], as_of: dt.date) -> None:
-    """Replace the stored findings about these records with the new ones, in one transaction."""
+def findings_update(records: Sequence[Record], found: Sequence[F.Finding], as_of: dt.date) -> str:
+    """The SPARQL update replacing the stored findings about these records with `found`."""
     ids = " ".join(F.rdf.literal(r.id).__str__() for r in records)
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     body = "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in F.to_quads(found, as_of, now))
     g = f"<{F.rdf.FINDINGS_GRAPH}>"
-    store.update(
-        f"DELETE {{ GRAPH {g} {{ ?f ?p ?o }} }} WHERE {{ VALUES ?r {{ {ids} }} GRAPH {g} {{ ?f prtkg:record ?r ; ?p ?o }} }} ;\n"
-        f"INSERT DATA {{ GRAPH {g} {{ {body} }} }}")
+    return (f"DELETE {{ GRAPH {g} {{ ?f ?p ?o }} }} WHERE {{ VALUES ?r {{ {ids} }} GRAPH {g} {{ ?f prtkg:record ?r ; ?p ?o }} }} ;\n"
+            f"INSERT DATA {{ GRAPH {g} {{ {body} }} }}")
+
+
+def store_findings(store: Store, records: Sequence[Record], found: Sequence[F.Finding], as_of: dt.date) -> None:
+    """Replace the stored findings about these records with the new ones, in one transaction."""
+    store.update(findings_update(records, found, as_of))
 
 
 def _progress(console: Console | None, total: int, what: str, disable: bool) -> Progress:

@@ -50,6 +50,7 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
     app.state.write_lock = threading.Lock()
     app.state.runner = sparql.QueryRunner(store, settings.query_timeout, settings.max_queries)
     app.state.reference = records.Reference()
+    app.state.validations = threading.BoundedSemaphore(settings.max_validations)
 
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware

@@ -36,7 +36,7 @@ def page(name: str) -> FileResponse:
     return FileResponse(STATIC / PAGES[name])
 
 
-@router.get("/workbench/labels")
+@router.get("/workbench/labels", dependencies=[Depends(require("staff"))])
 def code_labels(request: Request) -> dict:
     """Code labels (trade types, stages, industries, rule families) and the regions the store's records name."""
     store = request.app.state.store

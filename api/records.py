@@ -1,13 +1,14 @@
 """POST /validate (check, store nothing) and POST /records (check and store): any record format by Content-Type."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import shutil
 import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pyoxigraph as ox
 
@@ -168,12 +169,42 @@ _NAME = Query(None, max_length=200, description="Source name (file name) for the
 _AS_OF = Query(None, alias="asOf", description="'Today' for deadlines still running (default: today in China)")
 
 
-@router.post("/validate", responses=_RESPONSES, openapi_extra=_BODY_DOC)
+async def _limited(request: Request, work: Callable[[], dict]) -> dict:
+    """Run an open route's checking under PRTKG_MAX_VALIDATIONS and PRTKG_VALIDATE_TIMEOUT.
+
+    A thread cannot be stopped, so a check past its time limit answers 504 at once but runs on to its
+    end, holding its slot until then: the cap bounds the work really running, not just the waiting."""
+    settings, gate = request.app.state.settings, request.app.state.validations
+    if not gate.acquire(blocking=False):
+        raise HTTPException(503, f"{settings.max_validations} checks are running, the most at once "
+                                 "(PRTKG_MAX_VALIDATIONS); try again shortly", headers={"Retry-After": "5"})
+
+    def run() -> dict:
+        try:
+            return work()
+        finally:
+            gate.release()
+    try:
+        future = asyncio.get_running_loop().run_in_executor(None, run)
+    except BaseException:
+        gate.release()
+        raise
+    try:
+        return await asyncio.wait_for(asyncio.shield(future), settings.validate_timeout)
+    except asyncio.TimeoutError:
+        raise HTTPException(504, f"checking took longer than the time limit of {settings.validate_timeout:g} s "
+                                 "(PRTKG_VALIDATE_TIMEOUT); send fewer records at a time") from None
+
+
+@router.post("/validate", responses={**_RESPONSES, 503: {"description": "Too many checks running (PRTKG_MAX_VALIDATIONS)"},
+                                     504: {"description": "Over the time limit (PRTKG_VALIDATE_TIMEOUT)"}},
+             openapi_extra=_BODY_DOC)
 async def validate(request: Request, name: str | None = _NAME, as_of: dt.date | None = _AS_OF) -> dict:
-    """Check records against the bundled reference data; nothing is stored."""
+    """Check records against the bundled reference data; nothing is stored. At most
+    PRTKG_MAX_VALIDATIONS run at once (more: 503), each within PRTKG_VALIDATE_TIMEOUT seconds (504)."""
     loaded = await _load(request, name)
-    reference = await run_in_threadpool(request.app.state.reference.get)
-    return await run_in_threadpool(validate_records, loaded, reference, as_of or today())
+    reference = request.app.state.reference
+    return await _limited(request, lambda: validate_records(loaded, reference.get(), as_of or today()))
 
 
 @router.post("/records", responses={**_RESPONSES, 401: {}, 403: {}}, openapi_extra=_BODY_DOC,

@@ -28,7 +28,9 @@
     const asOf = document.getElementById("asof").value;
     history.replaceState(null, "", "?code=" + encodeURIComponent(code));
     try {
-      labs = labs || await WB.labels();
+      // Labels reveal the stored records' regions, so they need the staff token; a visitor without
+      // one still gets the (open) credit status, its codes unlabelled.
+      labs = labs || await WB.labels().catch(() => ({}));
       last = await api("/entities/" + encodeURIComponent(code) + "/credit" + (asOf ? "?asOf=" + asOf : ""));
       render(last);
     } catch (e) { last = null; WB.showError(out, e.status === 404 ? new Error(t("entity.notFound") + ": " + code) : e); }

@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-import pyoxigraph as ox
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials
@@ -99,15 +98,8 @@ def validate_records(loaded: LoadResult, reference: LoadResult, as_of: dt.date) 
 
 @contextmanager
 def _trial(store: Store) -> Iterator[Store]:
-    """A private, writable copy of an embedded store as it is now, thrown away afterwards: the records
-    are written and checked there, so the real store changes only in the final transaction."""
-    if store.path is None:
-        # In memory (the demo, tests): small by nature, copied quad by quad.
-        trial = Store(None)
-        trial.add_quads(q for q in store.graphs_quads([ox.NamedNode(g) for g in store.named_graphs()]))
-        yield trial
-        return
-    # On disk: a RocksDB checkpoint beside the store (hard links, milliseconds), opened writable.
+    """A private, writable copy of an on-disk store as it is now, thrown away afterwards: a RocksDB
+    checkpoint beside the store (hard links), opened writable. Costs ~0.2 s on the demo's 137k quads."""
     folder = Path(tempfile.mkdtemp(prefix=f".{store.path.name}.trial-", dir=store.path.parent))
     try:
         store.checkpoint(folder / "store")
@@ -125,8 +117,10 @@ def _checked_in_trial(store: Store, loaded: LoadResult, as_of: dt.date, agent: s
 
 
 def _checked_in_place(store: Store, loaded: LoadResult, as_of: dt.date, agent: str) -> list[F.Finding]:
-    """A remote store cannot be copied: the records are written, checked, and on failure their
-    previous graphs (or none) are put back in one update before the error goes on."""
+    """The records are written, checked, and on failure their previous graphs (or none) are put back
+    in one update before the error goes on. For stores that cannot be copied cheaply: a remote one,
+    and an in-memory one (copying the demo's takes 1.2 s, against 0.05 s for the whole post; and what
+    is in memory dies with the process, so no crash can leave it half-written)."""
     graphs = [r.graph.graph for r in loaded.records]
     before = store.graphs_quads(graphs)
     store.replace_records(loaded.records, agent=agent)
@@ -142,24 +136,27 @@ def _checked_in_place(store: Store, loaded: LoadResult, as_of: dt.date, agent: s
 
 
 def store_records(store: Store, lock: threading.Lock, loaded: LoadResult, as_of: dt.date, agent: str) -> dict:
-    """Check the records and store them with their findings in one transaction; if checking fails,
-    nothing is stored (CheckFailed, a 500 whose error id is in the server log)."""
+    """Check the records and store them with their findings; if checking fails, nothing is stored
+    (CheckFailed: a 500 whose error id is in the server log).
+
+    On disk the check runs in a private copy of the store and the records and their findings are then
+    written in one transaction: a reader, or a crash, sees both or neither."""
     if not loaded.records:
         return F.report(0, [], loaded.rejected)
-    # One writer at a time: the store the check saw is the store the transaction changes.
+    # One writer at a time: the store the check saw is the store the write changes.
     with lock:
-        remote = is_remote(store)
+        in_trial = not is_remote(store) and store.path is not None
         try:
-            found = (_checked_in_place if remote else _checked_in_trial)(store, loaded, as_of, agent)
+            found = (_checked_in_trial if in_trial else _checked_in_place)(store, loaded, as_of, agent)
         except Exception as e:
             raise CheckFailed(f"checking the {len(loaded.records)} record(s) failed, so none of them "
                               "was stored") from e
         findings = findings_update(loaded.records, found, as_of)
-        if remote:
-            store.update(findings)
+        if in_trial:
+            at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+            store.update(_record_update(loaded.records, agent, at) + " ;\n" + findings)
         else:
-            store.update(_record_update(loaded.records, agent, dt.datetime.now(dt.timezone.utc)
-                                        .replace(microsecond=0)) + " ;\n" + findings)
+            store.update(findings)
         store.flush()
     return F.report(len(loaded.records), found, loaded.rejected)
 

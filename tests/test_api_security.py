@@ -349,3 +349,8 @@ def test_workbench_labels_need_the_staff_token(app_client):
     assert app_client.get("/workbench/labels", headers=INGEST).status_code == 403
     r = app_client.get("/workbench/labels", headers=STAFF)
     assert r.status_code == 200 and "trade-type" in r.json()
+
+
+def test_open_code_labels_name_no_region_of_the_store(app_client):
+    r = app_client.get("/workbench/code-labels")
+    assert r.status_code == 200 and r.json()["trade-type"] and not r.json().get("region")

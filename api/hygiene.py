@@ -1,5 +1,5 @@
 """Browser and network hygiene: security headers on every answer, `Vary: Accept` where the answer is
-negotiated, and the API docs (/docs, /redoc) served from the installed package, never a CDN, so they
+negotiated, and the API docs (/docs) served from the installed package, never a CDN, so they
 work on a network with no internet and the pages' Content-Security-Policy names no other origin.
 """
 from __future__ import annotations
@@ -10,18 +10,18 @@ import re
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 DOCS_STATIC = "/static-docs"
 
 # Pages: scripts and everything else from this server only. Inline styles are allowed because Swagger
-# UI, ReDoc and CodeMirror (Yasqe) set them; inline scripts are not, except the one-line Swagger UI
+# UI and CodeMirror (Yasqe) set them; inline scripts are not, except the one-line Swagger UI
 # start-up below, admitted by its hash. `frame-ancestors 'none'` (and X-Frame-Options for older
 # browsers) stops the pages being framed for clickjacking.
 PAGE_CSP = ("default-src 'self'; script-src 'self'{hashes}; style-src 'self' 'unsafe-inline'; "
-            "img-src 'self' data:; font-src 'self'; connect-src 'self'; worker-src 'self' blob:; "
+            "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
             "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 # Anything else (JSON, CSV, SPARQL results) is data: a browser opening it directly runs nothing.
 DATA_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
@@ -74,7 +74,7 @@ class SecurityHeaders:
 
 
 def _docs_static() -> Path:
-    # fastapi-offline (MIT, maintained on PyPI) ships the Swagger UI and ReDoc bundles as package data.
+    # fastapi-offline (MIT, maintained on PyPI) ships the Swagger UI bundle as package data.
     import fastapi_offline
     return Path(fastapi_offline.__file__).parent / "static"
 
@@ -85,7 +85,8 @@ def _page(response: HTMLResponse) -> HTMLResponse:
 
 
 def mount_docs(app: FastAPI) -> None:
-    """/docs and /redoc from local assets (create the app with docs_url=None, redoc_url=None)."""
+    """/docs from local assets (create the app with docs_url=None, redoc_url=None). ReDoc is not
+    served: its bundle fetches a logo from its vendor's CDN, which the CSP refuses."""
     app.mount(DOCS_STATIC, StaticFiles(directory=_docs_static()), name="static-docs")
 
     @app.get("/docs", include_in_schema=False)
@@ -98,11 +99,3 @@ def mount_docs(app: FastAPI) -> None:
             swagger_favicon_url=f"{root}{DOCS_STATIC}/favicon.png",
             # The validator badge calls a public service: off, like every other outside request.
             swagger_ui_parameters={"validatorUrl": None}))
-
-    @app.get("/redoc", include_in_schema=False)
-    def redoc(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
-        return _page(get_redoc_html(
-            openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - API",
-            redoc_js_url=f"{root}{DOCS_STATIC}/redoc.standalone.js",
-            redoc_favicon_url=f"{root}{DOCS_STATIC}/favicon.png", with_google_fonts=False))

@@ -245,3 +245,12 @@ def test_entity_page_looks_up_a_credit_code(web):
     # The refused lookup is expected; the page shows it as a message, not as a broken page.
     web.problems = [p for p in web.problems if "422" not in p and "Failed to load resource" not in p]
     assert not web.problems, web.problems
+
+
+def test_api_docs_render_offline_under_the_csp(web):
+    """Served from the package's assets: no request leaves the host, and the CSP refuses nothing
+    (a refusal is a console error, which Watched records)."""
+    web.page.goto(web.base + "/docs")
+    web.page.wait_for_selector(".swagger-ui .opblock", timeout=30_000)
+    assert "/credit/checks" in web.page.inner_text("body")
+    assert not web.problems, web.problems

@@ -16,6 +16,7 @@ import yaml
 
 from .catalogue import catalogue
 from .findings import Insufficiency
+from .rdf import group_concat, split_group
 
 
 @lru_cache(maxsize=1)
@@ -63,7 +64,7 @@ def _values_query(kind: str, fields: list[str], graphs: Iterable[str] | None) ->
     selects, optionals = [], []
     for i, name in enumerate(fields):
         # Codes are concept IRIs, OCDS codes are literals: compare both by their last segment.
-        selects.append(f'(GROUP_CONCAT(DISTINCT REPLACE(STR(?v{i}), "^.*/", ""); separator="\\u001f") AS ?f{i})')
+        selects.append(group_concat(f'REPLACE(STR(?v{i}), "^.*/", "")', f"f{i}"))
         optionals.append(f"OPTIONAL {{ ?main {paths[name]} ?v{i} }}")
     values = ""
     if graphs is not None:
@@ -85,7 +86,7 @@ class Applicability:
             fields = sorted({f for g in kind_gates for f in (*g.when, *g.needs)})
             rows = store.select(_values_query(kind, fields, graphs))
             for row in rows:
-                have = {name: {v for v in (row[f"f{i}"] or "").split("\x1f") if v}
+                have = {name: set(split_group(row[f"f{i}"]))
                         for i, name in enumerate(fields)}
                 for gate in kind_gates:
                     if any(not have[f] for f in gate.absent_means_not_applicable):

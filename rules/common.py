@@ -7,6 +7,7 @@ from typing import Any, Iterable
 
 from prtkg import workdays
 from prtkg.catalogue import rule as catalogue_rule
+from prtkg.rdf import group_concat as concat, split_group as split  # noqa: F401 (for the rule families)
 
 
 def param(rule_id: str, name: str) -> Any:

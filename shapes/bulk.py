@@ -33,8 +33,7 @@ from prtkg import rdf
 from prtkg.workdays import default_calendar
 
 from . import calendar_graph
-from .validate import (RUN, Result, _CONTEXT_PREDICATES, evidence_of, findings_from_results, render_message,
-                       shapes)
+from .validate import RUN, Result, _CONTEXT_PREDICATES, evidence_from_bindings, findings_from_results, shapes
 
 CHECK = "urn:prtkg:check:"
 _CHECKS = f"<{rdf.PRTKG}checks>"
@@ -381,18 +380,11 @@ class Run:
         meta = shapes()[1].get(query.source)
         out = []
         for row in rows:
-            bindings = {}
-            for name in variables:
-                term = row[name]
-                if term is not None:
-                    bindings[name] = term.value
-            graph = bindings.pop("g")
             value = row["value"] if "value" in variables else None
-            evidence = {}
-            if meta is not None and meta.template:
-                evidence = evidence_of([render_message(meta.template, bindings)])
-            out.append((graph, Result(query.source, query.shape, bindings["this"],
-                                       value.value if isinstance(value, ox.NamedNode) else None, evidence)))
+            # Evidence is read from the row's terms, as on the per-record path, never re-parsed text.
+            evidence = evidence_from_bindings(meta, row) if meta is not None and meta.select else {}
+            out.append((row["g"].value, Result(query.source, query.shape, row["this"].value,
+                                               value.value if isinstance(value, ox.NamedNode) else None, evidence)))
         self._time(query.label, t0)
         return out
 

@@ -16,8 +16,6 @@ from prtkg import coverage, findings
 from . import engine
 from .common import code, graphs_values, param, records
 
-LIST_RULES = ("SUP-OVERLAP", "SUP-GAP", "SUP-SEPARATION", "SUP-LIST-INCOMPLETE")
-
 
 def _rules():
     return [

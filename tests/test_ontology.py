@@ -93,6 +93,13 @@ def test_value_types_follow_the_vocabulary(onto):
 
 
 # ---------------------------------------------------------------- (d) vocabulary page and code in step
+def test_vocabulary_page_is_generated_and_fresh():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import vocabulary_doc
+    page = (ROOT / "docs" / "vocabulary.md").read_text(encoding="utf-8")
+    assert page == vocabulary_doc.render(), "docs/vocabulary.md is stale: run python scripts/vocabulary_doc.py"
+
+
 def test_vocabulary_page_terms_are_defined(onto):
     used = set(TERM.findall((ROOT / "docs" / "vocabulary.md").read_text(encoding="utf-8")))
     assert used, "docs/vocabulary.md names no prtkg: term"

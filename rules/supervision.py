@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from durable.lang import c, m
+from .engine import c, m
 
 from prtkg import coverage, findings
 

@@ -8,7 +8,6 @@ differs, so the doc can only be changed here or in the data it is made of.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ import yaml
 from rdflib import Graph, Literal, Namespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import generated_doc  # noqa: E402
 import rule_cases  # noqa: E402
 
 ROOT = rule_cases.ROOT
@@ -128,17 +128,7 @@ def run_all() -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true", help="exit 1 when docs/rules.md is stale")
-    args = ap.parse_args(argv)
-    text = render(run_all())
-    if args.check:
-        fresh = DOC.is_file() and DOC.read_text(encoding="utf-8") == text
-        print("docs/rules.md is up to date" if fresh else "docs/rules.md is stale: run python scripts/rules_doc.py")
-        return 0 if fresh else 1
-    DOC.write_text(text, encoding="utf-8")
-    print(f"wrote {DOC.relative_to(ROOT)}")
-    return 0
+    return generated_doc.main(DOC, lambda: render(run_all()), __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":

@@ -8,13 +8,15 @@ tests/test_ontology.py fails when the page differs from what this renders.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import yaml
 from rdflib import OWL, RDF, RDFS, SKOS, BNode, Graph, Namespace
 from rdflib.collection import Collection
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import generated_doc  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ONTOLOGY = ROOT / "ontology" / "prtkg.ttl"
@@ -83,17 +85,7 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true", help="exit 1 when docs/vocabulary.md is stale")
-    args = ap.parse_args(argv)
-    text = render()
-    if args.check:
-        fresh = DOC.is_file() and DOC.read_text(encoding="utf-8") == text
-        print("docs/vocabulary.md is up to date" if fresh else "docs/vocabulary.md is stale: run python scripts/vocabulary_doc.py")
-        return 0 if fresh else 1
-    DOC.write_text(text, encoding="utf-8")
-    print(f"wrote {DOC.relative_to(ROOT)}")
-    return 0
+    return generated_doc.main(DOC, render, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":

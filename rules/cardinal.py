@@ -33,7 +33,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from durable.lang import m
+from .engine import m
 
 from prtkg import findings
 

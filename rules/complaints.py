@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from durable.lang import m
+from .engine import m
 
 from prtkg import findings
 

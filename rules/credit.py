@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from durable.lang import c, m
+from .engine import c, m
 
 from prtkg import credit as credit_status
 from prtkg import findings

@@ -13,7 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from durable.lang import c, m
+from .engine import c, m
 
 from prtkg import findings
 

@@ -12,15 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from prtkg.catalogue import catalogue
 from prtkg.checking import check
 
 FIXTURES = Path(__file__).parent / "fixtures" / "shapes"
 AS_OF = dt.date(2026, 11, 25)
-SHAPE_RULES = ["BID-PERIOD-20D", "BID-CLARIFY-15D", "BID-MIN-3-BIDDERS", "BID-CANDIDATE-PUBLICITY-3D",
-               "BID-CONTRACT-30D", "BID-MUST-TENDER", "GP-PERIOD-20D", "GP-RESULT-2WD", "GP-CONTRACT-30D",
-               "GP-CONTRACT-PUB-2WD", "GP-OVER-BUDGET", "DIS-TENDER-NOTICE", "DIS-RESULT-NOTICE",
-               "DIS-CONTRACT", "REM-RESPONSIBILITY", "CMP-ACCEPT", "CMP-DECIDE-30WD", "INS-PUBLISH-20WD",
-               "CRD-CODE-INVALID"]
+SHAPE_RULES = [r.id for r in catalogue().values() if r.is_shape]
 
 
 def base(name: str) -> dict:

@@ -348,6 +348,8 @@ def findings_from_results(ctx, record, results: Iterable[Result]) -> list:
     for meta, focus, evidence in raw:
         if meta.rule in blocked or not applies(meta.rule):
             continue
+        if meta.rule in gated:
+            evidence = {**evidence, **ctx.assumed(meta.rule, record.id)}
         out.append(make_finding(meta, record.id, focus, evidence))
     return out
 

@@ -395,9 +395,19 @@ def test_bulk_and_per_record_agree_on_the_extended_deadlines(tmp_path, monkeypat
         rec["tender"]["value"]["amount"] = amount
         rec["ocid"] = f"ocds-p7x2k1-law-v{i}"
         records.append(rec)
-    records.append(complaint(tradeType="works", receivedDate="2026-09-29", acceptedDate="2026-09-30",
-                             decisionDate="2026-11-18",
-                             suspensions=[{"from": "2026-10-31", "to": "2026-11-02", "reason": "testing"}]))
+    for i, (trade, suspensions) in enumerate([
+            ("works", [{"from": "2026-10-31", "to": "2026-11-02", "reason": "testing"}]),
+            ("works", []),
+            ("works", [{"from": "2026-11-02", "to": "2026-11-02", "reason": "supplementing-documents"}]),
+            ("government-procurement", [{"from": "2026-11-02", "to": "2026-11-02", "reason": "supplementing-documents"}]),
+            ("government-procurement", [{"from": "2026-11-02", "reason": "appraisal"}])]):
+        rec = complaint(tradeType=trade, receivedDate="2026-09-29", acceptedDate="2026-09-30",
+                        suspensions=suspensions, **({"decisionDate": "2026-11-18"} if i < 4 else {}))
+        rec["id"] = f"cmp-{i}"
+        records.append(rec)
+    # a complaint about a project, whose trade type comes from the project
+    records.append({**complaint(receivedDate="2026-09-29", acceptedDate="2026-09-30", decisionDate="2026-11-18"),
+                    "id": "cmp-p", "project": "ocds-p7x2k1-law-0"})
 
     def findings(threshold):
         monkeypatch.setattr(validate, "BULK_MIN_RECORDS", threshold)
@@ -408,3 +418,5 @@ def test_bulk_and_per_record_agree_on_the_extended_deadlines(tmp_path, monkeypat
     per_record, bulk = findings(10 ** 6), findings(1)
     assert per_record == bulk
     assert any(r[0] == "BID-CONTRACT-30D" and "extendedFrom" in r[3] for r in bulk)
+    decided = {(r[1], json.loads(r[3])["workingDays"]) for r in bulk if r[0] == "CMP-DECIDE-30WD"}
+    assert decided == {("cmp-1", 31), ("cmp-2", 31), ("cmp-3", 31), ("cmp-p", 31)}

@@ -97,11 +97,18 @@ class Gate:
     absent_means_not_applicable: frozenset = frozenset()
     jurisdiction: tuple[str, ...] = ()      # fields that must be known for the rule's law to reach the record
     must_tender: MustTender | None = None
+    # A narrower scope for some values of one field (`by: {field: {value: {when, must_tender}}}`),
+    # e.g. a disclosure rule whose works half binds only tenders of projects that must be tendered.
+    by: tuple[str, dict[str, Gate]] | None = None
 
     def fields(self) -> set[str]:
         out = {*self.when, *self.needs, *self.jurisdiction}
         if self.must_tender:
             out |= set(self.must_tender.fields)
+        if self.by:
+            out.add(self.by[0])
+            for sub in self.by[1].values():
+                out |= sub.fields()
         return out
 
 
@@ -119,15 +126,28 @@ def gates() -> dict[str, Gate]:
         needs = tuple(entry.get("needs") or ())
         place = tuple(jurisdiction_fields(applies["jurisdiction"], kind)) if applies.get("jurisdiction") else ()
         must = MustTender.of(applies["must_tender"]) if applies.get("must_tender") else None
-        for name in (*when, *needs, *place, *(must.fields if must else ())):
-            if name not in paths.get(kind, {}):
-                raise ValueError(f"catalogue: {rule_id} names field {name!r}, not in rules/fields.yaml[{kind}]")
         optional = frozenset(applies.get("absent_means_not_applicable") or ())
         if not optional <= set(when):
             raise ValueError(f"catalogue: {rule_id}: absent_means_not_applicable names fields not in `when`")
-        out[rule_id] = Gate(rule_id, kind, when, needs, optional, place, must)
+        by = None
+        if applies.get("by"):
+            (field, scopes), = applies["by"].items()
+            by = (field, {value: _sub_gate(rule_id, kind, scope) for value, scope in scopes.items()})
+        out[rule_id] = Gate(rule_id, kind, when, needs, optional, place, must, by)
+        for name in out[rule_id].fields():
+            if name not in paths.get(kind, {}):
+                raise ValueError(f"catalogue: {rule_id} names field {name!r}, not in rules/fields.yaml[{kind}]")
     assert set(out) <= set(catalogue())
     return out
+
+
+def _sub_gate(rule_id: str, kind: str, scope: dict) -> Gate:
+    unknown = set(scope) - {"when", "must_tender"}
+    if unknown:
+        raise ValueError(f"catalogue: {rule_id}: applies.by allows when and must_tender, not {sorted(unknown)}")
+    when = {k: tuple(v) for k, v in (scope.get("when") or {}).items()}
+    must = MustTender.of(scope["must_tender"]) if scope.get("must_tender") else None
+    return Gate(rule_id, kind, when, (), frozenset(), (), must)
 
 
 def _values_query(kind: str, fields: list[str], graphs: Iterable[str] | None) -> str:
@@ -159,12 +179,19 @@ def decide(gate: Gate, have: dict[str, set[str]]) -> tuple[str, list[str]]:
     missing = [f for f in gate.needs if not have[f]]
     if missing:
         return "insufficient", missing
+    unknown: list[str] = []
     if gate.must_tender is not None:
         applies, unknown = gate.must_tender.decide(have)
         if not applies:
             return "not-applicable", []
-        return "applies", unknown
-    return "applies", []
+    if gate.by is not None:
+        field, scopes = gate.by
+        for value in sorted(have[field] & set(scopes)):
+            outcome, names = decide(scopes[value], have)
+            if outcome != "applies":
+                return outcome, names
+            unknown += names
+    return "applies", unknown
 
 
 class Applicability:

@@ -420,3 +420,19 @@ def test_bulk_and_per_record_agree_on_the_extended_deadlines(tmp_path, monkeypat
     assert any(r[0] == "BID-CONTRACT-30D" and "extendedFrom" in r[3] for r in bulk)
     decided = {(r[1], json.loads(r[3])["workingDays"]) for r in bulk if r[0] == "CMP-DECIDE-30WD"}
     assert decided == {("cmp-1", 31), ("cmp-2", 31), ("cmp-3", 31), ("cmp-p", 31)}
+
+
+def test_works_result_notice_binds_tenders_of_must_tender_projects_only(tmp_path):
+    rec = base("works")
+    del rec["awards"][0]["documents"]
+    assert of(run(tmp_path, rec).findings, "DIS-RESULT-NOTICE")                     # a tender of 5,000,000
+    direct = copy.deepcopy(rec)
+    direct["tender"]["procurementMethod"] = "direct"
+    assert of(run(tmp_path, direct).findings, "DIS-RESULT-NOTICE") == []
+    voluntary = copy.deepcopy(rec)
+    voluntary["tender"]["value"]["amount"] = 3999999
+    assert of(run(tmp_path, voluntary).findings, "DIS-RESULT-NOTICE") == []
+    gp = base("gp")
+    gp["tender"]["procurementMethod"] = "limited"
+    del gp["awards"][0]["documents"]
+    assert of(run(tmp_path, gp).findings, "DIS-RESULT-NOTICE")                      # every GP award

@@ -42,6 +42,8 @@ from importlib import resources
 from typing import Any, Iterable, Iterator
 
 import ocdsmerge
+from ocdskit.upgrade import upgrade_release_10_11
+from ocdskit.util import get_ocds_minor_version
 from ocdsmerge.exceptions import OCDSMergeError
 from ocdsmerge.merge import CompiledRelease
 from ocdsmerge.rules import get_merge_rules
@@ -245,10 +247,43 @@ def _kind_of(value: Any) -> str:
             type(None): "null"}.get(type(value), "a number")
 
 
+# Fields of the release schema whose JSON type the mapper relies on. A wrong type is rejected
+# naming the field: reading `awards` given as an object as "no awards" would hide a whole stage.
+_ARRAYS = ("parties", "awards", "contracts", "tender.lots", "tender.items", "tender.documents",
+           "tender.amendments", "tender.supervisors", "bids.details")
+_OBJECTS = ("tender", "planning", "bids", "buyer", "tender.procuringEntity", "tender.tenderPeriod")
+
+
+def _type_errors(release: dict) -> list[FieldError]:
+    """Every field of _ARRAYS / _OBJECTS present with another JSON type."""
+    out = []
+    for path, want in [*((p, list) for p in _ARRAYS), *((p, dict) for p in _OBJECTS)]:
+        value: Any = release
+        for key in path.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is not None and not isinstance(value, want):
+            out.append(FieldError(path, f"not {'an array' if want is list else 'an object'} but "
+                                        f"{_kind_of(value)}: {value!r:.60}"))
+    return out
+
+
+def _legacy(obj: Any) -> bool:
+    """Whether an input item is OCDS 1.0: a package without `version`, or (a bare release or
+    record, which carries no version) one without `parties` (ocdskit's test; 1.1 requires parties
+    for every organisation referenced)."""
+    if not isinstance(obj, dict):
+        return False
+    try:
+        return get_ocds_minor_version(obj) == "1.0"
+    except (AttributeError, KeyError, TypeError):  # `releases` not an array of objects: rejected later
+        return False
+
+
 class _Collector:
     def __init__(self, result: LoadResult):
         self.result = result
         self.processes: dict[str, _Process] = {}
+        self.legacy = False
 
     def process(self, ocid: str) -> _Process:
         proc = self.processes.get(ocid)
@@ -257,6 +292,7 @@ class _Collector:
         return proc
 
     def item(self, source: str, obj: Any) -> None:
+        self.legacy = _legacy(obj)
         if not isinstance(obj, dict):
             _reject(self.result, source, "(item)", f"not a JSON object but {_kind_of(obj)}; expected an OCDS "
                     "release, release package or record package")
@@ -271,6 +307,19 @@ class _Collector:
         else:
             _reject(self.result, source, "(item)", "not an OCDS release, release package or record package "
                     "(no 'ocid', 'releases' or 'records'); a JSON event record needs 'recordType'")
+
+    def _upgrade(self, label: str, release: dict, upgrade) -> bool:
+        """Upgrade OCDS 1.0 data to 1.1 in place (ocdskit: inline organisations become `parties`,
+        amendments and transactions get their 1.1 names); False when the data is too malformed to
+        upgrade, which is then rejected naming the field ocdskit stumbled on."""
+        if not self.legacy or _type_errors(release):  # wrong types: rejected naming them, not upgraded
+            return True
+        try:
+            upgrade(release, reorder=False)
+        except (AttributeError, KeyError, TypeError) as e:
+            _reject(self.result, label, "(OCDS 1.0 upgrade)", f"cannot be upgraded to OCDS 1.1: {e!r}")
+            return False
+        return True
 
     def _ocid(self, label: str, obj: Any) -> str | None:
         if not isinstance(obj, dict):
@@ -290,12 +339,15 @@ class _Collector:
         ocid = self._ocid(label, rel)
         if ocid is None:
             return
+        if not self._upgrade(label, rel, upgrade_release_10_11):
+            return
         proc = self.process(ocid)
         errors = []
         rid = rel.get("id")
         if isinstance(rid, bool) or not isinstance(rid, (str, int)) or not str(rid).strip():
             errors.append(FieldError("id", "missing or empty release id"))
         errors += _container_amounts(rel, "")
+        errors += _type_errors(rel)
         if rel.get("date") in (None, ""):
             errors.append(FieldError("date", "missing release date"))
         else:
@@ -320,6 +372,9 @@ class _Collector:
     def record(self, label: str, rec: Any) -> None:
         ocid = self._ocid(label, rec)
         if ocid is None:
+            return
+        if isinstance(rec.get("compiledRelease"), dict) and not self._upgrade(
+                label, rec["compiledRelease"], upgrade_release_10_11):
             return
         compiled = rec.get("compiledRelease")
         if isinstance(compiled, dict):

@@ -119,6 +119,13 @@ def compile_releases(releases: list[dict]) -> dict:
     return compiled.asdict()
 
 
+def organisation(scheme: str, code: str) -> NamedNode:
+    """One node per organisation identifier (org-id.guide scheme + id) across records: every record
+    naming GB-COH 01234567 names one organisation. Schemes are case-blind codes; ids are as given
+    (a USCC is upper-cased by `entity`, which CN-USCC parties use)."""
+    return iri("entity", scheme.strip().upper(), code.strip())
+
+
 # --- values ---------------------------------------------------------------------------------------
 
 class Invalid(Exception):
@@ -413,6 +420,10 @@ class _Mapper:
     def fail(self, field: str, error: str) -> None:
         self.errors.append(FieldError(field, error))
 
+    def note(self, field: str, problem: str) -> None:
+        """A problem that leaves the rest of the process usable: kept, and reported as DATA-QUALITY."""
+        self.g.add(self.project, "dataProblem", f"{field}: {problem}")
+
     # values: each returns None (and records the problem) when the value is malformed
 
     def day(self, obj: dict, key: str, field: str, pred: str, subject: NamedNode,
@@ -431,7 +442,9 @@ class _Mapper:
 
     def value(self, subject: NamedNode, obj: dict, field: str) -> None:
         value = _obj(obj, "value")
-        if "amount" in value and value["amount"] is not None:
+        if isinstance(value.get("amount"), str) and not value["amount"].strip():
+            self.note(f"{field}.value.amount", "empty string: the amount is missing")
+        elif "amount" in value and value["amount"] is not None:
             try:
                 self.g.add(subject, "amount", parse_amount(value["amount"], f"{field}.value.amount"))
             except Invalid as e:
@@ -470,8 +483,9 @@ class _Mapper:
         if pid is not None and pid in self.parties:
             return self.parties[pid]
         ident = _obj(obj, "identifier")
-        if str(ident.get("scheme") or "").upper() == USCC_SCHEME and _text(ident.get("id")):
-            return entity(_text(ident.get("id")))
+        scheme, code = _text(ident.get("scheme")), _text(ident.get("id"))
+        if scheme is not None and code is not None:
+            return entity(code) if scheme.upper() == USCC_SCHEME else organisation(scheme, code)
         self.fail(f"{field}.id", f"no party with id {pid!r} in parties" if pid else "missing party id")
         return None
 
@@ -520,10 +534,14 @@ class _Mapper:
             if scheme is not None and scheme.upper() == USCC_SCHEME and code is not None:
                 node = entity(code)
                 g.add(node, "uscc", code)  # as given: CRD-CODE-INVALID judges it, not the loader
+            elif scheme is not None and code is not None:
+                node = organisation(scheme, code)
+                g.add(node, "identifierScheme", scheme)
+                g.add(node, "identifierId", code)
             elif pid is None:
-                self.fail(f"{field}.id", "missing party id (needed to refer to a party without a CN-USCC identifier)")
+                self.fail(f"{field}.id", "missing party id (needed to refer to a party without an identifier)")
                 continue
-            else:
+            else:  # no identifier: nothing says it is the same organisation as in another record
                 node = iri("project", self.ocid, "party", pid)
                 g.add(node, "identifierScheme", scheme)
                 g.add(node, "identifierId", code)
@@ -762,8 +780,8 @@ class _Mapper:
             if award_id is not None:
                 if award_id in awards:
                     g.add(C, "awardRef", awards[award_id])
-                else:
-                    self.fail(f"{field}.awardID", f"no award with id {award_id!r} in awards")
+                else:  # the contract is still a fact; only its link to an award is unknown
+                    self.note(f"{field}.awardID", f"no award with id {award_id!r} in awards")
             self.day(contract, "dateSigned", f"{field}.dateSigned", "dateSigned", C)
             self.value(C, contract, field)
             self.documents(C, contract, field)

@@ -2,8 +2,11 @@
 
 Releases of one ocid are merged into their compiled release by `ocdsmerge`, with merge rules built
 once from the schemas shipped in loaders/schemas/ocds/ (OCDS 1.1 core + bids extension + prtkg's
-extension), never from the network. A record package's `compiledRelease` is used as given. The
-compiled release is then checked and mapped to the ontology as docs/vocabulary.md says.
+extension), never from the network. A record package's `compiledRelease` is used as given, with
+releases of its ocid given elsewhere merged onto it when newer and reported as superseded otherwise.
+OCDS 1.0 data (a package without `version`; a bare release without `parties`) is upgraded to 1.1 by
+ocdskit first, so inline organisations become parties. The compiled release is then checked and
+mapped to the ontology as docs/vocabulary.md says.
 
 Rejections name the source of the record (`file.json`, `file.jsonl#3`, `pkg.json/releases[2]`,
 `pkg.json/records[0]`; several joined with ", " for a process compiled from several releases) and
@@ -11,7 +14,8 @@ the field path inside the release. What each problem does:
 
 - rejects the item: not a JSON object; not a release, release package or record package.
 - rejects the release: no `ocid`, or one with a control character; no `id`; no `date` or a
-  malformed one; an `amount` given as an array or object (even empty: merging would drop it).
+  malformed one; an `amount` given as an array or object (even empty: merging would drop it); a
+  field the mapping reads given with the wrong JSON type (`awards` as an object...), named.
   The other releases of its process are rejected with it (a process compiled without one of its
   stages would make rules report missing stages that are not missing).
 - rejects the later release only: the same release (`ocid` + `id`) again with different content.
@@ -22,6 +26,8 @@ the field path inside the release. What each problem does:
   digits (refused, not converted: see `_foreign_digits`), a non-integer number of tenderers, a
   supervisor responsibility or evaluation mode outside its code list, a reference to a party that
   is not in `parties`.
+- loads and reports (DATA-QUALITY): a contract whose `awardID` names no award (the contract is kept
+  without its award link); an amount given as an empty string (kept as no amount).
 - loads: a party whose `CN-USCC` code fails its check (CRD-CODE-INVALID reports it; the node is
   minted from the code as given); any field prtkg does not map; missing optional fields (rules that
   need them report DATA-INSUFFICIENT).
@@ -824,7 +830,7 @@ def _collect(items: Iterable[tuple[str, object]], result: LoadResult) -> Iterabl
 def _compile(proc: _Process, result: LoadResult) -> tuple[dict, list[str]] | None:
     """The process's compiled release and the labels of its sources, or None (rejected or empty)."""
     if proc.compiled is not None:
-        return proc.compiled[1], [proc.compiled[0]]
+        return _with_compiled(proc, result)
     if proc.bad:
         if proc.releases:
             _reject(result, ", ".join(lbl for lbl, _ in proc.releases), "ocid",
@@ -840,6 +846,33 @@ def _compile(proc: _Process, result: LoadResult) -> tuple[dict, list[str]] | Non
     except OCDSMergeError as e:  # a field that is an object in one release and a string in another
         _reject(result, ", ".join(labels), "(merge)", f"releases of {proc.ocid!r} cannot be merged: {e}")
         return None
+
+
+def _with_compiled(proc: _Process, result: LoadResult) -> tuple[dict, list[str]] | None:
+    """A record package's compiled release, with the releases of its ocid given elsewhere: those
+    dated after it are merged onto it (they are news it has not seen); the others are reported as
+    superseded (the compiled release already holds them, or a later state)."""
+    label, compiled = proc.compiled
+    try:
+        as_of = _instant(compiled["date"]) if compiled.get("date") not in (None, "") else None
+    except Invalid:
+        as_of = None  # _record rejects the compiled release's date
+    newer = []
+    for rel_label, rel in proc.releases:
+        if as_of is not None and _instant(rel["date"]) > as_of:
+            newer.append((rel_label, rel))
+        else:
+            _reject(result, rel_label, "date", f"superseded: the compiled release of {proc.ocid!r} in {label} "
+                    f"(dated {compiled.get('date')}) is as recent as this release ({rel['date']}); not merged")
+    if not newer:
+        return compiled, [label]
+    newer.sort(key=lambda lr: _instant(lr[1]["date"]))
+    try:
+        return compile_releases([compiled, *(rel for _, rel in newer)]), [label, *(lbl for lbl, _ in newer)]
+    except OCDSMergeError as e:
+        _reject(result, ", ".join(lbl for lbl, _ in newer), "(merge)",
+                f"releases of {proc.ocid!r} cannot be merged onto the compiled release in {label}: {e}")
+        return compiled, [label]
 
 
 def _record(ocid: str, compiled: dict, labels: list[str]) -> Record | Rejection:

@@ -1,9 +1,15 @@
 """Risk indicators: RISK-SINGLE-BIDDER, RISK-IDENTICAL-BIDS, RISK-BID-ROTATION, RISK-SPLIT-CONTRACTS,
 RISK-WINNER-CONCENTRATION (warnings; parameters in the catalogue).
 
-Single bidder and identical bids follow OCP Cardinal R018/R028: submitted bids are those with a
-status other than invited or withdrawn; identical means the same amount in the same currency from
-different sets of tenderer ids, in a tender that is not cancelled. Cross-record indicators group in
+Single bidder follows OCP Cardinal R018. Identical bids follow R028 where it is definite: bids
+counted are the submitted ones (status pending, valid or disqualified: a disqualified bid at the
+leaked price is the pattern, so it counts), identical means the same amount in the same currency
+from different sets of tenderer ids, in a tender that is not cancelled. Where we are stricter, and
+why: only bids with a positive amount count (a zero is how platforms write "no price", e.g. a
+disqualified bid, not a price anyone matched), and only bids for the same lot are compared (a bid
+without `relatedLots` is for the whole tender), since equal prices for different lots are different
+goods. One finding per group of identical bids (Cardinal flags the process once; a group of n
+bids is one event, not n(n-1)/2 pairs). Cross-record indicators group in
 the fact query or here (bidder groups, 90-day windows, buyer-years); the rules decide.
 Incremental: the buyers and bidders of the projects under check bound every cross-record query.
 """
@@ -12,8 +18,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
+from urllib.parse import unquote
 
-from durable.lang import c, m
+from durable.lang import m
 
 from prtkg import findings
 
@@ -25,10 +32,8 @@ def _rules():
     return [
         engine.rule("RISK-SINGLE-BIDDER", (m.t == "tender")
                     & ((m.number_of_tenderers == 1) | ((m.number_of_tenderers == -1) & (m.distinct_tenderers == 1)))),
-        engine.rule("RISK-IDENTICAL-BIDS",
-                    c.a << ((m.t == "bid") & (m.cancelled == 0)),
-                    c.b << ((m.t == "bid") & (m.project == c.a.project) & (m.amount == c.a.amount)
-                            & (m.currency == c.a.currency) & (m.tenderers != c.a.tenderers) & (m.bid > c.a.bid))),
+        engine.rule("RISK-IDENTICAL-BIDS", (m.t == "price") & (m.cancelled == 0) & (m.amount_positive == 1)
+                    & (m.tenderer_sets >= 2)),
         engine.rule("RISK-BID-ROTATION", (m.t == "group")
                     & (m.size >= param("RISK-BID-ROTATION", "min_group_size"))
                     & (m.tenders >= param("RISK-BID-ROTATION", "min_tenders"))
@@ -49,10 +54,12 @@ SELECT ?record ?p ?method ?n (COUNT(DISTINCT ?tenderer) AS ?distinct) (COUNT(DIS
 GROUP BY ?record ?p ?method ?n"""
 
 _BIDS = """
-SELECT ?record ?p ?b ?amount ?currency ?tstatus (GROUP_CONCAT(DISTINCT ?tid; separator=" ") AS ?tenderers) WHERE { %s GRAPH ?g {
+SELECT ?record ?p ?b ?amount ?currency ?tstatus (GROUP_CONCAT(DISTINCT ?tid; separator=" ") AS ?tenderers)
+       (GROUP_CONCAT(DISTINCT ?lotId; separator=" ") AS ?lots) WHERE { %s GRAPH ?g {
   ?g prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:hasBid ?b . ?b prtkg:status ?st ; prtkg:amount ?amount ;
-     prtkg:currency ?currency ; prtkg:tenderer ?e . FILTER(!(?st IN ("invited", "withdrawn")))
+     prtkg:currency ?currency ; prtkg:tenderer ?e . FILTER(?st IN ("pending", "valid", "disqualified"))
   OPTIONAL { ?e prtkg:uscc ?u } BIND(COALESCE(UCASE(?u), STR(?e)) AS ?tid)
+  OPTIONAL { ?b prtkg:relatedLot ?lot } BIND(STR(?lot) AS ?lotId)
   OPTIONAL { ?p prtkg:hasTender/prtkg:status ?tstatus } } }
 GROUP BY ?record ?p ?b ?amount ?currency ?tstatus"""
 
@@ -100,11 +107,24 @@ def _tender_facts(ctx, recs):
 
 
 def _bid_facts(ctx, recs):
+    """One fact per price offered in one lot of one tender: its bids and how many different sets of
+    tenderers offered it (a tenderer may bid one price twice: Cardinal does not count that)."""
+    prices: dict[tuple, dict] = {}
     for r in ctx.store.select(_BIDS % graphs_values(recs)):
-        # durable-rules keeps "id" for itself (it cannot be compared): "bid" orders the pair.
-        yield {"t": "bid", "id": r["b"], "bid": r["b"], "record": r["record"], "project": r["p"],
-               "amount": format(Decimal(r["amount"]).normalize(), "f"), "currency": r["currency"],
-               "tenderers": " ".join(sorted(r["tenderers"].split())), "cancelled": int(r["tstatus"] == "cancelled")}
+        amount = Decimal(r["amount"])
+        # a lot is the last segment of its node (…/tender/lot/<id>); a bid without lots is for the whole tender
+        lot = " ".join(sorted(unquote(x.rsplit("/", 1)[-1]) for x in (r["lots"] or "").split()))
+        key = (r["p"], lot, format(amount.normalize(), "f"), r["currency"])
+        f = prices.setdefault(key, {"t": "price", "id": "price|" + "|".join(key), "record": r["record"],
+                                    "project": r["p"], "lot": lot, "amount": key[2], "currency": r["currency"],
+                                    "amount_positive": int(amount > 0), "cancelled": int(r["tstatus"] == "cancelled"),
+                                    "bids": [], "sets": set()})
+        f["bids"].append(r["b"])
+        f["sets"].add(" ".join(sorted(r["tenderers"].split())))
+    for f in prices.values():
+        sets = f.pop("sets")
+        yield {**f, "bids": sorted(f["bids"]), "tenderer_sets": len(sets),
+               "tenderers": sorted({t for s in sets for t in s.split()})}
 
 
 def _group_facts(ctx, recs):
@@ -186,14 +206,12 @@ def check(ctx):
     facts = [*_tender_facts(ctx, recs), *_bid_facts(ctx, recs), *_group_facts(ctx, recs), *_award_facts(ctx, recs)]
     out, split_seen = [], []
     for f in engine.run("risk", _rules, facts):
-        if f.rule == "RISK-IDENTICAL-BIDS":
-            a, b = f.facts["a"], f.facts["b"]
-            tenderers = sorted({*a["tenderers"].split(), *b["tenderers"].split()})
-            out.append(findings.make(f.rule, a["record"], a["project"],
-                                     {"bids": sorted([a["bid"], b["bid"]]), "tenderers": tenderers,
-                                      "amount": a["amount"], "currency": a["currency"]}))
-            continue
         x = f.m
+        if f.rule == "RISK-IDENTICAL-BIDS":
+            out.append(findings.make(f.rule, x["record"], x["project"],
+                                     {"bids": x["bids"], "tenderers": x["tenderers"], "lot": x["lot"] or None,
+                                      "amount": x["amount"], "currency": x["currency"]}))
+            continue
         if f.rule == "RISK-SINGLE-BIDDER":
             out.append(findings.make(f.rule, x["record"], x["node"],
                                      {"procurementMethod": x["method"],

@@ -1,0 +1,50 @@
+"""Red flags on data as published: identical bids by group and lot, winner concentration by process."""
+from __future__ import annotations
+
+import json
+
+from prtkg.checking import check
+
+
+def bid(bid_id, tenderer, amount, status="valid", lots=None, currency="MXN"):
+    b = {"id": bid_id, "status": status, "value": {"amount": amount, "currency": currency},
+         "tenderers": [{"id": tenderer}]}
+    if lots:
+        b["relatedLots"] = lots
+    return b
+
+
+def process(ocid, bids, tender_status="active", lots=()):
+    parties = [{"id": t, "name": t, "identifier": {"scheme": "MX-RFC", "id": t}, "roles": ["tenderer"]}
+               for t in sorted({b["tenderers"][0]["id"] for b in bids})]
+    return {"ocid": ocid, "id": "1", "date": "2024-03-01T10:00:00-06:00", "parties": parties,
+            "tender": {"id": "t", "status": tender_status, "lots": [{"id": x} for x in lots]},
+            "bids": {"details": bids}}
+
+
+def run(tmp_path, *releases):
+    (tmp_path / "r.jsonl").write_text("\n".join(json.dumps(r) for r in releases))
+    result = check([tmp_path], reference=None)
+    assert result.loaded.rejected == [], result.loaded.rejected
+    return [f for f in result.findings if f.rule == "RISK-IDENTICAL-BIDS"]
+
+
+def test_a_group_of_identical_bids_is_one_finding_and_disqualified_bids_count(tmp_path):
+    # Cardinal R028: a valid and a disqualified bid at one price are the pattern
+    found = run(tmp_path, process("ocds-a-1", [bid("1", "A", 500), bid("2", "B", 500, "disqualified"),
+                                              bid("3", "C", 500, "pending"), bid("4", "D", 501)]))
+    assert len(found) == 1
+    assert found[0].evidence["tenderers"] == [f"https://w3id.org/prtkg/id/entity/MX-RFC/{t}" for t in "ABC"]
+    assert len(found[0].evidence["bids"]) == 3 and found[0].evidence["amount"] == "500"
+
+
+def test_zero_amounts_other_lots_withdrawn_bids_and_one_tenderer_twice_are_not_identical(tmp_path):
+    found = run(tmp_path,
+                process("ocds-a-2", [bid("1", "A", 0, "disqualified"), bid("2", "B", 0, "disqualified")]),
+                process("ocds-a-3", [bid("1", "A", 9, lots=["L1"]), bid("2", "B", 9, lots=["L2"])], lots=["L1", "L2"]),
+                process("ocds-a-4", [bid("1", "A", 9), bid("2", "B", 9, "withdrawn")]),
+                process("ocds-a-5", [bid("1", "A", 9), bid("2", "A", 9)]),
+                process("ocds-a-6", [bid("1", "A", 9), bid("2", "B", 9)], tender_status="cancelled"),
+                process("ocds-a-7", [bid("1", "A", 9, currency="USD"), bid("2", "B", 9)]),
+                process("ocds-a-8", [bid("1", "A", 9, lots=["L1"]), bid("2", "B", 9, lots=["L1"])], lots=["L1"]))
+    assert [(f.record, f.evidence["lot"]) for f in found] == [("ocds-a-8", "L1")]

@@ -41,7 +41,7 @@ def _rules():
         engine.rule("RISK-SPLIT-CONTRACTS", (m.t == "window")
                     & (m.count >= param("RISK-SPLIT-CONTRACTS", "min_contracts")) & (m.total >= m.threshold)),
         engine.rule("RISK-WINNER-CONCENTRATION", (m.t == "share")
-                    & (m.awards >= param("RISK-WINNER-CONCENTRATION", "min_awards"))
+                    & (m.processes >= param("RISK-WINNER-CONCENTRATION", "min_processes"))
                     & (m.share > param("RISK-WINNER-CONCENTRATION", "min_share"))),
     ]
 
@@ -163,20 +163,22 @@ def _thresholds() -> dict[str, int]:
 def _award_facts(ctx, recs):
     awards = ctx.store.select(_AWARDS % graphs_values(recs))
     facts = []
-    # Concentration: one supplier's share of a buyer's awards in a year.
+    # Concentration: the share of a buyer's contracting processes of a year that one supplier won.
+    # Processes, not awards: a tender of 33 lots is one purchase, and counting its lots would let
+    # one tender make (or dilute) a concentration on its own.
     by_buyer_year: dict[tuple, list[dict]] = defaultdict(list)
     for a in awards:
         by_buyer_year[(a["buyer"], a["date"].year)].append(a)
     for (buyer, year), items in sorted(by_buyer_year.items()):
-        wins: dict[str, list[dict]] = defaultdict(list)
-        for a in items:
-            wins[a["supplier"]].append(a)
+        processes = {a["record"] for a in items}
+        wins: dict[str, dict[str, dict]] = defaultdict(dict)
+        for a in sorted(items, key=lambda a: (a["date"], a["record"])):
+            wins[a["supplier"]].setdefault(a["record"], a)
         for supplier, won in sorted(wins.items()):
-            won = sorted(won, key=lambda a: (a["date"], a["record"]))
+            last = max(won.values(), key=lambda a: (a["date"], a["record"]))
             facts.append({"t": "share", "id": f"share|{buyer}|{year}|{supplier}", "buyer": buyer, "year": year,
-                          "supplier": supplier, "wins": len(won), "awards": len(items),
-                          "share": len(won) / len(items), "records": sorted({a["record"] for a in won}),
-                          "record": won[-1]["record"]})
+                          "supplier": supplier, "wins": len(won), "processes": len(processes),
+                          "share": len(won) / len(processes), "records": sorted(won), "record": last["record"]})
     # Splitting: below-threshold awards of one buyer to one supplier, per window starting at each award.
     thresholds = _thresholds()
     window = param("RISK-SPLIT-CONTRACTS", "window_days")
@@ -233,5 +235,5 @@ def check(ctx):
         else:
             out.append(findings.make(f.rule, x["supplier"], None,
                                      {"buyer": x["buyer"], "supplier": x["supplier"], "year": x["year"],
-                                      "wins": x["wins"], "awards": x["awards"], "projects": x["records"]}))
+                                      "wins": x["wins"], "processes": x["processes"], "projects": x["records"]}))
     return out

@@ -205,8 +205,8 @@ def test_split_contracts_within_90_days(found):
 
 def test_winner_concentration_more_than_half_of_at_least_5(found):
     f = one(found, "RISK-WINNER-CONCENTRATION", E["S3"])
-    assert (f.evidence["wins"], f.evidence["awards"], f.evidence["buyer"]) == (3, 5, E["B3"])
-    assert not of(found, "RISK-WINNER-CONCENTRATION", E["S4"])    # 4 of 4: fewer than 5 awards
+    assert (f.evidence["wins"], f.evidence["processes"], f.evidence["buyer"]) == (3, 5, E["B3"])
+    assert not of(found, "RISK-WINNER-CONCENTRATION", E["S4"])    # 4 of 4: fewer than 5 processes
     assert not of(found, "RISK-WINNER-CONCENTRATION", E["S5"])    # 3 of 6: exactly half
 
 

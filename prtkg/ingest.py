@@ -27,8 +27,9 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, 
                            TimeRemainingColumn)
 
 from . import findings as F
-from .checking import Context, run_checks, stored_records, today
+from .checking import Context, run_checks, today
 from .errors import InputError
+from .rdf import RecordGraph
 from .records import FieldError, LoadResult, Record, Rejection
 from .store import Store, _whoami
 
@@ -37,14 +38,22 @@ STREAM_BYTES = 4 << 20  # JSON Lines files above this size are streamed
 
 
 def store_findings(store: Store, records: Sequence[Record], found: Sequence[F.Finding], as_of: dt.date) -> None:
-    """Replace the stored findings about these records with the new ones, in one transaction."""
-    ids = " ".join(F.rdf.literal(r.id).__str__() for r in records)
+    """Replace the stored findings about these records with the new ones, in one transaction.
+
+    Replaced: every finding about a record under check, and every finding of the same rule about
+    the same subject as a new one -- a cross-record finding names an organisation or group, not a
+    record under check, and a re-check must replace it (with its new counts), not add a second."""
+    ids = " ".join(str(F.rdf.literal(r.id)) for r in records)
+    pairs = " ".join(f"({F.rdf.literal(f.rule)} {F.rdf.literal(f.record)})"
+                     for f in {(f.rule, f.record): f for f in found}.values())
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     body = "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in F.to_quads(found, as_of, now))
     g = f"<{F.rdf.FINDINGS_GRAPH}>"
     store.update(
         f"DELETE {{ GRAPH {g} {{ ?f ?p ?o }} }} WHERE {{ VALUES ?r {{ {ids} }} GRAPH {g} {{ ?f prtkg:record ?r ; ?p ?o }} }} ;\n"
-        f"INSERT DATA {{ GRAPH {g} {{ {body} }} }}")
+        + (f"DELETE {{ GRAPH {g} {{ ?f ?p ?o }} }} WHERE {{ VALUES (?rule ?r) {{ {pairs} }} "
+           f"GRAPH {g} {{ ?f prtkg:rule ?rule ; prtkg:record ?r ; ?p ?o }} }} ;\n" if pairs else "")
+        + f"INSERT DATA {{ GRAPH {g} {{ {body} }} }}")
 
 
 def _progress(console: Console | None, total: int, what: str, disable: bool) -> Progress:
@@ -129,27 +138,33 @@ def count_processes(path: Path) -> int:
 # -- loading ---------------------------------------------------------------------------------------
 
 class Writer:
-    """Writes batches of records, each batch one transaction replacing its records' graphs."""
+    """Writes batches of records, each batch one transaction replacing its records' graphs; keeps
+    what the checks need of each record written (not its triples), so a streamed load checks what
+    it wrote and not the whole store."""
 
     def __init__(self, store: Store):
         self.store = store
         self.agent = _whoami()
         self.at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        self.written: list[Record] = []
 
     def write(self, records: Sequence[Record]) -> None:
         if records:
             self.store.replace_records(records, agent=self.agent, at=self.at)
+            self.written += [Record(r.id, r.kind, RecordGraph(r.graph.graph), r.source, r.digest, r.focus)
+                             for r in records]
 
 
 def load_into(store: Store, paths: Sequence[Path], console: Console | None = None,
-              on_commit: Callable[[int, int | None], None] | None = None) -> tuple[int, list[Rejection]]:
+              on_commit: Callable[[int, int | None], None] | None = None,
+              writer: Writer | None = None) -> tuple[int, list[Rejection]]:
     """Load every path into the store; (records written, rejections). Streams big JSON Lines files."""
     from prtkg import loaders
 
     files = loaders.expand(paths)
     big = [p for p in files if streamable(p)]
     small = [p for p in files if p not in big]
-    writer = Writer(store)
+    writer = writer if writer is not None else Writer(store)
     rejected: list[Rejection] = []
     written = 0
     if small:
@@ -194,11 +209,13 @@ def ingest(paths: Sequence[Path], as_of: dt.date | None = None, console: Console
     if not any(streamable(p) for p in files):
         return _ingest_in_memory(files, as_of, console, store, check, on_commit)
     store.load_ontology()
-    written, rejected = load_into(store, files, console, on_commit)
+    writer = Writer(store)
+    written, rejected = load_into(store, files, console, on_commit, writer)
     found: list[F.Finding] = []
     if check:
-        # The records just written, as the checks see them: graph names only, read back from the store.
-        records = stored_records(store)
+        # The records just written (graph names, not triples): each check reads them from the store
+        # and bounds its cross-record queries by them, so a load does not re-check the whole store.
+        records = writer.written
         with _progress(console, len(records), "checking", len(records) < BATCH) as bar:
             task = bar.add_task("check", total=len(records))
             for i in range(0, len(records), BATCH):

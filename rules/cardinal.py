@@ -39,7 +39,7 @@ from durable.lang import m
 from prtkg import findings
 
 from . import engine
-from .common import code, param, records
+from .common import code, org_key, param, records
 
 SUBMITTED = ("pending", "valid", "disqualified")
 
@@ -123,13 +123,13 @@ class Process:
 def _population(store) -> dict[str, Process]:
     procs: dict[str, Process] = {}
     for r in store.select(_PROCESSES):
-        procs.setdefault(r["p"], Process(r["record"], r["p"], r))
+        procs.setdefault(r["p"], Process(r["record"], r["p"], {**r, "buyer": org_key(r["buyer"]), "pe": org_key(r["pe"])}))
     for r in store.select(_BIDS):
         if r["p"] in procs:
-            procs[r["p"]].bids.append({**r, "tenderers": sorted(r["tenderers"].split())})
+            procs[r["p"]].bids.append({**r, "tenderers": sorted(org_key(t) for t in r["tenderers"].split())})
     for r in store.select(_AWARDS):
         if r["p"] in procs:
-            procs[r["p"]].awards.append({**r, "suppliers": sorted((r["suppliers"] or "").split())})
+            procs[r["p"]].awards.append({**r, "suppliers": sorted(org_key(s) for s in (r["suppliers"] or "").split())})
     for r in store.select(_ITEMS):
         if r["p"] in procs:
             procs[r["p"]].items[r["owner"]].add(r["cls"])

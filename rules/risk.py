@@ -25,7 +25,7 @@ from durable.lang import m
 from prtkg import findings
 
 from . import engine
-from .common import code, day, graphs_values, literal_values, param, records
+from .common import code, day, graphs_values, literal_values, org_key, param, records
 
 
 def _rules():
@@ -80,13 +80,13 @@ _LOST = ("cancelled", "unsuccessful")
 
 # Active awards of the buyers of the projects under check.
 _AWARDS = """
-SELECT ?record ?a ?buyer ?supplier ?date ?amount ?currency ?category ?tt WHERE {
+SELECT ?record ?a ?buyer ?supplier ?bname ?sname ?date ?amount ?currency ?category ?tt WHERE {
   { SELECT DISTINCT ?buyer WHERE { %s GRAPH ?g { ?g prtkg:mainNode ?p0 . ?p0 prtkg:buyer ?b0 .
       OPTIONAL { ?b0 prtkg:uscc ?bu0 } BIND(COALESCE(UCASE(?bu0), STR(?b0)) AS ?buyer) } } }
   GRAPH ?h { ?h prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:buyer ?b . OPTIONAL { ?b prtkg:uscc ?bu }
              BIND(COALESCE(UCASE(?bu), STR(?b)) AS ?buyer)
              ?p prtkg:hasAward ?a . ?a prtkg:awardDate ?date ; prtkg:supplier ?s . OPTIONAL { ?s prtkg:uscc ?su }
-             BIND(COALESCE(UCASE(?su), STR(?s)) AS ?supplier)
+             BIND(COALESCE(UCASE(?su), STR(?s)) AS ?supplier) OPTIONAL { ?s prtkg:name ?sname } OPTIONAL { ?b prtkg:name ?bname }
              FILTER NOT EXISTS { ?a prtkg:status ?ast . FILTER(?ast IN ("cancelled", "unsuccessful", "pending")) }
              OPTIONAL { ?a prtkg:amount ?amount ; prtkg:currency ?currency }
              OPTIONAL { ?p prtkg:hasTender/prtkg:mainProcurementCategory ?category }
@@ -120,11 +120,11 @@ def _bid_facts(ctx, recs):
                                     "amount_positive": int(amount > 0), "cancelled": int(r["tstatus"] == "cancelled"),
                                     "bids": [], "sets": set()})
         f["bids"].append(r["b"])
-        f["sets"].add(" ".join(sorted(r["tenderers"].split())))
+        f["sets"].add("\t".join(sorted(org_key(t) for t in r["tenderers"].split())))
     for f in prices.values():
         sets = f.pop("sets")
         yield {**f, "bids": sorted(f["bids"]), "tenderer_sets": len(sets),
-               "tenderers": sorted({t for s in sets for t in s.split()})}
+               "tenderers": sorted({t for s in sets for t in s.split("\t")})}
 
 
 def _group_facts(ctx, recs):
@@ -162,6 +162,12 @@ def _thresholds() -> dict[str, int]:
 
 def _award_facts(ctx, recs):
     awards = ctx.store.select(_AWARDS % graphs_values(recs))
+    names: dict[str, str] = {}
+    for a in awards:
+        a["buyer"], a["supplier"] = org_key(a["buyer"]), org_key(a["supplier"])
+        for who, name in ((a["buyer"], a["bname"]), (a["supplier"], a["sname"])):
+            if name and who not in names:
+                names[who] = name
     facts = []
     # Concentration: the share of a buyer's contracting processes of a year that one supplier won.
     # Processes, not awards: a tender of 33 lots is one purchase, and counting its lots would let
@@ -177,7 +183,8 @@ def _award_facts(ctx, recs):
         for supplier, won in sorted(wins.items()):
             last = max(won.values(), key=lambda a: (a["date"], a["record"]))
             facts.append({"t": "share", "id": f"share|{buyer}|{year}|{supplier}", "buyer": buyer, "year": year,
-                          "supplier": supplier, "wins": len(won), "processes": len(processes),
+                          "supplier": supplier, "supplierName": names.get(supplier), "buyerName": names.get(buyer),
+                          "wins": len(won), "processes": len(processes),
                           "share": len(won) / len(processes), "records": sorted(won), "record": last["record"]})
     # Splitting: below-threshold awards of one buyer to one supplier, per window starting at each award.
     thresholds = _thresholds()
@@ -199,6 +206,10 @@ def _award_facts(ctx, recs):
                                       "amount": str(a["amount"])} for a in inside],
                           "record": inside[-1]["record"]})
     return facts
+
+
+def _named(name: str | None, key: str) -> str:
+    return f"{name}（{key}）" if name else key
 
 
 def check(ctx):
@@ -234,6 +245,9 @@ def check(ctx):
                                      count=x["count"], total=x["total"], threshold=x["threshold"]))
         else:
             out.append(findings.make(f.rule, x["supplier"], None,
-                                     {"buyer": x["buyer"], "supplier": x["supplier"], "year": x["year"],
-                                      "wins": x["wins"], "processes": x["processes"], "projects": x["records"]}))
+                                     {"buyer": x["buyer"], "buyerName": x["buyerName"], "supplier": x["supplier"],
+                                      "supplierName": x["supplierName"], "year": x["year"],
+                                      "wins": x["wins"], "processes": x["processes"], "projects": x["records"]},
+                                     supplier=_named(x["supplierName"], x["supplier"]),
+                                     buyer=_named(x["buyerName"], x["buyer"])))
     return out

@@ -34,7 +34,7 @@ def test_a_group_of_identical_bids_is_one_finding_and_disqualified_bids_count(tm
     found = run(tmp_path, process("ocds-a-1", [bid("1", "A", 500), bid("2", "B", 500, "disqualified"),
                                               bid("3", "C", 500, "pending"), bid("4", "D", 501)]))
     assert len(found) == 1
-    assert found[0].evidence["tenderers"] == [f"https://w3id.org/prtkg/id/entity/MX-RFC/{t}" for t in "ABC"]
+    assert found[0].evidence["tenderers"] == [f"MX-RFC/{t}" for t in "ABC"]  # an id, never a node IRI
     assert len(found[0].evidence["bids"]) == 3 and found[0].evidence["amount"] == "500"
 
 
@@ -48,3 +48,29 @@ def test_zero_amounts_other_lots_withdrawn_bids_and_one_tenderer_twice_are_not_i
                 process("ocds-a-7", [bid("1", "A", 9, currency="USD"), bid("2", "B", 9)]),
                 process("ocds-a-8", [bid("1", "A", 9, lots=["L1"]), bid("2", "B", 9, lots=["L1"])], lots=["L1"]))
     assert [(f.record, f.evidence["lot"]) for f in found] == [("ocds-a-8", "L1")]
+
+
+def award_process(n, buyer, supplier, lots=1):
+    parties = [{"id": "b", "name": f"Buyer {buyer}", "identifier": {"scheme": "GB-COH", "id": buyer}, "roles": ["buyer"]},
+               {"id": "s", "name": f"Supplier {supplier}", "identifier": {"scheme": "GB-COH", "id": supplier},
+                "roles": ["supplier"]}]
+    return {"ocid": f"ocds-c-{n}", "id": "1", "date": "2024-03-01T10:00:00Z", "parties": parties,
+            "buyer": {"id": "b"}, "tender": {"id": "t"},
+            "awards": [{"id": f"a{i}", "status": "active", "date": "2024-03-01T10:00:00Z",
+                        "suppliers": [{"id": "s"}], "relatedLots": [str(i)]} for i in range(lots)]}
+
+
+def test_winner_concentration_counts_processes_and_names_organisations(tmp_path):
+    # S wins one tender of 33 lots and one more; four other processes go to others: 2 of 6, not 34 of 38
+    rels = [award_process(0, "B1", "S", lots=33), award_process(1, "B1", "S")]
+    rels += [award_process(n, "B1", f"O{n}") for n in range(2, 6)]
+    (tmp_path / "r.jsonl").write_text("\n".join(json.dumps(r) for r in rels))
+    result = check([tmp_path], reference=None)
+    assert not [f for f in result.findings if f.rule == "RISK-WINNER-CONCENTRATION"]
+    rels += [award_process(n, "B1", "S") for n in range(6, 9)]  # now 5 of 9: more than half
+    (tmp_path / "r.jsonl").write_text("\n".join(json.dumps(r) for r in rels))
+    result = check([tmp_path], reference=None)
+    [f] = [f for f in result.findings if f.rule == "RISK-WINNER-CONCENTRATION"]
+    assert (f.evidence["wins"], f.evidence["processes"], f.record) == (5, 9, "GB-COH/S")
+    assert "Supplier S（GB-COH/S）" in f.message["zh"] and "Buyer B1（GB-COH/B1）" in f.message["en"]
+    assert not [g for g in result.findings if g.record.startswith("http")]

@@ -32,8 +32,11 @@ the field path inside the release. What each problem does:
   minted from the code as given); any field prtkg does not map; missing optional fields (rules that
   need them report DATA-INSUFFICIENT).
 
-Date-times without an offset are Beijing time (how Chinese trading platforms publish them); a date
-without a time is that day, and then no instant (`…DateTime`) is recorded.
+Date-times keep the offset they were published with (`…DateTime`). The day (`…Date` / day
+predicates) is China's calendar day for a record of Chinese jurisdiction (with `tender.regionCode`
+or `tender.tradeType`) and the day as published for any other. Date-times without an offset are
+Beijing time in a Chinese record (how Chinese trading platforms publish them) and have no instant
+in a foreign one; a date without a time is that day, and then no instant is recorded.
 """
 from __future__ import annotations
 
@@ -158,8 +161,14 @@ def _digits_error(field: str, value: str, ch: str, what: str) -> "Invalid":
                           f"ASCII digits 0-9 (full-width digits are not converted)")
 
 
-def parse_when(value: Any, field: str) -> tuple[dt.date, dt.datetime | None]:
-    """An OCDS date or date-time -> (calendar day in China, instant in UTC+8 or None for a bare date)."""
+def parse_when(value: Any, field: str, china: bool = True) -> tuple[dt.date, dt.datetime | None]:
+    """An OCDS date or date-time -> (its calendar day, its instant as published or None).
+
+    The instant keeps the offset it was published with. The day is the day in China for a record
+    of Chinese jurisdiction (`china`: Chinese statutory day counts run on China's calendar), and
+    the day as published otherwise (a foreign date is not moved to a UTC+8 day). A date-time
+    without offset is Beijing time in a Chinese record; in a foreign one its offset is unknown, so
+    only its day is kept."""
     if isinstance(value, str) and (ch := _foreign_digits(value)):
         raise _digits_error(field, value, ch, "dates as ISO 8601 (2026-03-02)")
     if not isinstance(value, str) or not _WHEN.fullmatch(value.strip()):
@@ -172,9 +181,10 @@ def parse_when(value: Any, field: str) -> tuple[dt.date, dt.datetime | None]:
     except ValueError as e:
         raise Invalid(field, f"not a valid date: {value!r} ({e})") from None
     if moment.tzinfo is None:
+        if not china:
+            return moment.date(), None
         moment = moment.replace(tzinfo=CHINA)
-    local = moment.astimezone(CHINA)
-    return local.date(), local
+    return (moment.astimezone(CHINA).date() if china else moment.date()), moment
 
 
 def _instant(value: str) -> dt.datetime:
@@ -422,6 +432,10 @@ class _Mapper:
         self.project = iri("project", ocid)
         self.errors: list[FieldError] = []
         self.parties: dict[str, NamedNode] = {}
+        # Chinese jurisdiction: the record carries prtkg's extension (a GB/T 2260 region or a trade
+        # type), as Chinese platforms publish; days are then China's (parse_when).
+        tender = _obj(release, "tender")
+        self.china = tender.get("regionCode") not in (None, "") or tender.get("tradeType") not in (None, "")
 
     def fail(self, field: str, error: str) -> None:
         self.errors.append(FieldError(field, error))
@@ -438,7 +452,7 @@ class _Mapper:
         if value in (None, ""):
             return
         try:
-            day, moment = parse_when(value, field)
+            day, moment = parse_when(value, field, self.china)
         except Invalid as e:
             self.fail(e.field, e.error)
             return

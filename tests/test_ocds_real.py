@@ -120,3 +120,16 @@ def test_exit_2_when_every_record_is_rejected(tmp_path):
     assert "nothing could be checked" in out.output
     (tmp_path / "ok.json").write_bytes(release(id="2", ocid="ocds-x-2"))
     assert runner.invoke(app, ["check", str(tmp_path), "--reference", "none", "--format", "json"]).exit_code == 0
+
+
+def test_foreign_dates_keep_their_day_and_offset_chinese_days_are_chinas():
+    late = {"tenderPeriod": {"endDate": "2024-03-01T23:30:00-06:00"}, "id": "t"}  # Mexico City evening
+    foreign = load_inputs([("f.json", ".json", release(tender=late))]).records[0]
+    china = load_inputs([("c.json", ".json", release(tender={**late, "tradeType": "works"}))]).records[0]
+
+    def values(record, pred):
+        return [o.value for _, p, o in record.graph.triples if p.value.endswith(pred)]
+    assert values(foreign, "#tenderPeriodEnd") == ["2024-03-01"]               # not moved to a UTC+8 day
+    assert values(china, "#tenderPeriodEnd") == ["2024-03-02"]                 # China's calendar day
+    assert values(foreign, "#tenderPeriodEndDateTime") == values(china, "#tenderPeriodEndDateTime") == [
+        "2024-03-01T23:30:00-06:00"]                                          # stored as published

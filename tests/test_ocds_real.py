@@ -118,6 +118,10 @@ def test_exit_2_when_every_record_is_rejected(tmp_path):
     out = runner.invoke(app, ["check", str(tmp_path), "--reference", "none", "--format", "json"])
     assert out.exit_code == 2, out.output
     assert "nothing could be checked" in out.output
+    empty = tmp_path / "nothing"
+    empty.mkdir()
+    out = runner.invoke(app, ["check", str(empty), "--reference", "none"])
+    assert out.exit_code == 2 and "no input record" in out.output
     (tmp_path / "ok.json").write_bytes(release(id="2", ocid="ocds-x-2"))
     assert runner.invoke(app, ["check", str(tmp_path), "--reference", "none", "--format", "json"]).exit_code == 0
 

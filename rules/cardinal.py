@@ -3,8 +3,8 @@ RISK-LATE-WINNING-BID (R030), RISK-ALL-BUT-WINNER-DISQUALIFIED (R035), RISK-LOWE
 RISK-WINNING-MARGIN-LOW (R024), RISK-HEAVY-DISCOUNT (R058), RISK-LOW-WIN-RATE (R025),
 RISK-DISQUALIFICATION-RATE (R038), RISK-HETEROGENEOUS-SUPPLIER (R048).
 
-Cardinal's conventions, kept: a bid is submitted when its status is pending, valid or disqualified
-(not invited or withdrawn); an active award is one with status active; a process with a pending or
+Cardinal's conventions, kept: a bid is submitted when it has a status other than invited or withdrawn
+(get_submitted_bids: pending, valid, disqualified); an active award is one with status active; a process with a pending or
 invalid award is left out of the award-based flags; amounts in another currency than the main one
 are left out; outlier fences are Q1 - k*IQR and Q3 + k*IQR with "at or beyond the fence" flagged.
 A cancelled tender is left out of every flag (nothing was bought).
@@ -41,7 +41,7 @@ from prtkg import findings
 from . import engine
 from .common import code, org_key, param, records
 
-SUBMITTED = ("pending", "valid", "disqualified")
+NOT_SUBMITTED = ("invited", "withdrawn")
 
 
 def _rules():
@@ -105,7 +105,7 @@ class Process:
 
     @property
     def submitted(self) -> list[dict]:
-        return [b for b in self.bids if b["status"] in SUBMITTED]
+        return [b for b in self.bids if b["status"] is not None and b["status"] not in NOT_SUBMITTED]
 
     @property
     def active(self) -> list[dict]:

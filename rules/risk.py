@@ -1,9 +1,11 @@
 """Risk indicators: RISK-SINGLE-BIDDER, RISK-IDENTICAL-BIDS, RISK-BID-ROTATION, RISK-SPLIT-CONTRACTS,
 RISK-WINNER-CONCENTRATION (warnings; parameters in the catalogue).
 
-Single bidder follows OCP Cardinal R018. Identical bids follow R028 where it is definite: bids
-counted are the submitted ones (status pending, valid or disqualified: a disqualified bid at the
-leaked price is the pattern, so it counts), identical means the same amount in the same currency
+Single bidder follows OCP Cardinal R018 (numberOfTenderers is 1 in an open or selective tender) and,
+where we differ, also counts the distinct tenderers of submitted bids when numberOfTenderers is not
+published. Identical bids follow R028 where it is definite: bids counted are the submitted ones
+(Cardinal's get_submitted_bids: a status other than invited or withdrawn -- pending, valid and
+disqualified; a disqualified bid at the leaked price is the pattern, so it counts), identical means the same amount in the same currency
 from different sets of tenderer ids, in a tender that is not cancelled. Where we are stricter, and
 why: only bids with a positive amount count (a zero is how platforms write "no price", e.g. a
 disqualified bid, not a price anyone matched), and only bids for the same lot are compared (a bid
@@ -57,7 +59,7 @@ _BIDS = """
 SELECT ?record ?p ?b ?amount ?currency ?tstatus (GROUP_CONCAT(DISTINCT ?tid; separator=" ") AS ?tenderers)
        (GROUP_CONCAT(DISTINCT ?lotId; separator=" ") AS ?lots) WHERE { %s GRAPH ?g {
   ?g prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:hasBid ?b . ?b prtkg:status ?st ; prtkg:amount ?amount ;
-     prtkg:currency ?currency ; prtkg:tenderer ?e . FILTER(?st IN ("pending", "valid", "disqualified"))
+     prtkg:currency ?currency ; prtkg:tenderer ?e . FILTER(!(?st IN ("invited", "withdrawn")))
   OPTIONAL { ?e prtkg:uscc ?u } BIND(COALESCE(UCASE(?u), STR(?e)) AS ?tid)
   OPTIONAL { ?b prtkg:relatedLot ?lot } BIND(STR(?lot) AS ?lotId)
   OPTIONAL { ?p prtkg:hasTender/prtkg:status ?tstatus } } }

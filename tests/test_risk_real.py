@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from prtkg.checking import check
 
@@ -74,3 +75,24 @@ def test_winner_concentration_counts_processes_and_names_organisations(tmp_path)
     assert (f.evidence["wins"], f.evidence["processes"], f.record) == (5, 9, "GB-COH/S")
     assert "Supplier S（GB-COH/S）" in f.message["zh"] and "Buyer B1（GB-COH/B1）" in f.message["en"]
     assert not [g for g in result.findings if g.record.startswith("http")]
+
+
+def test_identical_bids_at_parity_with_cardinal_r028(tmp_path):
+    """Cardinal's own R028 fixture and expected output. Cardinal reads compiled releases, so each line
+    gets the release `id` and `date` and the bid ids OCDS requires, and a party for each tenderer id
+    (1.1 references); nothing else is changed."""
+    fix = Path(__file__).parent / "fixtures" / "cardinal"
+    lines = [json.loads(x) for x in (fix / "R028.jsonl").read_text().splitlines() if x.strip()]
+    expected = json.loads((fix / "R028.expected").read_text())
+    # The last two lines are excluded by Cardinal's procurement-method settings (no price comparison),
+    # which prtkg does not have: they are left out of the comparison.
+    lines = [x for x in lines if not x.get("tender", {}).get("procurementMethodDetails")]
+    for x in lines:
+        ids = {t["id"] for b in x["bids"]["details"] for t in b.get("tenderers", [])}
+        for i, b in enumerate(x["bids"]["details"]):
+            b["id"] = str(i)
+        x.update(id="1", date="2024-01-01T00:00:00Z", ocid=f"ocds-r028-{x['ocid'].replace(' ', '-')}",
+                 parties=[{"id": i, "name": i, "roles": ["tenderer"]} for i in sorted(ids)])
+    found = run(tmp_path, *lines)
+    assert sorted(f.record.removeprefix("ocds-r028-") for f in found) == sorted(expected["OCID"])
+    assert {t.rsplit("/", 1)[-1] for f in found for t in f.evidence["tenderers"]} == set(expected["Tenderer"])

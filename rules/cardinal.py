@@ -90,6 +90,25 @@ SELECT DISTINCT ?p ?owner ?cls WHERE { GRAPH ?g { ?g prtkg:recordKind "ocds" ; p
   ?owner prtkg:hasItem/prtkg:classificationId ?cls } }"""
 
 
+_NAMES = """
+SELECT DISTINCT ?who ?name WHERE { GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p .
+  { ?p prtkg:hasBid/prtkg:tenderer ?e } UNION { ?p prtkg:hasAward/prtkg:supplier ?e } UNION { ?p prtkg:buyer ?e }
+  UNION { ?p prtkg:procuringEntity ?e }
+  ?e prtkg:name ?name OPTIONAL { ?e prtkg:uscc ?u } BIND(COALESCE(UCASE(?u), STR(?e)) AS ?who) } }"""
+
+
+def names(store) -> dict[str, str]:
+    """Organisation id (org_key) -> a name it is published under, to name organisations in findings."""
+    out: dict[str, str] = {}
+    for r in store.select(_NAMES):
+        out.setdefault(org_key(r["who"]), r["name"])
+    return out
+
+
+def _named(who: str, known: dict[str, str]) -> str:
+    return f"{known[who]}（{who}）" if who in known else who
+
+
 @dataclass
 class Process:
     record: str
@@ -394,6 +413,7 @@ def check(ctx):
     # Said once per check, on the first record under check: the flag did not run, and why.
     first = min(r.id for r in recs)
     out = [findings.make("RISK-OUTLIER-NOT-RUN", first, None, e) for _, e in sorted(skipped.items())]
+    known: dict[str, str] | None = None  # organisation names, read once if a per-organisation flag fires
     for f in engine.run("cardinal", _rules, facts):
         x = dict(f.m)
         node = x.pop("node", None)
@@ -412,5 +432,12 @@ def check(ctx):
             x["fence"] = x["fences"]["lowerFence" if f.rule == "RISK-LOW-WIN-RATE" else "upperFence"]
         if f.rule == "RISK-SHORT-PERIOD":
             x["method"] = procs[node].row["method"]
-        out.append(findings.make(f.rule, record, node, x))
+        shown = {}
+        for key in ("tenderer", "party"):  # per-organisation flags: named by name and id
+            if key in x:
+                if known is None:
+                    known = names(ctx.store)
+                x[key + "Name"] = known.get(x[key])
+                shown[key] = _named(x[key], known)
+        out.append(findings.make(f.rule, record, node, x, **shown))
     return out

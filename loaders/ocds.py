@@ -15,7 +15,8 @@ the field path inside the release. What each problem does:
 - rejects the item: not a JSON object; not a release, release package or record package.
 - rejects the release: no `ocid`, or one with a control character; no `id`; no `date` or a
   malformed one; an `amount` given as an array or object (even empty: merging would drop it); a
-  field the mapping reads given with the wrong JSON type (`awards` as an object...), named.
+  field the release schema declares an array or an object given with another JSON type (`awards`
+  as an object, `parties[0].roles` as a string...), named.
   The other releases of its process are rejected with it (a process compiled without one of its
   stages would make rules report missing stages that are not missing).
 - rejects the later release only: the same release (`ocid` + `id`) again with different content.
@@ -270,23 +271,62 @@ def _kind_of(value: Any) -> str:
             type(None): "null"}.get(type(value), "a number")
 
 
-# Fields of the release schema whose JSON type the mapper relies on. A wrong type is rejected
-# naming the field: reading `awards` given as an object as "no awards" would hide a whole stage.
-_ARRAYS = ("parties", "awards", "contracts", "tender.lots", "tender.items", "tender.documents",
-           "tender.amendments", "tender.supervisors", "bids.details")
-_OBJECTS = ("tender", "planning", "bids", "buyer", "tender.procuringEntity", "tender.tenderPeriod")
+@lru_cache(maxsize=1)
+def container_types() -> dict[tuple[str, ...], type]:
+    """Path of field names (array indices left out) -> list or dict, for every field the shipped
+    release schema declares an array or an object: a value of another JSON type there is rejected
+    naming the field (read as "absent", `awards` given as an object would hide a whole stage)."""
+    schema = release_schema()
+    out: dict[tuple[str, ...], type] = {}
+
+    def resolve(node: dict) -> dict:
+        while "$ref" in node and node["$ref"].startswith("#/definitions/"):
+            node = schema["definitions"][node["$ref"].rsplit("/", 1)[-1]]
+        return node
+
+    def walk(node: dict, path: tuple[str, ...], seen: frozenset) -> None:
+        for key, sub in (node.get("properties") or {}).items():
+            ref = sub.get("$ref") or (sub.get("items") or {}).get("$ref")
+            if ref in seen:
+                continue
+            sub = resolve(sub)
+            types = sub.get("type")
+            types = {types} if isinstance(types, str) else set(types or ())
+            here = (*path, key)
+            if "array" in types and "object" not in types:
+                out[here] = list
+                items = resolve(sub.get("items") or {})
+                walk(items, here, seen | {ref})
+            elif "object" in types or "properties" in sub:
+                out[here] = dict
+                walk(sub, here, seen | {ref})
+
+    walk(schema, (), frozenset())
+    return out
 
 
 def _type_errors(release: dict) -> list[FieldError]:
-    """Every field of _ARRAYS / _OBJECTS present with another JSON type."""
-    out = []
-    for path, want in [*((p, list) for p in _ARRAYS), *((p, dict) for p in _OBJECTS)]:
-        value: Any = release
-        for key in path.split("."):
-            value = value.get(key) if isinstance(value, dict) else None
-        if value is not None and not isinstance(value, want):
-            out.append(FieldError(path, f"not {'an array' if want is list else 'an object'} but "
-                                        f"{_kind_of(value)}: {value!r:.60}"))
+    """Every field of the release whose JSON type is not the array or object the schema declares."""
+    expected = container_types()
+    out: list[FieldError] = []
+
+    def walk(obj: Any, path: tuple[str, ...], shown: str) -> None:
+        if isinstance(obj, list):
+            for i, item in enumerate(obj):
+                walk(item, path, f"{shown}[{i}]")
+            return
+        if not isinstance(obj, dict):
+            return
+        for key, value in obj.items():
+            here, where = (*path, key), f"{shown}.{key}" if shown else str(key)
+            want = expected.get(here)
+            if want is not None and value is not None and not isinstance(value, want):
+                out.append(FieldError(where, f"not {'an array' if want is list else 'an object'} but "
+                                             f"{_kind_of(value)}: {value!r:.60}"))
+            elif isinstance(value, (dict, list)):
+                walk(value, here, where)
+
+    walk(release, (), "")
     return out
 
 

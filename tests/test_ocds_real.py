@@ -52,10 +52,15 @@ def release(**extra) -> bytes:
     return json.dumps(rel).encode()
 
 
-@pytest.mark.parametrize("field,value,kind", [
-    ("awards", {"id": "a1"}, "an array"), ("tender", [], "an object"), ("contracts", "c1", "an array")])
-def test_a_field_of_the_wrong_json_type_is_rejected_naming_it(field, value, kind):
-    result = load_inputs([("r.json", ".json", release(**{field: value}))])
+@pytest.mark.parametrize("key,value,field,kind", [
+    ("awards", {"id": "a1"}, "awards", "an array"), ("tender", [], "tender", "an object"),
+    ("contracts", "c1", "contracts", "an array"),
+    ("awards", [{"id": "a1", "suppliers": {"id": "s"}}], "awards[0].suppliers", "an array"),
+    ("parties", [{"id": "p", "roles": "buyer"}], "parties[0].roles", "an array"),
+    ("tender", {"id": "t", "tenderPeriod": "2024-01-01"}, "tender.tenderPeriod", "an object")])
+def test_a_field_of_the_wrong_json_type_is_rejected_naming_it(key, value, field, kind):
+    # the schema's types (OCDS 1.1 + extensions, shipped) say which fields are arrays or objects
+    result = load_inputs([("r.json", ".json", release(**{key: value}))])
     assert result.records == []
     assert [(e.field, e.error.split(" but")[0]) for e in result.rejected[0].errors] == [(field, f"not {kind}")]
 

@@ -98,7 +98,9 @@ def _load_one(name: str, suffix: str, data: bytes, result: LoadResult, ocds_item
         raise InputError(name, f"unknown input type {suffix!r}")
 
 
-def load_paths(paths: Iterable[str | Path]) -> LoadResult:
+def load_paths(paths: Iterable[str | Path], keep_going: bool | None = None) -> LoadResult:
+    """Load files and folders; `keep_going` (default: when there are several files) lists a file
+    unusable as a whole under `rejected` instead of raising InputError."""
     files = expand(paths)
 
     def read(path: Path) -> tuple[str, str, bytes] | InputError:
@@ -108,7 +110,7 @@ def load_paths(paths: Iterable[str | Path]) -> LoadResult:
             return InputError(str(path), f"cannot read: {e.strerror or e}")
 
     # One file unusable as a whole is the answer; among several it is one rejection among results.
-    return load_inputs((read(p) for p in files), keep_going=len(files) > 1)
+    return load_inputs((read(p) for p in files), keep_going=len(files) > 1 if keep_going is None else keep_going)
 
 
 def load_bytes(data: bytes, name: str, media_type: str) -> LoadResult:

@@ -167,8 +167,9 @@ def load_into(store: Store, paths: Sequence[Path], console: Console | None = Non
     writer = writer if writer is not None else Writer(store)
     rejected: list[Rejection] = []
     written = 0
+    keep_going = len(files) > 1  # one unusable file among several is a rejection, not the end of the load
     if small:
-        loaded = loaders.load_paths(small)
+        loaded = loaders.load_paths(small, keep_going=keep_going)
         rejected += loaded.rejected
         with _progress(console, len(loaded.records), "loading", len(loaded.records) < BATCH) as bar:
             task = bar.add_task("load", total=len(loaded.records))
@@ -182,7 +183,10 @@ def load_into(store: Store, paths: Sequence[Path], console: Console | None = Non
         try:
             total = count_processes(path)
         except OSError as e:
-            raise InputError(str(path), f"cannot read: {e.strerror or e}") from e
+            if not keep_going:
+                raise InputError(str(path), f"cannot read: {e.strerror or e}") from e
+            rejected.append(Rejection(str(path), [FieldError("(file)", f"cannot read: {e.strerror or e}")]))
+            continue
         with _progress(console, total, f"loading {path.name}", False) as bar:
             task = bar.add_task("load", total=total)
             for result in stream_jsonl(path, rejected):

@@ -48,3 +48,13 @@ def test_a_streamed_load_checks_the_records_it_wrote(tmp_path, monkeypatch):
     monkeypatch.setattr(I, "run_checks", lambda ctx: seen.extend(r.id for r in ctx.records) or real_run(ctx))
     I.ingest([new], as_of=AS_OF, store=store)
     assert seen == [rels[0]["ocid"]]
+
+
+def test_a_load_of_several_files_lists_an_unusable_one_and_loads_the_others(tmp_path, monkeypatch):
+    monkeypatch.setattr(I, "STREAM_BYTES", 100)  # the JSON Lines file is streamed, the others not
+    (tmp_path / "releases.jsonl").write_text((REAL / "mx-cdmx-jsonl" / "releases.jsonl").read_text())
+    (tmp_path / "empty.json").write_bytes(b"")
+    (tmp_path / "garbage.csv").write_text("not,a,known,header\n1,2,3,4\n")
+    summary = I.ingest([tmp_path], as_of=AS_OF, store=Store(None))
+    assert summary["loaded"] == 1
+    assert sorted(Path(r["record"]).name for r in summary["rejected"]) == ["empty.json", "garbage.csv"]

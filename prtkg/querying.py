@@ -233,8 +233,8 @@ def standard_query(text: str) -> CheckedQuery:
         except (ParseException, RecursionError, ValueError):
             raise QueryRefused(_syntax_message(e)) from None
         ops = ", ".join(dict.fromkeys(_UPDATE_NAMES.get(op.name, op.name) for op in update.request)) or "update"
-        raise QueryRefused(f"updates are refused: this answers queries only (SELECT, ASK, CONSTRUCT, "
-                           f"DESCRIBE); this is an update ({ops})") from None
+        raise QueryRefused(f"updates are refused: this is not a SPARQL query but an update ({ops}); only "
+                           "queries run here (SELECT, ASK, CONSTRUCT, DESCRIBE)") from None
     except ValueError as e:  # rdflib's own escape expansion; _canonical left none, but say so cleanly
         raise QueryRefused(f"not a SPARQL query in standard SPARQL 1.1 syntax: {e}") from None
     prologue, query = tree[0], tree[1]

@@ -12,7 +12,7 @@ from typing import Collection, Sequence
 from urllib.parse import urljoin
 
 import pyoxigraph as ox
-from pyparsing import ParseException, ParseResults
+from pyparsing import ParseException, ParserElement, ParseResults
 from rdflib import URIRef
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
@@ -134,6 +134,19 @@ _deep_lock = threading.Lock()
 # Enough for a recursion limit of 60,000 rdflib/pyparsing frames (measured: 2,000 nested groups parse,
 # deeper text ends in RecursionError, never in a crash).
 PARSE_STACK_BYTES = 64 * 1024 * 1024
+
+
+def _fresh_locks() -> None:
+    """In a forked child: locks another thread of the parent held at the fork would stay held forever.
+    pyparsing takes its class-wide cache lock on every parse (rdflib, pyshacl parse in the server)."""
+    global _deep_lock
+    _deep_lock = threading.Lock()
+    ParserElement.packrat_cache_lock = threading.RLock()
+    ParserElement.recursion_lock = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_fresh_locks)
 
 
 def allow_deep_parsing() -> None:

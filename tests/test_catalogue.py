@@ -96,16 +96,28 @@ def test_messages_only_use_fields_a_finding_can_fill():
 
 def test_gates_name_known_fields():
     assert "BID-PERIOD-20D" in gates()
-    assert gates()["BID-PERIOD-20D"].when == {"tender.tradeType": ("works",)}
+    gate = gates()["BID-PERIOD-20D"]
+    assert gate.when == {"tender.tradeType": ("works",), "tender.procurementMethod": ("open", "selective")}
+    assert gate.jurisdiction == ("tender.tradeType", "tender.regionCode")
+    assert gate.must_tender.rule == "BID-MUST-TENDER" and gate.must_tender.thresholds["works"] == 4000000
+
+
+def test_an_unknown_jurisdiction_field_is_refused(monkeypatch):
+    from prtkg import applicability
+    with pytest.raises(ValueError, match="no jurisdiction 'XX'"):
+        applicability.jurisdiction_fields("XX", "ocds")
 
 
 def test_finding_is_built_from_the_catalogue():
-    f = findings.make("BID-PERIOD-20D", "ocds-x-1", "https://w3id.org/prtkg/id/project/ocds-x-1",
-                      {"tenderPeriodStart": "2026-03-02", "tenderPeriodEnd": "2026-03-12", "days": 10})
+    f = findings.make("BID-CONTRACT-30D", "ocds-x-1", "https://w3id.org/prtkg/id/project/ocds-x-1",
+                      {"awardDate": "2026-03-02", "dateSigned": "2026-04-03", "days": 32})
     d = f.as_dict()
-    assert d["severity"] == "violation" and d["basis"] == "招标投标法 第二十四条"
-    assert "10" in d["message"]["zh"] and "20" in d["message"]["zh"]
-    assert "fewer than 20" in d["message"]["en"]
+    assert d["severity"] == "violation" and d["basis"] == "招标投标法 第四十六条"
+    assert "32" in d["message"]["zh"] and "30" in d["message"]["zh"]
+    assert "more than 30" in d["message"]["en"]
+    assert findings.make("BID-CONTRACT-30D", "ocds-x-1", None, {}, severity="warning").severity == "warning"
+    with pytest.raises(ValueError):
+        findings.make("BID-CONTRACT-30D", "ocds-x-1", None, {}, severity="minor")
     assert set(d) == {"rule", "severity", "record", "focus", "message", "basis", "evidence"}
 
 

@@ -234,5 +234,7 @@ def test_bulk_and_per_record_agree_on_the_demo():
     records = ref.records + demo.records
     store = _store(records)
     per_record, compiled = _both(store, records, dt.date(2026, 11, 25))
-    assert len(compiled) > 40  # the demo plants 48 shape violations; the two paths must see them all
     assert compiled == per_record
+    # The demo plants some 40 shape violations (fewer since tender rules skip direct awards); the two
+    # paths must see them all.
+    assert len(compiled) > 30

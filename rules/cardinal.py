@@ -34,12 +34,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from durable.lang import m
+from .engine import m
 
 from prtkg import findings
 
 from . import engine
-from .common import code, org_key, param, records
+from .common import code, concat, org_key, param, records, split
 
 NOT_SUBMITTED = ("invited", "withdrawn")
 
@@ -71,7 +71,7 @@ SELECT ?record ?p ?tstatus ?method ?criteria ?tt ?start ?end ?endTime ?buyer ?pe
   OPTIONAL { ?p prtkg:procuringEntity ?e OPTIONAL { ?e prtkg:uscc ?eu } BIND(COALESCE(UCASE(?eu), STR(?e)) AS ?pe) } } }"""
 
 _BIDS = """
-SELECT ?p ?b ?status ?amount ?currency ?date ?dateTime (GROUP_CONCAT(DISTINCT ?tid; separator=" ") AS ?tenderers)
+SELECT ?p ?b ?status ?amount ?currency ?date ?dateTime """ + concat("?tid", "tenderers") + """
 WHERE { GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p . ?p prtkg:hasBid ?b . ?b prtkg:tenderer ?e .
   OPTIONAL { ?e prtkg:uscc ?u } BIND(COALESCE(UCASE(?u), STR(?e)) AS ?tid)
   OPTIONAL { ?b prtkg:status ?status } OPTIONAL { ?b prtkg:amount ?amount ; prtkg:currency ?currency }
@@ -79,7 +79,7 @@ WHERE { GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p . ?p prtkg:has
 GROUP BY ?p ?b ?status ?amount ?currency ?date ?dateTime"""
 
 _AWARDS = """
-SELECT ?p ?a ?status (GROUP_CONCAT(DISTINCT ?sid; separator=" ") AS ?suppliers) WHERE { GRAPH ?g {
+SELECT ?p ?a ?status """ + concat("?sid", "suppliers") + """ WHERE { GRAPH ?g {
   ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p . ?p prtkg:hasAward ?a . OPTIONAL { ?a prtkg:status ?status }
   OPTIONAL { ?a prtkg:supplier ?s OPTIONAL { ?s prtkg:uscc ?su } BIND(COALESCE(UCASE(?su), STR(?s)) AS ?sid) } } }
 GROUP BY ?p ?a ?status"""
@@ -145,10 +145,10 @@ def _population(store) -> dict[str, Process]:
         procs.setdefault(r["p"], Process(r["record"], r["p"], {**r, "buyer": org_key(r["buyer"]), "pe": org_key(r["pe"])}))
     for r in store.select(_BIDS):
         if r["p"] in procs:
-            procs[r["p"]].bids.append({**r, "tenderers": sorted(org_key(t) for t in r["tenderers"].split())})
+            procs[r["p"]].bids.append({**r, "tenderers": sorted(org_key(t) for t in split(r["tenderers"]))})
     for r in store.select(_AWARDS):
         if r["p"] in procs:
-            procs[r["p"]].awards.append({**r, "suppliers": sorted(org_key(s) for s in (r["suppliers"] or "").split())})
+            procs[r["p"]].awards.append({**r, "suppliers": sorted(org_key(s) for s in split(r["suppliers"]))})
     for r in store.select(_ITEMS):
         if r["p"] in procs:
             procs[r["p"]].items[r["owner"]].add(r["cls"])

@@ -22,12 +22,12 @@ from collections import defaultdict
 from decimal import Decimal
 from urllib.parse import unquote
 
-from durable.lang import m
+from .engine import m
 
 from prtkg import findings
 
 from . import engine
-from .common import code, day, graphs_values, literal_values, org_key, param, records
+from .common import code, concat, day, graphs_values, literal_values, org_key, param, records, split
 
 
 def _rules():
@@ -56,8 +56,8 @@ SELECT ?record ?p ?method ?n (COUNT(DISTINCT ?tenderer) AS ?distinct) (COUNT(DIS
 GROUP BY ?record ?p ?method ?n"""
 
 _BIDS = """
-SELECT ?record ?p ?b ?amount ?currency ?tstatus (GROUP_CONCAT(DISTINCT ?tid; separator=" ") AS ?tenderers)
-       (GROUP_CONCAT(DISTINCT ?lotId; separator=" ") AS ?lots) WHERE { %s GRAPH ?g {
+SELECT ?record ?p ?b ?amount ?currency ?tstatus """ + concat("?tid", "tenderers") + " " + concat("?lotId", "lots") + """
+WHERE { %s GRAPH ?g {
   ?g prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:hasBid ?b . ?b prtkg:status ?st ; prtkg:amount ?amount ;
      prtkg:currency ?currency ; prtkg:tenderer ?e . FILTER(!(?st IN ("invited", "withdrawn")))
   OPTIONAL { ?e prtkg:uscc ?u } BIND(COALESCE(UCASE(?u), STR(?e)) AS ?tid)
@@ -115,14 +115,14 @@ def _bid_facts(ctx, recs):
     for r in ctx.store.select(_BIDS % graphs_values(recs)):
         amount = Decimal(r["amount"])
         # a lot is the last segment of its node (…/tender/lot/<id>); a bid without lots is for the whole tender
-        lot = " ".join(sorted(unquote(x.rsplit("/", 1)[-1]) for x in (r["lots"] or "").split()))
+        lot = " ".join(sorted(unquote(x.rsplit("/", 1)[-1]) for x in split(r["lots"])))
         key = (r["p"], lot, format(amount.normalize(), "f"), r["currency"])
         f = prices.setdefault(key, {"t": "price", "id": "price|" + "|".join(key), "record": r["record"],
                                     "project": r["p"], "lot": lot, "amount": key[2], "currency": r["currency"],
                                     "amount_positive": int(amount > 0), "cancelled": int(r["tstatus"] == "cancelled"),
                                     "bids": [], "sets": set()})
         f["bids"].append(r["b"])
-        f["sets"].add("\t".join(sorted(org_key(t) for t in r["tenderers"].split())))
+        f["sets"].add("\t".join(sorted(org_key(t) for t in split(r["tenderers"]))))
     for f in prices.values():
         sets = f.pop("sets")
         yield {**f, "bids": sorted(f["bids"]), "tenderer_sets": len(sets),

@@ -115,6 +115,8 @@ def _load_one(name: str, suffix: str, data: bytes, result: LoadResult, ocds_item
 
 
 def load_paths(paths: Iterable[str | Path], keep_going: bool | None = None) -> LoadResult:
+    """Load files and folders; `keep_going` (default: when there are several files) lists a file
+    unusable as a whole under `rejected` instead of raising InputError."""
     return load_named(expand_named(paths), keep_going)
 
 

@@ -56,8 +56,7 @@ SELECT ?record ?p ?method ?n (COUNT(DISTINCT ?tenderer) AS ?distinct) (COUNT(DIS
 GROUP BY ?record ?p ?method ?n"""
 
 _BIDS = """
-SELECT ?record ?p ?b ?amount ?currency ?tstatus """ + concat("?tid", "tenderers") + " " + concat("?lotId", "lots") + """
-WHERE { %s GRAPH ?g {
+SELECT ?record ?p ?b ?amount ?currency ?tstatus """ + concat("?tid", "tenderers") + " " + concat("?lotId", "lots") + """ WHERE { %s GRAPH ?g {
   ?g prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:hasBid ?b . ?b prtkg:status ?st ; prtkg:amount ?amount ;
      prtkg:currency ?currency ; prtkg:tenderer ?e . FILTER(!(?st IN ("invited", "withdrawn")))
   OPTIONAL { ?e prtkg:uscc ?u } BIND(COALESCE(UCASE(?u), STR(?e)) AS ?tid)

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from prtkg import report_html
 
-from .auth import require
+from .auth import Principal, require
 from .findings import find
 
 STATIC = Path(str(resources.files("prtkg.api").joinpath("static")))
@@ -45,11 +45,11 @@ def code_labels(request: Request) -> dict:
     return report_html.labels(regions)
 
 
-def _findings(store) -> list[dict]:
+def _findings(store, division: str | None = None) -> list[dict]:
     # The page filters on the client: one request, then region / trade type / family / date locally.
     out, offset = [], 0
     while True:
-        page_ = find(store, limit=1000, offset=offset)
+        page_ = find(store, limit=1000, offset=offset, within=division)
         out.extend(page_["findings"])
         offset += 1000
         if offset >= page_["total"]:
@@ -57,10 +57,11 @@ def _findings(store) -> list[dict]:
     return report_html.enrich(out, report_html.record_context(store))
 
 
-@router.get("/workbench/findings", dependencies=[Depends(require("staff"))])
-async def findings(request: Request) -> list[dict]:
-    """Stored findings with their rule family, region, trade type and date, for the findings page."""
-    return await run_in_threadpool(_findings, request.app.state.store)
+@router.get("/workbench/findings")
+async def findings(request: Request, who: Principal = Depends(require("staff"))) -> list[dict]:
+    """Stored findings (of the caller's division) with their rule family, region, trade type, date,
+    status and handling time, for the findings page."""
+    return await run_in_threadpool(_findings, request.app.state.store, who.division)
 
 
 def mount(app) -> None:

@@ -23,6 +23,8 @@ class Rule:
     basis: str
     message: dict[str, str]
     params: dict[str, dict[str, Any]]
+    # The evidence entries that make a finding's identity; empty = the default (prtkg.casework).
+    identity: tuple[str, ...] = ()
 
     def param(self, name: str) -> Any:
         return self.params[name]["value"]
@@ -74,7 +76,7 @@ def catalogue() -> dict[str, Rule]:
         if entry["severity"] not in SEVERITIES:
             raise ValueError(f"catalogue: {rule_id} has unknown severity {entry['severity']!r}")
         rules[rule_id] = Rule(rule_id, entry["severity"], entry["family"], entry["basis"],
-                              entry["message"], entry.get("params") or {})
+                              entry["message"], entry.get("params") or {}, tuple(entry.get("identity") or ()))
     return rules
 
 

@@ -37,14 +37,10 @@ STREAM_BYTES = 4 << 20  # JSON Lines files above this size are streamed
 
 
 def store_findings(store: Store, records: Sequence[Record], found: Sequence[F.Finding], as_of: dt.date) -> None:
-    """Replace the stored findings about these records with the new ones, in one transaction."""
-    ids = " ".join(F.rdf.literal(r.id).__str__() for r in records)
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    body = "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in F.to_quads(found, as_of, now))
-    g = f"<{F.rdf.FINDINGS_GRAPH}>"
-    store.update(
-        f"DELETE {{ GRAPH {g} {{ ?f ?p ?o }} }} WHERE {{ VALUES ?r {{ {ids} }} GRAPH {g} {{ ?f prtkg:record ?r ; ?p ?o }} }} ;\n"
-        f"INSERT DATA {{ GRAPH {g} {{ {body} }} }}")
+    """Store a re-check of these records: new findings, resolved and reopened cases, in one transaction."""
+    from .casework import record_check
+
+    record_check(store, records, found, as_of)
 
 
 def _progress(console: Console | None, total: int, what: str, disable: bool) -> Progress:

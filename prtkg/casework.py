@@ -251,7 +251,7 @@ def act(store, finding_id: str, action: str, who: str, note: str | None = None, 
     if to is not None:
         bad = problem(to)
         if bad:
-            raise InvalidAction(f"to: {to!r} is not a unified social credit code: {bad.en}")
+            raise InvalidAction(f"to: {to!r} is not a unified social credit code: {bad}")
     current = get(store, finding_id, within=within)
     if current is None:
         raise UnknownFinding(f"no finding {finding_id!r}" + (f" in division {within}" if within else ""))

@@ -151,9 +151,9 @@ def _activity(finding: str, action: str, source: str | None, target: str, who: s
          Quad(act, NamedNode(rdf.PROV + "wasAssociatedWith"), by, g),
          Quad(by, rdf.RDF_TYPE, NamedNode(rdf.PROV + ("SoftwareAgent" if who == SYSTEM_AGENT else "Agent")), g),
          Quad(act, NamedNode(rdf.PROV + "endedAtTime"), rdf.literal(at), g),
-         Quad(act, rdf.p("sequence"), Literal(str(seq), datatype=NamedNode(rdf.XSD + "integer")), g),
+         Quad(act, rdf.p("actionSequence"), Literal(str(seq), datatype=NamedNode(rdf.XSD + "integer")), g),
          Quad(act, rdf.p("toStatus"), Literal(target), g),
-         Quad(f, rdf.p("status"), Literal(target), g),
+         Quad(f, rdf.p("caseStatus"), Literal(target), g),
          Quad(f, rdf.p("statusSince"), rdf.literal(at), g)]
     if source:
         q.append(Quad(act, rdf.p("fromStatus"), Literal(source), g))
@@ -172,15 +172,15 @@ def _drop_status(nodes: Iterable[str]) -> str:
     values = _values(nodes)
     if not values:
         return ""
-    return (f"DELETE {{ GRAPH <{CASES_GRAPH}> {{ ?f prtkg:status ?s ; prtkg:statusSince ?t }} }} WHERE {{ "
-            f"VALUES ?f {{ {values} }} GRAPH <{CASES_GRAPH}> {{ ?f prtkg:status ?s ; prtkg:statusSince ?t }} }} ;\n")
+    return (f"DELETE {{ GRAPH <{CASES_GRAPH}> {{ ?f prtkg:caseStatus ?s ; prtkg:statusSince ?t }} }} WHERE {{ "
+            f"VALUES ?f {{ {values} }} GRAPH <{CASES_GRAPH}> {{ ?f prtkg:caseStatus ?s ; prtkg:statusSince ?t }} }} ;\n")
 
 
 def _sequences(store, nodes: Sequence[str]) -> dict[str, int]:
     if not nodes:
         return {}
     rows = store.select(f"""SELECT ?f (MAX(?n) AS ?last) WHERE {{ VALUES ?f {{ {_values(nodes)} }}
-        GRAPH <{CASES_GRAPH}> {{ ?a prov:used ?f ; prtkg:sequence ?n }} }} GROUP BY ?f""")
+        GRAPH <{CASES_GRAPH}> {{ ?a prov:used ?f ; prtkg:actionSequence ?n }} }} GROUP BY ?f""")
     return {r["f"]: int(r["last"]) for r in rows if r["last"] is not None}
 
 
@@ -198,7 +198,7 @@ def record_check(store, records: Sequence[Record], found: Sequence[Finding], as_
     before = {r["f"]: (r["record"], r["status"]) for r in store.select(f"""
         SELECT ?f ?record ?status WHERE {{ VALUES ?record {{ {ids} }}
           GRAPH <{rdf.FINDINGS_GRAPH}> {{ ?f prtkg:record ?record }}
-          OPTIONAL {{ GRAPH <{CASES_GRAPH}> {{ ?f prtkg:status ?status }} }} }}""")}
+          OPTIONAL {{ GRAPH <{CASES_GRAPH}> {{ ?f prtkg:caseStatus ?status }} }} }}""")}
     new = {node(f.id).value: f for f in found}
     resolve, recur = m.system["resolve"], m.system["recur"]
     gone = [n for n, (_, s) in before.items() if n not in new and (s or m.initial) in resolve.sources]
@@ -209,7 +209,7 @@ def record_check(store, records: Sequence[Record], found: Sequence[Finding], as_
     case: list[Quad] = []
     for n in fresh:
         case += [Quad(NamedNode(n), rdf.p("raisedAt"), rdf.literal(at), g),
-                 Quad(NamedNode(n), rdf.p("status"), Literal(m.initial), g),
+                 Quad(NamedNode(n), rdf.p("caseStatus"), Literal(m.initial), g),
                  Quad(NamedNode(n), rdf.p("statusSince"), rdf.literal(at), g)]
     for n in gone:
         record, status = before[n]
@@ -351,7 +351,7 @@ def find(store, rule: str | None = None, severity: str | None = None, record: st
     where = f"""GRAPH <{rdf.FINDINGS_GRAPH}> {{
         ?f a prtkg:Finding ; prtkg:rule ?rule ; prtkg:severity ?severity ; prtkg:record ?record ;
            prov:generatedAtTime ?at . }}
-        OPTIONAL {{ GRAPH <{CASES_GRAPH}> {{ ?f prtkg:status ?st }} }}
+        OPTIONAL {{ GRAPH <{CASES_GRAPH}> {{ ?f prtkg:caseStatus ?st }} }}
         BIND(COALESCE(?st, "{machine().initial}") AS ?status)
         {_filters(rule, severity, record, since, status, ids)}
         {scope}"""
@@ -382,7 +382,7 @@ def describe(store, nodes: Sequence[str], as_of: dt.date) -> list[dict]:
             value = row["o"]
             out[key] = value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
     cases = {r["f"]: r for r in store.select(f"""SELECT ?f ?status ?raised WHERE {{ VALUES ?f {{ {values} }}
-            OPTIONAL {{ GRAPH <{CASES_GRAPH}> {{ ?f prtkg:status ?status }} }}
+            OPTIONAL {{ GRAPH <{CASES_GRAPH}> {{ ?f prtkg:caseStatus ?status }} }}
             OPTIONAL {{ GRAPH <{CASES_GRAPH}> {{ ?f prtkg:raisedAt ?raised }} }} }}""")}
     out = []
     for n in nodes:
@@ -399,7 +399,7 @@ def history(store, finding_id: str) -> list[dict]:
     """The actions taken on a finding, oldest first: action, by, at, note, outcome, to, version."""
     rows = store.select(f"""SELECT ?action ?by ?at ?seq ?from ?status ?note ?outcome ?to ?version WHERE {{
         GRAPH <{CASES_GRAPH}> {{ ?a prov:used {node(finding_id)} ; prtkg:action ?action ;
-            prov:wasAssociatedWith ?by ; prov:endedAtTime ?at ; prtkg:sequence ?seq ; prtkg:toStatus ?status .
+            prov:wasAssociatedWith ?by ; prov:endedAtTime ?at ; prtkg:actionSequence ?seq ; prtkg:toStatus ?status .
           OPTIONAL {{ ?a prtkg:fromStatus ?from }} OPTIONAL {{ ?a prtkg:note ?note }}
           OPTIONAL {{ ?a prtkg:outcome ?outcome }} OPTIONAL {{ ?a prtkg:assignedTo ?to }}
           OPTIONAL {{ ?a prtkg:recordVersion ?version }} }} }} ORDER BY ?seq""")

@@ -5,7 +5,6 @@ import datetime as dt
 import threading
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 
 from prtkg import findings as F
@@ -15,7 +14,7 @@ from prtkg.ingest import store_findings
 from prtkg.records import LoadResult
 from prtkg.store import Store
 
-from .auth import bearer, caller, require
+from .auth import Principal, require
 
 router = APIRouter(tags=["records"])
 
@@ -88,9 +87,42 @@ def validate_records(loaded: LoadResult, reference: LoadResult, as_of: dt.date) 
     return F.report(len(loaded.records), _check(store, loaded, as_of), loaded.rejected)
 
 
-def store_records(store: Store, lock: threading.Lock, loaded: LoadResult, as_of: dt.date, agent: str) -> dict:
+def _regions(store: Store, record) -> set[str]:
+    """The division codes a record names, in the version given and in the version stored."""
+    from prtkg import rdf
+
+    region = rdf.p("region")
+    given = {q.object.value for q in record.graph.quads() if q.predicate == region}
+    g = record.graph.graph
+    stored = {r["r"] for r in store.select(f"SELECT DISTINCT ?r WHERE {{ GRAPH {g} {{ ?x prtkg:region ?r }} }}")}
+    return {iri.rsplit("/", 1)[-1] for iri in given | stored}
+
+
+def within_division(store: Store, loaded: LoadResult, division: str | None) -> LoadResult:
+    """A division token may store (and replace) only records of its division and those below it:
+    a record naming another region, in the version sent or the one stored, is rejected."""
+    if division is None:
+        return loaded
+    from prtkg.casework import divisions_within
+    from prtkg.records import FieldError, Rejection
+
+    keep = divisions_within(division)
+    out = LoadResult(rejected=list(loaded.rejected))
+    for record in loaded.records:
+        outside = sorted(_regions(store, record) - keep)
+        if outside:
+            out.rejected.append(Rejection(record.id, [FieldError(
+                "region", f"names division {', '.join(outside)}, outside the token's division {division}")]))
+        else:
+            out.records.append(record)
+    return out
+
+
+def store_records(store: Store, lock: threading.Lock, loaded: LoadResult, as_of: dt.date, agent: str,
+                  division: str | None = None) -> dict:
     # One writer at a time: a record's graph, the checks on it and its findings change together.
     with lock:
+        loaded = within_division(store, loaded, division)
         store.replace_records(loaded.records, agent=agent)
         found = _check(store, loaded, as_of)
         if loaded.records:
@@ -112,13 +144,13 @@ async def validate(request: Request, name: str | None = _NAME, as_of: dt.date | 
     return await run_in_threadpool(validate_records, loaded, reference, as_of or today())
 
 
-@router.post("/records", responses={**_RESPONSES, 401: {}, 403: {}}, openapi_extra=_BODY_DOC,
-             dependencies=[Depends(require("ingest"))])
+@router.post("/records", responses={**_RESPONSES, 401: {}, 403: {}}, openapi_extra=_BODY_DOC)
 async def submit(request: Request, name: str | None = _NAME, as_of: dt.date | None = _AS_OF,
-                 cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> dict:
+                 who: Principal = Depends(require("ingest"))) -> dict:
     """Check records and store them; a re-submitted record replaces its earlier graph. Bad records
-    are listed under `rejected`, the others are stored."""
+    are listed under `rejected`, the others are stored. A token with a division stores records of
+    its division (and those below it) only; others are rejected."""
     loaded = await _load(request, name)
     state = request.app.state
     return await run_in_threadpool(store_records, state.store, state.write_lock, loaded, as_of or today(),
-                                   caller(request, cred))
+                                   who.agent, who.division)

@@ -274,3 +274,25 @@ def test_cli_findings_and_act_keep_ids_and_cases_over_restarts(tmp_path):
     assert _prtkg(store, "findings", "--status", "pending").returncode == 2
     table = _prtkg(store, "findings", "--status", "assigned")
     assert fid in table.stdout and "assigned" in table.stdout
+
+
+def test_division_tokens_on_coverage_and_records(client):
+    powers = (FIX / "csv" / "powers_yn.csv").read_bytes()
+    assert client.post("/records?name=powers_yn.csv", content=powers,
+                       headers={"Content-Type": "text/csv", **auth("ing")}).status_code == 200
+    whole = client.get("/supervision/coverage", headers=auth("prov")).json()
+    km = client.get("/supervision/coverage", headers=auth("km")).json()
+    assert {c["region"] for c in whole["cells"]} > {c["region"] for c in km["cells"]} == {"530100"}
+    assert {r["code"] for r in km["regions"]} == {"530100"}
+    assert all(x["region"] == "530100" for part in ("overlaps", "gaps") for x in km[part])
+    # an ingest token of Kunming stores Kunming's records, and neither stores nor replaces Qujing's
+    app = client.app
+    app.state.settings.tokens.update({"ing-km": "ingest@530100"})
+    r = client.post("/records?asOf=2026-06-01", json=works("ocds-life-km2", "530102", 25), headers=auth("ing-km"))
+    assert r.status_code == 200 and r.json()["summary"]["records"] == 1 and not r.json()["rejected"]
+    for record in (works("ocds-life-qj2", "530302", 25), works("ocds-life-qj", "530102", 25)):
+        r = client.post("/records?asOf=2026-06-01", json=record, headers=auth("ing-km"))
+        assert r.status_code == 200 and r.json()["summary"]["records"] == 0
+        (rej,) = r.json()["rejected"]
+        assert rej["record"] == record["ocid"] and "5303" in rej["errors"][0]["error"]
+    assert client.get(f"/findings/{finding_id(client, 'ocds-life-qj')}", headers=auth("prov")).json()["status"] == "open"

@@ -13,7 +13,7 @@ def within_division(matrix: dict, division: str | None) -> dict:
     """The matrix cut to a division and those below it (a division token's view)."""
     if division is None:
         return matrix
-    from prtkg.casework import divisions_within
+    from prtkg.jurisdiction import divisions_within
 
     keep = divisions_within(division)
     return {**matrix, "regions": [r for r in matrix["regions"] if r["code"] in keep],

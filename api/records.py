@@ -103,7 +103,7 @@ def within_division(store: Store, loaded: LoadResult, division: str | None) -> L
     a record naming another region, in the version sent or the one stored, is rejected."""
     if division is None:
         return loaded
-    from prtkg.casework import divisions_within
+    from prtkg.jurisdiction import divisions_within
     from prtkg.records import FieldError, Rejection
 
     keep = divisions_within(division)

@@ -37,7 +37,7 @@ def parse_tokens(text: str, source: str) -> dict[str, str]:
 
 
 def _check_division(code: str, source: str) -> None:
-    from prtkg.casework import divisions_within
+    from prtkg.jurisdiction import divisions_within
 
     if not divisions_within(code):
         raise ConfigError(f"{source}: division {code!r} is not a GB/T 2260 code of the region code list")

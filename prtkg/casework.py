@@ -21,6 +21,7 @@ from pyoxigraph import Literal, NamedNode, Quad
 from . import rdf
 from .errors import ConfigError, PrtkgError
 from .findings import Finding, to_quads
+from .jurisdiction import in_division
 from .records import Record
 
 CASES_GRAPH = "urn:prtkg:cases"
@@ -87,9 +88,15 @@ def _action(name: str, spec: dict, states: Sequence[str], where: str) -> Action:
 
 
 @lru_cache(maxsize=1)
+def config() -> dict:
+    """rules/casework.yaml as read."""
+    return yaml.safe_load(resources.files("prtkg.rules").joinpath("casework.yaml").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
 def machine() -> Machine:
     where = "rules/casework.yaml"
-    raw = yaml.safe_load(resources.files("prtkg.rules").joinpath("casework.yaml").read_text(encoding="utf-8"))
+    raw = config()
     states = tuple(raw["states"])
     if raw["initial"] not in states or not set(raw["open"]) <= set(states):
         raise ConfigError(f"{where}: initial and open must be states")
@@ -269,31 +276,6 @@ def act(store, finding_id: str, action: str, who: str, note: str | None = None, 
 
 
 # -- reading -----------------------------------------------------------------------------------------
-
-def divisions_within(code: str) -> frozenset[str]:
-    """A division and every division below it, from the region code list (GB/T 2260 hierarchy)."""
-    return _below()[code] if code in _below() else frozenset()
-
-
-@lru_cache(maxsize=1)
-def _below() -> dict[str, frozenset[str]]:
-    from .codes import region_chain, scheme
-
-    out: dict[str, set[str]] = {}
-    for code in scheme("region").concepts:
-        for up in region_chain(code):
-            out.setdefault(up, set()).add(code)
-    return {k: frozenset(v) for k, v in out.items()}
-
-
-def in_division(var: str, division: str | None) -> str:
-    """A SPARQL pattern binding nothing, true when the record id in `var` has a region in `division`
-    or below (any region its graph names: a project's, a venue's, a listed power's)."""
-    if division is None:
-        return ""
-    regions = " ".join(str(rdf.code("region", c)) for c in sorted(divisions_within(division))) or "<urn:prtkg:none>"
-    return f"FILTER EXISTS {{ GRAPH ?_g {{ ?_g prtkg:recordId {var} . ?_x prtkg:region ?_r }} VALUES ?_r {{ {regions} }} }}"
-
 
 def due_date(raised: dt.datetime | None, severity: str) -> dt.date | None:
     """The day handling is due: the handling time of the severity in working days after raising.

@@ -224,11 +224,12 @@ def findings(
 ) -> None:
     """The stored findings (PRTKG_STORE) with their id, case status and handling time."""
     from . import casework
+    from .jurisdiction import divisions_within
     from .store import Store
 
     if status is not None and status not in casework.machine().states:
         _fail(f"--status: {status!r} is not one of {', '.join(casework.machine().states)}")
-    if region is not None and not casework.divisions_within(region):
+    if region is not None and not divisions_within(region):
         _fail(f"--region: {region!r} is not a GB/T 2260 division code of the region code list")
     if fmt not in ("table", "json"):
         _fail(f"--format: {fmt!r} is not table or json")

@@ -64,6 +64,20 @@ async def findings(request: Request, who: Principal = Depends(require("staff")))
     return await run_in_threadpool(_findings, request.app.state.store, who.division)
 
 
+@router.get("/workbench/casework")
+def casework_machine() -> dict:
+    """The findings life cycle (rules/casework.yaml) as the findings page needs it: which action
+    may start from which status, what it needs, and per outcome where that differs."""
+    from prtkg.casework import machine
+
+    m = machine()
+    return {"states": list(m.states), "outcomes": list(m.outcomes),
+            "actions": {a.name: {"from": sorted(a.sources), "to": a.target, "needs": list(a.needs),
+                                 "outcomes": {o: {"from": sorted(src), "needs": list(needs)}
+                                              for o, (src, needs) in (a.by_outcome or {}).items()}}
+                        for a in m.actions.values()}}
+
+
 def mount(app) -> None:
     """Add the pages and their static files to the app."""
     app.include_router(router)

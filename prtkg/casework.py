@@ -193,14 +193,22 @@ def _sequences(store, nodes: Sequence[str]) -> dict[str, int]:
 
 def record_check(store, records: Sequence[Record], found: Sequence[Finding], as_of: dt.date,
                  at: dt.datetime | None = None) -> None:
-    """Store a re-check of `records`: their new findings replace the descriptions of the same ids;
-    a finding of theirs the check no longer produces is kept and resolved (naming the record version
-    that resolved it); a resolved finding that comes back reopens. One transaction."""
+    """Store a re-check of `records` in one transaction (see findings_update)."""
+    if records:
+        store.update(findings_update(store, records, found, as_of, at))
+
+
+def findings_update(store, records: Sequence[Record], found: Sequence[Finding], as_of: dt.date,
+                    at: dt.datetime | None = None) -> str:
+    """The SPARQL update storing a re-check of `records`, read against the store as it is now (the
+    caller holds the write lock until the update is applied): their new findings replace the
+    descriptions of the same ids; a finding of theirs the check no longer produces is kept and
+    resolved (naming the record version that resolved it); a resolved finding that comes back reopens."""
     m = machine()
     at = at or _now()
     ids = " ".join(str(rdf.literal(r.id)) for r in records)
     if not ids:
-        return
+        return ""
     versions = {r.id: r.digest for r in records}
     before = {r["f"]: (r["record"], r["status"]) for r in store.select(f"""
         SELECT ?f ?record ?status WHERE {{ VALUES ?record {{ {ids} }}
@@ -228,8 +236,7 @@ def record_check(store, records: Sequence[Record], found: Sequence[Finding], as_
     fg = f"<{rdf.FINDINGS_GRAPH}>"
     refresh = (f"DELETE {{ GRAPH {fg} {{ ?f ?p ?o }} }} WHERE {{ VALUES ?f {{ {_values(new)} }} "
                f"GRAPH {fg} {{ ?f ?p ?o }} }} ;\n") if new else ""
-    store.update(refresh + _drop_status(gone + back)
-                 + _insert([*to_quads(found, as_of, at), *case]))
+    return refresh + _drop_status(gone + back) + _insert([*to_quads(found, as_of, at), *case])
 
 
 def act(store, finding_id: str, action: str, who: str, note: str | None = None, outcome: str | None = None,

@@ -218,7 +218,8 @@ def findings(
     region: Optional[str] = typer.Option(None, "--region", help="GB/T 2260 division: its findings and those below it."),
     rule: Optional[str] = typer.Option(None, "--rule", help="Rule id, e.g. BID-PERIOD-20D."),
     overdue: bool = typer.Option(False, "--overdue", help="Only findings past their handling time."),
-    fmt: str = typer.Option("table", "--format", help="table or json."),
+    fmt: str = typer.Option("table", "--format", help="table, json, or html (the report, with case status and overdue marks)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write to this file."),
     limit: int = typer.Option(1000, "--limit", min=1, help="At most this many findings."),
     lang: Lang = typer.Option(Lang.zh, "--lang", help="Message language of the table."),
 ) -> None:
@@ -231,24 +232,34 @@ def findings(
         _fail(f"--status: {status!r} is not one of {', '.join(casework.machine().states)}")
     if region is not None and not divisions_within(region):
         _fail(f"--region: {region!r} is not a GB/T 2260 division code of the region code list")
-    if fmt not in ("table", "json"):
-        _fail(f"--format: {fmt!r} is not table or json")
+    if fmt not in ("table", "json", "html"):
+        _fail(f"--format: {fmt!r} is not table, json or html")
+    store = Store.from_env()
     try:
-        found = casework.find(Store.from_env(), rule=rule, status=status, region=region,
+        found = casework.find(store, rule=rule, status=status, region=region,
                               limit=limit if not overdue else 10_000_000)
     except PrtkgError as e:
         _fail(str(e))
     rows = [f for f in found["findings"] if f["overdue"]][:limit] if overdue else found["findings"]
     if fmt == "json":
-        print(json.dumps({"total": len(rows) if overdue else found["total"], "findings": rows},
-                         ensure_ascii=False, indent=2))
+        _write(json.dumps({"total": len(rows) if overdue else found["total"], "findings": rows},
+                          ensure_ascii=False, indent=2), out)
+        return
+    if fmt == "html":
+        from .report_html import stored_report
+        _write(stored_report(store, rows), out)
         return
     table = Table("id", "status", "due", "severity", "rule", "record", "message",
                   title=f"{len(rows)} of {len(rows) if overdue else found['total']} findings")
     for f in rows:
         due = (f["dueDate"] or "?") + (" [red]overdue[/]" if f["overdue"] else "")
         table.add_row(f["id"], f["status"], due, f["severity"], f["rule"], f["record"], f["message"].get(lang.value, ""))
-    Console(width=max(Console().width, 160)).print(table)
+    if out is None:
+        Console(width=max(Console().width, 160)).print(table)
+    else:
+        console = Console(record=True, width=200, file=io.StringIO())
+        console.print(table)
+        _write(console.export_text(), out)
 
 
 @app.command()

@@ -296,3 +296,13 @@ def test_division_tokens_on_coverage_and_records(client):
         (rej,) = r.json()["rejected"]
         assert rej["record"] == record["ocid"] and "5303" in rej["errors"][0]["error"]
     assert client.get(f"/findings/{finding_id(client, 'ocds-life-qj')}", headers=auth("prov")).json()["status"] == "open"
+
+
+def test_report_marks_status_and_overdue(client):
+    from prtkg.report_html import stored_report
+    store = client.app.state.store
+    found = casework.find(store, rule="BID-PERIOD-20D")["findings"]
+    late = [{**f, "overdue": True} if f["record"] == "ocds-life-km" else f for f in found]
+    page = stored_report(store, late)  # each finding is shown by rule and by record
+    assert page.count('class="overdue"') == 2 and "待处置" in page and "超期" in page
+    assert 'class="due"' in page

@@ -264,11 +264,12 @@ def test_findings_page_case_timeline_and_actions(web):
     assert set(buttons) == {"assign", "acknowledge", "close"}
     page.click(f"{case} button[data-action=acknowledge]")
     page.wait_for_selector(f"{case}[data-status=acknowledged] .timeline li[data-action=acknowledge]")
-    # a refused action says why and changes nothing
+    # a refused action (a false positive without a note) says why and changes nothing
+    page.select_option(f"{case} select[name=outcome]", "false-positive")
     page.click(f"{case} button[data-action=close]")
     page.wait_for_function(f"document.querySelector(\"{case} .case-body p.error\").textContent.includes('note')")
+    assert page.get_attribute(case, "data-status") == "acknowledged"
     page.fill(f"{case} textarea[name=note]", "招标文件已按规定延长投标期，属误报")
-    page.select_option(f"{case} select[name=outcome]", "false-positive")
     page.click(f"{case} button[data-action=close]")
     page.wait_for_selector(f"{case}[data-status=closed] .timeline li[data-action=close]")
     assert "误报" in page.inner_text(f"{case} .timeline")
@@ -276,8 +277,8 @@ def test_findings_page_case_timeline_and_actions(web):
     page.select_option("#f-status", "closed")
     assert page.inner_text("#count") == "1"
     page.select_option("#f-status", "")
-    page.locator("#list article").nth(1).locator("details.case summary").click()
-    page.wait_for_selector("#list article:nth-child(2) .case-body p")
+    page.locator(f"{case} details.case summary").click()
+    page.wait_for_selector(f"{case} .timeline li[data-action=close]")
     web.shoot("findings")
     page.click("#lang-switch")
     assert page.locator(f"#f-status option[value=closed]").inner_text() == "closed"

@@ -16,7 +16,7 @@
     const uniq = key => [...new Set(all.map(f => f[key]).filter(Boolean))].sort();
     options(document.getElementById("f-family"), uniq("family"), v => t("family." + v));
     options(document.getElementById("f-severity"), ["violation", "warning", "info"], v => t("severity." + v));
-    options(document.getElementById("f-status"), machine.states, v => t("status." + v));
+    options(document.getElementById("f-status"), machine.states, v => t("case.status." + v));
     // Regions in hierarchy order: each region after its parent, indented by depth.
     const regions = uniq("region");
     const depth = c => { let d = 0, p = (labs.region[c] || {}).parent; while (p) { d++; p = (labs.region[p] || {}).parent; } return d; };
@@ -47,7 +47,7 @@
     return el("article", {class: "finding " + x.severity, "data-rule": x.rule, "data-id": x.id, "data-status": x.status},
       el("div", {class: "meta"},
         el("span", {class: x.severity}, t("severity." + x.severity)), " ",
-        el("span", {class: "case-status " + x.status}, t("status." + x.status)),
+        el("span", {class: "case-status " + x.status}, t("case.status." + x.status)),
         x.overdue ? [" ", el("span", {class: "overdue"}, t("case.overdue"))] : "", " · ", x.rule, " · ", t("family." + x.family),
         " · ", t("col.record"), ": ", el("a", {href: "/?record=" + encodeURIComponent(x.record), class: "record"}, x.record),
         x.region ? " · " + WB.codeLabel(labs, "region", x.region) : "",
@@ -67,11 +67,13 @@
     return Object.entries(machine.actions).filter(([, a]) =>
       a.from.includes(status) || Object.values(a.outcomes).some(o => o.from.includes(status))).map(([name]) => name);
   }
+  // Times are stored in UTC; staff read them in China time.
+  const when = iso => iso ? new Date(iso).toLocaleString("sv-SE", {timeZone: "Asia/Shanghai"}).slice(0, 16) : "—";
   function timeline(history) {
     if (!history.length) return el("p", {class: "muted"}, t("case.none"));
     return el("ol", {class: "timeline"}, history.map(h => el("li", {"data-action": h.action},
-      el("time", {}, h.at.replace("T", " ").slice(0, 16)), " ", el("strong", {}, t("action." + h.action)),
-      " → ", t("status." + h.status), " · ", t("case.by"), " ", h.by,
+      el("time", {datetime: h.at}, when(h.at)), " ", el("strong", {}, t("action." + h.action)),
+      " → ", t("case.status." + h.status), " · ", t("case.by"), " ", h.by,
       h.outcome ? " · " + t("outcome." + h.outcome) : "", h.to ? " · " + h.to : "",
       h.recordVersion ? " · " + t("case.version") + " " + h.recordVersion.slice(0, 12) : "",
       h.note ? el("p", {class: "note"}, h.note) : "")));
@@ -100,7 +102,7 @@
         } catch (e) { msg.textContent = e.message; }
       };
       body.replaceChildren(
-        el("p", {}, t("case.raised"), ": ", doc.raisedAt ? doc.raisedAt.replace("T", " ").slice(0, 16) : "—"),
+        el("p", {}, t("case.raised"), ": ", when(doc.raisedAt)),
         timeline(doc.history),
         el("form", {class: "actions", onsubmit: e => e.preventDefault()}, note, outcome, to,
           el("div", {}, allowed(doc.status).map(name =>

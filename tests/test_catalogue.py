@@ -47,7 +47,7 @@ def test_finding_is_built_from_the_catalogue():
     assert d["severity"] == "violation" and d["basis"] == "招标投标法 第二十四条"
     assert "10" in d["message"]["zh"] and "20" in d["message"]["zh"]
     assert "fewer than 20" in d["message"]["en"]
-    assert set(d) == {"rule", "severity", "record", "focus", "message", "basis", "evidence"}
+    assert set(d) == {"id", "rule", "severity", "record", "focus", "message", "basis", "evidence"}
 
 
 def test_report_counts_and_dedupes():

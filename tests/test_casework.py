@@ -306,3 +306,77 @@ def test_report_marks_status_and_overdue(client):
     page = stored_report(store, late)  # each finding is shown by rule and by record
     assert page.count('class="overdue"') == 2 and "待处置" in page and "超期" in page
     assert 'class="due"' in page
+
+
+# -- 20.4 jurisdiction in SPARQL --------------------------------------------------------------------
+P = "PREFIX p: <https://w3id.org/prtkg/ontology#> "
+JSON_RESULTS = {"Accept": "application/sparql-results+json"}
+
+
+def sparql(c, token: str, query: str, method: str = "GET", **params):
+    if method == "GET":
+        r = c.get("/sparql", params={"query": query, **params}, headers={**auth(token), **JSON_RESULTS})
+    else:
+        r = c.post("/sparql", data={"query": query, **params}, headers={**auth(token), **JSON_RESULTS})
+    return r
+
+
+def values(r, var: str) -> set[str]:
+    assert r.status_code == 200, r.text
+    return {b[var]["value"] for b in r.json()["results"]["bindings"] if var in b}
+
+
+def record_graph(c, record: str) -> str:
+    (g,) = values(sparql(c, "prov", P + f'SELECT ?g WHERE {{ GRAPH ?g {{ ?g p:recordId "{record}" }} }}'), "g")
+    return g
+
+
+@pytest.fixture
+def scoped(client):
+    """Besides the two projects: a complaint about the Qujing one, and a powers list (shared)."""
+    complaint = {"recordType": "complaint", "id": "CMP-LIFE-QJ", "project": "ocds-life-qj",
+                 "complainant": "91530100MA6K123497", "receivedDate": "2026-04-01", "handler": DEPT}
+    assert client.post("/records?asOf=2026-06-01", json=complaint, headers=auth("ing")).status_code == 200
+    powers = (FIX / "csv" / "powers_yn.csv").read_bytes()
+    assert client.post("/records?name=powers_yn.csv", content=powers,
+                       headers={"Content-Type": "text/csv", **auth("ing")}).status_code == 200
+    return client
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_sparql_dataset_of_a_division_token(scoped, method):
+    c = scoped
+    km, qj = record_graph(c, "ocds-life-km"), record_graph(c, "ocds-life-qj")
+    complaint = record_graph(c, "CMP-LIFE-QJ")
+    every = P + "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+    everything = values(sparql(c, "prov", every, method), "g")
+    assert {km, qj, complaint, "urn:prtkg:findings", "urn:prtkg:cases", "urn:prtkg:ontology"} <= everything
+    mine = values(sparql(c, "km", every, method), "g")
+    assert km in mine and "urn:prtkg:ontology" in mine
+    assert not {qj, complaint, "urn:prtkg:findings", "urn:prtkg:cases"} & mine
+    assert any(g.startswith("urn:prtkg:powers") or "powers" in g for g in mine)  # a shared reference list
+    assert {qj, complaint} <= values(sparql(c, "qj", every, method), "g")  # a complaint goes with its project
+    assert km not in values(sparql(c, "qj", every, method), "g")
+    # the default graph is the union of the visible graphs only
+    ids = P + "SELECT ?id WHERE { ?g p:recordId ?id }"
+    assert "ocds-life-km" in values(sparql(c, "km", ids, method), "id")
+    assert not {"ocds-life-qj", "CMP-LIFE-QJ"} & values(sparql(c, "km", ids, method), "id")
+    # naming another division's graph, or the findings, by FROM, FROM NAMED or the Protocol: refused
+    for q in (P + f"SELECT * FROM <{qj}> WHERE {{ ?s ?p ?o }}",
+              P + f"SELECT * FROM NAMED <{qj}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+              P + "SELECT * FROM NAMED <urn:prtkg:findings> WHERE { GRAPH ?g { ?s ?p ?o } }"):
+        assert sparql(c, "km", q, method).status_code == 403
+        assert sparql(c, "prov", q, method).status_code == 200
+    for param in ("default-graph-uri", "named-graph-uri"):
+        assert sparql(c, "km", every, method, **{param: qj}).status_code == 403
+    assert values(sparql(c, "km", P + f"SELECT ?o WHERE {{ GRAPH <{qj}> {{ ?s ?p ?o }} }}", method), "o") == set()
+    assert values(sparql(c, "km", P + "SELECT ?f WHERE { GRAPH <urn:prtkg:findings> { ?f ?p ?o } }", method), "f") == set()
+    assert values(sparql(c, "km", every, method, **{"named-graph-uri": km}), "g") == {km}
+
+
+def test_saved_questions_of_a_division_token(scoped):
+    c = scoped
+    r = c.get("/queries/findings-by-rule", headers={**auth("prov"), **JSON_RESULTS})
+    assert r.status_code == 200 and r.json()["results"]["bindings"]
+    r = c.get("/queries/findings-by-rule", headers={**auth("km"), **JSON_RESULTS})
+    assert r.status_code == 200 and r.json()["results"]["bindings"] == []  # findings: through /findings only

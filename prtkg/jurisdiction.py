@@ -63,3 +63,9 @@ def visible_graphs(store, division: str) -> list[str]:
         {{ GRAPH ?g {{ ?g prtkg:recordKind ?k }} VALUES ?k {{ {kinds} }} }}
         UNION {{ GRAPH ?g {{ ?g prtkg:recordKind ?k }} {_graph_in('?g', division)} }} }}""")
     return sorted(set(s["shared_graphs"]) | {r["g"] for r in rows})
+
+
+def project_regions(store, ocid: str) -> set[str]:
+    """The division codes a stored project names (none for a project the store does not hold)."""
+    rows = store.select(f"SELECT DISTINCT ?r WHERE {{ GRAPH ?g {{ {rdf.iri('project', ocid)} prtkg:region ?r }} }}")
+    return {r["r"].rsplit("/", 1)[-1] for r in rows}

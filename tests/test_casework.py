@@ -380,3 +380,19 @@ def test_saved_questions_of_a_division_token(scoped):
     assert r.status_code == 200 and r.json()["results"]["bindings"]
     r = c.get("/queries/findings-by-rule", headers={**auth("km"), **JSON_RESULTS})
     assert r.status_code == 200 and r.json()["results"]["bindings"] == []  # findings: through /findings only
+
+
+def test_credit_checks_of_a_division_token(scoped):
+    c = scoped
+    body = {"codes": [DEPT], "tradeType": "works"}
+    r = c.post("/credit/checks", json={**body, "project": "ocds-life-qj"}, headers=auth("km"))
+    assert r.status_code == 403 and "530300" in r.json()["detail"]
+    assert c.post("/credit/checks", json={**body, "project": "ocds-life-qj"}, headers=auth("qj")).status_code == 201
+    mine = c.post("/credit/checks", json={**body, "project": "ocds-life-km"}, headers=auth("km"))
+    assert mine.status_code == 201
+    # the check is a graph about the project: in Kunming's SPARQL dataset, not in Qujing's
+    every = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+    checks = {g for g in values(sparql(c, "prov", every), "g") if "credit-check" in g}
+    assert len(checks) == 2
+    assert len(checks & values(sparql(c, "km", every), "g")) == 1
+    assert len(checks & values(sparql(c, "qj", every), "g")) == 1

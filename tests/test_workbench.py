@@ -151,12 +151,17 @@ def test_token_is_kept_for_the_session_and_open_pages_work_without_it(web):
     assert not web.problems, web.problems
 
 
-def test_findings_page_filters(web):
+def _findings_page(web):
+    """The findings page, logged in and loaded: (page, number of findings shown)."""
     page = web.page
     web.login()
     page.goto(web.base + "/pages/findings")
     page.wait_for_selector("#list article.finding")
-    total = int(page.inner_text("#count"))
+    return page, int(page.inner_text("#count"))
+
+
+def test_findings_page_filters(web):
+    page, total = _findings_page(web)
     assert total == page.locator("#list article").count() > 20
     page.select_option("#f-severity", "violation")
     shown = int(page.inner_text("#count"))
@@ -248,11 +253,7 @@ def test_entity_page_looks_up_a_credit_code(web):
 
 
 def test_findings_page_case_timeline_and_actions(web):
-    page = web.page
-    web.login()
-    page.goto(web.base + "/pages/findings")
-    page.wait_for_selector("#list article.finding")
-    total = int(page.inner_text("#count"))
+    page, total = _findings_page(web)
     page.select_option("#f-status", "open")
     assert int(page.inner_text("#count")) == total  # the demo's findings are all open at first
     page.select_option("#f-severity", "violation")

@@ -81,7 +81,7 @@ def casework_machine() -> dict:
     return {"states": list(m.states), "outcomes": list(m.outcomes),
             "actions": {a.name: {"from": sorted(a.sources), "to": a.target, "needs": list(a.needs),
                                  "outcomes": {o: {"from": sorted(src), "needs": list(needs)}
-                                              for o, (src, needs) in (a.by_outcome or {}).items()}}
+                                              for o, (src, needs) in a.by_outcome.items()}}
                         for a in m.actions.values()}}
 
 

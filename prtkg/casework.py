@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Iterable, Mapping, Sequence
@@ -52,12 +52,12 @@ class Action:
     sources: frozenset[str]
     target: str
     needs: tuple[str, ...] = ()
-    by_outcome: Mapping[str, tuple[frozenset[str], tuple[str, ...]]] = None  # type: ignore[assignment]
+    # Where an outcome changes the rule (closing as a false positive): (statuses, fields it needs).
+    by_outcome: Mapping[str, tuple[frozenset[str], tuple[str, ...]]] = field(default_factory=dict)
 
     def rule(self, outcome: str | None) -> tuple[frozenset[str], tuple[str, ...]]:
         """(statuses it may start from, fields it needs) for this outcome."""
-        special = (self.by_outcome or {}).get(outcome or "")
-        return special if special else (self.sources, self.needs)
+        return self.by_outcome.get(outcome or "") or (self.sources, self.needs)
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def machine() -> Machine:
     if set(system) != {"resolve", "recur"}:
         raise ConfigError(f"{where}: system must define exactly resolve and recur")
     for a in actions.values():
-        unknown = set(a.by_outcome or {}) - set(raw["outcomes"])
+        unknown = set(a.by_outcome) - set(raw["outcomes"])
         if unknown:
             raise ConfigError(f"{where}: {a.name} names unknown outcomes {sorted(unknown)}")
     handling = {sev: int(spec["value"]) for sev, spec in raw["handling"].items()}
@@ -210,11 +210,16 @@ def findings_update(store, records: Sequence[Record], found: Sequence[Finding], 
     if not ids:
         return ""
     versions = {r.id: r.digest for r in records}
+    status_of = f"OPTIONAL {{ GRAPH <{CASES_GRAPH}> {{ ?f prtkg:caseStatus ?status }} }}"
     before = {r["f"]: (r["record"], r["status"]) for r in store.select(f"""
         SELECT ?f ?record ?status WHERE {{ VALUES ?record {{ {ids} }}
-          GRAPH <{rdf.FINDINGS_GRAPH}> {{ ?f prtkg:record ?record }}
-          OPTIONAL {{ GRAPH <{CASES_GRAPH}> {{ ?f prtkg:caseStatus ?status }} }} }}""")}
+          GRAPH <{rdf.FINDINGS_GRAPH}> {{ ?f prtkg:record ?record }} {status_of} }}""")}
     new = {node(f.id).value: f for f in found}
+    # A cross-record rule may find about a record outside this batch: its case is kept as it is too.
+    others = [n for n in new if n not in before]
+    if others:
+        before.update((r["f"], (new[r["f"]].record, r["status"])) for r in store.select(f"""
+            SELECT ?f ?status WHERE {{ VALUES ?f {{ {_values(others)} }} {status_of} FILTER(BOUND(?status)) }}"""))
     resolve, recur = m.system["resolve"], m.system["recur"]
     gone = [n for n, (_, s) in before.items() if n not in new and (s or m.initial) in resolve.sources]
     back = [n for n in new if n in before and before[n][1] in recur.sources]
@@ -260,7 +265,7 @@ def act(store, finding_id: str, action: str, who: str, note: str | None = None, 
     given = {"note": note, "outcome": outcome, "to": to}
     missing = [n for n in needs if not given.get(n)]
     if missing:
-        what = f"{action} with outcome {outcome}" if outcome and (spec.by_outcome or {}).get(outcome) else action
+        what = f"{action} with outcome {outcome}" if outcome and spec.by_outcome.get(outcome) else action
         raise InvalidAction(f"{what} needs {' and '.join(missing)}")
     if to is not None:
         bad = problem(to)

@@ -396,3 +396,20 @@ def test_credit_checks_of_a_division_token(scoped):
     assert len(checks) == 2
     assert len(checks & values(sparql(c, "km", every), "g")) == 1
     assert len(checks & values(sparql(c, "qj", every), "g")) == 1
+
+
+def test_a_finding_about_a_record_outside_the_batch_keeps_its_case(client):
+    from prtkg.checking import Context, run_checks, stored_records
+    store = client.app.state.store
+    qj = finding_id(client, "ocds-life-qj")
+    assert do(client, qj, action="acknowledge").status_code == 200
+    records = {r.id: r for r in stored_records(store)}
+    km_found = run_checks(Context(store, [records["ocds-life-km"]], dt.date(2026, 6, 1)))
+    qj_found = run_checks(Context(store, [records["ocds-life-qj"]], dt.date(2026, 6, 1)))
+    # a check of the Kunming record that (as a cross-record rule may) also finds about the Qujing one
+    casework.record_check(store, [records["ocds-life-km"]], km_found + qj_found, dt.date(2026, 6, 1))
+    doc = client.get(f"/findings/{qj}", headers=auth("prov")).json()
+    assert doc["status"] == "acknowledged" and [h["action"] for h in doc["history"]] == ["acknowledge"]
+    n = store.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{casework.CASES_GRAPH}> {{ "
+                     f"<{casework.node(qj).value}> <https://w3id.org/prtkg/ontology#caseStatus> ?s }} }}")[0]["n"]
+    assert n == 1

@@ -142,7 +142,6 @@ def allow_deep_parsing() -> None:
     a server it would let other deep recursion (a nested JSON body) overflow a normal thread's stack."""
     global _deep_parsing
     _deep_parsing = True
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 60_000))
 
 
 def _parse(text: str, parse):
@@ -157,14 +156,19 @@ def _parse(text: str, parse):
         except BaseException as e:  # handed to the caller's thread
             box.append(("error", e))
 
-    with _deep_lock:  # stack_size is process-wide: set it for this one thread only
-        old = threading.stack_size(PARSE_STACK_BYTES)
+    # stack_size and the recursion limit are process-wide: raise them for this one parse only, so that
+    # nothing else in the process (a JSON body in a test run, say) recurses that deep afterwards.
+    with _deep_lock:
+        old_stack, old_limit = threading.stack_size(PARSE_STACK_BYTES), sys.getrecursionlimit()
+        sys.setrecursionlimit(max(old_limit, 60_000))
         try:
             worker = threading.Thread(target=target, name="sparql-parse", daemon=True)
             worker.start()
+            threading.stack_size(old_stack)
+            worker.join()
         finally:
-            threading.stack_size(old)
-    worker.join()
+            threading.stack_size(old_stack)
+            sys.setrecursionlimit(old_limit)
     kind, value = box[0]
     if kind == "error":
         raise value

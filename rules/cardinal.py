@@ -33,12 +33,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from durable.lang import m
+from .engine import m
 
 from prtkg import findings
 
 from . import engine
-from .common import code, param, records
+from .common import code, concat, param, records, split
 
 SUBMITTED = ("pending", "valid", "disqualified")
 
@@ -70,7 +70,7 @@ SELECT ?record ?p ?tstatus ?method ?criteria ?tt ?start ?end ?endTime ?buyer ?pe
   OPTIONAL { ?p prtkg:procuringEntity ?e OPTIONAL { ?e prtkg:uscc ?eu } BIND(COALESCE(UCASE(?eu), STR(?e)) AS ?pe) } } }"""
 
 _BIDS = """
-SELECT ?p ?b ?status ?amount ?currency ?date ?dateTime (GROUP_CONCAT(DISTINCT ?tid; separator=" ") AS ?tenderers)
+SELECT ?p ?b ?status ?amount ?currency ?date ?dateTime """ + concat("?tid", "tenderers") + """
 WHERE { GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p . ?p prtkg:hasBid ?b . ?b prtkg:tenderer ?e .
   OPTIONAL { ?e prtkg:uscc ?u } BIND(COALESCE(UCASE(?u), STR(?e)) AS ?tid)
   OPTIONAL { ?b prtkg:status ?status } OPTIONAL { ?b prtkg:amount ?amount ; prtkg:currency ?currency }
@@ -78,7 +78,7 @@ WHERE { GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p . ?p prtkg:has
 GROUP BY ?p ?b ?status ?amount ?currency ?date ?dateTime"""
 
 _AWARDS = """
-SELECT ?p ?a ?status (GROUP_CONCAT(DISTINCT ?sid; separator=" ") AS ?suppliers) WHERE { GRAPH ?g {
+SELECT ?p ?a ?status """ + concat("?sid", "suppliers") + """ WHERE { GRAPH ?g {
   ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p . ?p prtkg:hasAward ?a . OPTIONAL { ?a prtkg:status ?status }
   OPTIONAL { ?a prtkg:supplier ?s OPTIONAL { ?s prtkg:uscc ?su } BIND(COALESCE(UCASE(?su), STR(?s)) AS ?sid) } } }
 GROUP BY ?p ?a ?status"""
@@ -125,10 +125,10 @@ def _population(store) -> dict[str, Process]:
         procs.setdefault(r["p"], Process(r["record"], r["p"], r))
     for r in store.select(_BIDS):
         if r["p"] in procs:
-            procs[r["p"]].bids.append({**r, "tenderers": sorted(r["tenderers"].split())})
+            procs[r["p"]].bids.append({**r, "tenderers": sorted(split(r["tenderers"]))})
     for r in store.select(_AWARDS):
         if r["p"] in procs:
-            procs[r["p"]].awards.append({**r, "suppliers": sorted((r["suppliers"] or "").split())})
+            procs[r["p"]].awards.append({**r, "suppliers": sorted(split(r["suppliers"]))})
     for r in store.select(_ITEMS):
         if r["p"] in procs:
             procs[r["p"]].items[r["owner"]].add(r["cls"])

@@ -13,12 +13,12 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from durable.lang import c, m
+from .engine import c, m
 
 from prtkg import findings
 
 from . import engine
-from .common import code, day, graphs_values, literal_values, param, records
+from .common import code, concat, day, graphs_values, literal_values, param, records, split
 
 
 def _rules():
@@ -49,7 +49,7 @@ SELECT ?record ?p ?method ?n (COUNT(DISTINCT ?tenderer) AS ?distinct) (COUNT(DIS
 GROUP BY ?record ?p ?method ?n"""
 
 _BIDS = """
-SELECT ?record ?p ?b ?amount ?currency ?tstatus (GROUP_CONCAT(DISTINCT ?tid; separator=" ") AS ?tenderers) WHERE { %s GRAPH ?g {
+SELECT ?record ?p ?b ?amount ?currency ?tstatus """ + concat("?tid", "tenderers") + """ WHERE { %s GRAPH ?g {
   ?g prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:hasBid ?b . ?b prtkg:status ?st ; prtkg:amount ?amount ;
      prtkg:currency ?currency ; prtkg:tenderer ?e . FILTER(!(?st IN ("invited", "withdrawn")))
   OPTIONAL { ?e prtkg:uscc ?u } BIND(COALESCE(UCASE(?u), STR(?e)) AS ?tid)
@@ -104,7 +104,8 @@ def _bid_facts(ctx, recs):
         # durable-rules keeps "id" for itself (it cannot be compared): "bid" orders the pair.
         yield {"t": "bid", "id": r["b"], "bid": r["b"], "record": r["record"], "project": r["p"],
                "amount": format(Decimal(r["amount"]).normalize(), "f"), "currency": r["currency"],
-               "tenderers": " ".join(sorted(r["tenderers"].split())), "cancelled": int(r["tstatus"] == "cancelled")}
+               # still percent-encoded (rules.common.concat): the rules compare the set whole
+               "tenderers": " ".join(sorted(r["tenderers"].split(" "))), "cancelled": int(r["tstatus"] == "cancelled")}
 
 
 def _group_facts(ctx, recs):
@@ -188,7 +189,7 @@ def check(ctx):
     for f in engine.run("risk", _rules, facts):
         if f.rule == "RISK-IDENTICAL-BIDS":
             a, b = f.facts["a"], f.facts["b"]
-            tenderers = sorted({*a["tenderers"].split(), *b["tenderers"].split()})
+            tenderers = sorted({*split(a["tenderers"]), *split(b["tenderers"])})
             out.append(findings.make(f.rule, a["record"], a["project"],
                                      {"bids": sorted([a["bid"], b["bid"]]), "tenderers": tenderers,
                                       "amount": a["amount"], "currency": a["currency"]}))

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from durable.lang import c, m
+from .engine import c, m
 
 from prtkg import coverage, findings
 
 from . import engine
 from .common import code, graphs_values, param, records
-
-LIST_RULES = ("SUP-OVERLAP", "SUP-GAP", "SUP-SEPARATION", "SUP-LIST-INCOMPLETE")
 
 
 def _rules():

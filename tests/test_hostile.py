@@ -490,7 +490,7 @@ def test_cli_query_refuses_updates(tmp_path, monkeypatch, text):
     Store(tmp_path / "s").flush()
     monkeypatch.setenv("PRTKG_STORE", str(tmp_path / "s"))
     res = CliRunner().invoke(app, ["query", text])
-    assert res.exit_code == 2 and "not a SPARQL query" in res.output and "Traceback" not in res.output
+    assert res.exit_code == 2 and "updates are refused" in res.output and "Traceback" not in res.output
 
 
 def test_corpus_size():

@@ -143,7 +143,10 @@ def test_plan_item_executed_on_due_day_not_after(found):
 
 def test_plan_summary_60_days(found):
     f = one(found, "PLN-SUMMARY-MISSING", "PLAN-2024")
-    assert f.evidence["due"] == "2025-03-01" and f.evidence["summaryDate"] == "2025-03-02"
+    # Day 60 (Sat 2025-03-01) is a rest day: the period ends on Mon 2025-03-03 (民法典 art. 203).
+    assert f.evidence == {"plan": "PLAN-2024", "year": 2024, "due": "2025-03-03", "summaryDate": "2025-03-04",
+                          "extendedFrom": "2025-03-01", "basis": "民法典 第二百零三条"}
+    assert not of(found, "PLN-SUMMARY-MISSING", "PLAN-2024-B")                    # on the extended last day
     assert not of(found, "PLN-SUMMARY-MISSING", "PLAN-2025")                      # on 2026-03-01, day 60
     assert not of(found, "PLN-SUMMARY-MISSING", "PLAN-2026")                      # still running
 

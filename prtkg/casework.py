@@ -211,10 +211,17 @@ def findings_update(store, records: Sequence[Record], found: Sequence[Finding], 
         return ""
     versions = {r.id: r.digest for r in records}
     status_of = f"OPTIONAL {{ GRAPH <{CASES_GRAPH}> {{ ?f prtkg:caseStatus ?status }} }}"
-    before = {r["f"]: (r["record"], r["status"]) for r in store.select(f"""
-        SELECT ?f ?record ?status WHERE {{ VALUES ?record {{ {ids} }}
-          GRAPH <{rdf.FINDINGS_GRAPH}> {{ ?f prtkg:record ?record }} {status_of} }}""")}
     new = {node(f.id).value: f for f in found}
+    # The findings this check answers for: those about the records under check, and those of the same
+    # rule about the same subject as a new one (a cross-record finding names an organisation or a
+    # group, not a record under check; the new one supersedes it).
+    pairs = " ".join(f"({rdf.literal(r)} {rdf.literal(s)})" for r, s in {(f.rule, f.record) for f in found})
+    by_subject = (f"UNION {{ VALUES (?rule ?record) {{ {pairs} }} GRAPH <{rdf.FINDINGS_GRAPH}> "
+                  f"{{ ?f prtkg:rule ?rule ; prtkg:record ?record }} }}") if pairs else ""
+    before = {r["f"]: (r["record"], r["status"]) for r in store.select(f"""
+        SELECT ?f ?record ?status WHERE {{
+          {{ VALUES ?record {{ {ids} }} GRAPH <{rdf.FINDINGS_GRAPH}> {{ ?f prtkg:record ?record }} }}
+          {by_subject} {status_of} }}""")}
     # A cross-record rule may find about a record outside this batch: its case is kept as it is too.
     others = [n for n in new if n not in before]
     if others:

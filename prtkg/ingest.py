@@ -27,8 +27,9 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, 
                            TimeRemainingColumn)
 
 from . import findings as F
-from .checking import Context, run_checks, stored_records, today
+from .checking import Context, run_checks, today
 from .errors import InputError
+from .rdf import RecordGraph
 from .records import FieldError, LoadResult, Record, Rejection
 from .store import Store, _whoami
 
@@ -138,31 +139,38 @@ def count_processes(path: Path) -> int:
 # -- loading ---------------------------------------------------------------------------------------
 
 class Writer:
-    """Writes batches of records, each batch one transaction replacing its records' graphs."""
+    """Writes batches of records, each batch one transaction replacing its records' graphs; keeps
+    what the checks need of each record written (not its triples), so a streamed load checks what
+    it wrote and not the whole store."""
 
     def __init__(self, store: Store):
         self.store = store
         self.agent = _whoami()
         self.at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        self.written: list[Record] = []
 
     def write(self, records: Sequence[Record]) -> None:
         if records:
             self.store.replace_records(records, agent=self.agent, at=self.at)
+            self.written += [Record(r.id, r.kind, RecordGraph(r.graph.graph), r.source, r.digest, r.focus)
+                             for r in records]
 
 
 def load_into(store: Store, paths: Sequence[Path], console: Console | None = None,
-              on_commit: Callable[[int, int | None], None] | None = None) -> tuple[int, list[Rejection]]:
+              on_commit: Callable[[int, int | None], None] | None = None,
+              writer: Writer | None = None) -> tuple[int, list[Rejection]]:
     """Load every path into the store; (records written, rejections). Streams big JSON Lines files."""
     from prtkg import loaders
 
     files = loaders.expand_named(paths)
     big = [(p, n) for p, n in files if streamable(p)]
     small = [(p, n) for p, n in files if not streamable(p)]
-    writer = Writer(store)
+    writer = writer if writer is not None else Writer(store)
     rejected: list[Rejection] = []
     written = 0
+    keep_going = len(files) > 1  # one unusable file among several is a rejection, not the end of the load
     if small:
-        loaded = loaders.load_named(small)
+        loaded = loaders.load_named(small, keep_going=keep_going)
         rejected += loaded.rejected
         with _progress(console, len(loaded.records), "loading", len(loaded.records) < BATCH) as bar:
             task = bar.add_task("load", total=len(loaded.records))
@@ -176,7 +184,10 @@ def load_into(store: Store, paths: Sequence[Path], console: Console | None = Non
         try:
             total = count_processes(path)
         except OSError as e:
-            raise InputError(str(path), f"cannot read: {e.strerror or e}") from e
+            if not keep_going:
+                raise InputError(str(path), f"cannot read: {e.strerror or e}") from e
+            rejected.append(Rejection(name, [FieldError("(file)", f"cannot read: {e.strerror or e}")]))
+            continue
         with _progress(console, total, f"loading {path.name}", False) as bar:
             task = bar.add_task("load", total=total)
             for result in stream_jsonl(path, rejected, name=name):
@@ -203,11 +214,13 @@ def ingest(paths: Sequence[Path], as_of: dt.date | None = None, console: Console
     if not any(streamable(p) for p in files):
         return _ingest_in_memory(paths, as_of, console, store, check, on_commit)
     store.load_ontology()
-    written, rejected = load_into(store, paths, console, on_commit)
+    writer = Writer(store)
+    written, rejected = load_into(store, paths, console, on_commit, writer)
     found: list[F.Finding] = []
     if check:
-        # The records just written, as the checks see them: graph names only, read back from the store.
-        records = stored_records(store)
+        # The records just written (graph names, not triples): each check reads them from the store
+        # and bounds its cross-record queries by them, so a load does not re-check the whole store.
+        records = writer.written
         with _progress(console, len(records), "checking", len(records) < BATCH) as bar:
             task = bar.add_task("check", total=len(records))
             for i in range(0, len(records), BATCH):

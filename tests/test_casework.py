@@ -413,3 +413,18 @@ def test_a_finding_about_a_record_outside_the_batch_keeps_its_case(client):
     n = store.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{casework.CASES_GRAPH}> {{ "
                      f"<{casework.node(qj).value}> <https://w3id.org/prtkg/ontology#caseStatus> ?s }} }}")[0]["n"]
     assert n == 1
+
+
+def test_a_superseded_cross_record_finding_is_resolved(client):
+    from prtkg import findings
+    from prtkg.checking import stored_records
+    store = client.app.state.store
+    records = {r.id: r for r in stored_records(store)}
+    org = "91530100MA6K123497"  # a finding about an organisation, made while checking some project
+    before = findings.make("RISK-WINNER-CONCENTRATION", org, None, {"wins": 5, "share": 0.5})
+    after = findings.make("RISK-WINNER-CONCENTRATION", org, None, {"wins": 6, "share": 0.6})
+    casework.record_check(store, [records["ocds-life-km"]], [before], dt.date(2026, 6, 1))
+    casework.record_check(store, [records["ocds-life-qj"]], [after], dt.date(2026, 6, 1))
+    old = client.get(f"/findings/{before.id}", headers=auth("prov")).json()
+    assert old["status"] == "resolved" and old["history"][-1]["action"] == "resolve"
+    assert client.get(f"/findings/{after.id}", headers=auth("prov")).json()["status"] == "open"

@@ -375,3 +375,10 @@ def test_a_store_failing_at_the_findings_write_leaves_nothing_and_keeps_its_kind
         assert r.status_code == 502 and r.json()["errorId"]
         monkeypatch.undo()
         assert _state(store) == before
+
+
+def test_a_broken_saved_question_file_is_the_servers_fault(app_client, monkeypatch):
+    from prtkg import saved_queries
+    monkeypatch.setattr(saved_queries, "library", lambda: {"x": saved_queries.parse("x", "SELECT * { ?s ?p ?o }")})
+    r = app_client.get("/queries", headers=STAFF)
+    assert r.status_code == 500 and "misconfigured" in r.json()["detail"] and r.json()["errorId"]

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from prtkg import findings as F
 from prtkg.checking import Context, bundled, run_checks, today
-from prtkg.errors import CheckFailed, InputError, PrtkgError
+from prtkg.errors import CheckFailed, PrtkgError
 from prtkg.ingest import findings_update
 from prtkg.records import LoadResult
 from prtkg.remote_store import is_remote
@@ -68,7 +68,8 @@ class Reference:
             return self._loaded
 
 
-async def _load(request: Request, name: str | None) -> LoadResult:
+async def _body(request: Request, name: str | None) -> tuple[bytes, str, str]:
+    """(body, source name, media type) of a records request, refused before parsing when unusable."""
     from prtkg import loaders
 
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -78,11 +79,17 @@ async def _load(request: Request, name: str | None) -> LoadResult:
     body = await read_body(request)
     if not body.strip():
         raise HTTPException(400, "the body is empty: send one or more records")
-    source = name or "body" + loaders.MEDIA_TYPES[media]
-    try:
-        return await run_in_threadpool(loaders.load_bytes, body, source, media)
-    except InputError as e:
-        raise HTTPException(400, str(e)) from None
+    return body, name or "body" + loaders.MEDIA_TYPES[media], media
+
+
+def _parse(body: bytes, source: str, media: str) -> LoadResult:
+    """The records of a body; InputError (400, from the app's error table) when it is unusable as a whole."""
+    from prtkg import loaders
+    return loaders.load_bytes(body, source, media)
+
+
+async def _load(request: Request, name: str | None) -> LoadResult:
+    return await run_in_threadpool(_parse, *await _body(request, name))
 
 
 def _check(store: Store, loaded: LoadResult, as_of: dt.date) -> list[F.Finding]:
@@ -205,9 +212,10 @@ async def _limited(request: Request, work: Callable[[], dict]) -> dict:
 async def validate(request: Request, name: str | None = _NAME, as_of: dt.date | None = _AS_OF) -> dict:
     """Check records against the bundled reference data; nothing is stored. At most
     PRTKG_MAX_VALIDATIONS run at once (more: 503), each within PRTKG_VALIDATE_TIMEOUT seconds (504)."""
-    loaded = await _load(request, name)
+    body = await _body(request, name)
     reference = request.app.state.reference
-    return await _limited(request, lambda: validate_records(loaded, reference.get(), as_of or today()))
+    # Parsing counts too: a body at the size limit takes seconds to read.
+    return await _limited(request, lambda: validate_records(_parse(*body), reference.get(), as_of or today()))
 
 
 @router.post("/records", responses={**_RESPONSES, 401: {}, 403: {}}, openapi_extra=_BODY_DOC,

@@ -165,6 +165,7 @@ def test_each_kind_maps_to_its_status(app_client, error, status):
         _swap_store(app_client, store)
     assert r.status_code == status
     doc = r.json()
+    assert r.headers["x-content-type-options"] == "nosniff"  # also on the answer to an unforeseen error
     if status >= 500:
         assert re.fullmatch(r"[0-9a-f]{16}", doc["errorId"])
         assert "bad" not in doc["detail"] and "bug" not in doc["detail"]  # details stay in the log

@@ -23,7 +23,7 @@ from referencing import Registry, Resource
 from prtkg import codes, rdf
 from prtkg.records import FieldError, LoadResult, Record, Rejection
 
-from .csvlists import digest_of, organisation
+from .csvlists import accepted, digest_of, organisation
 
 RECORD_TYPES = ("complaint", "clue", "inspection", "plan", "sanctionExecution")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -121,7 +121,7 @@ def _explain(error: ValidationError) -> list[FieldError]:
 def _code(errors: list[FieldError], field: str, scheme_name: str, value: str) -> NamedNode | None:
     concept = codes.scheme(scheme_name).resolve(value)
     if concept is None:
-        errors.append(FieldError(field, f"unknown {scheme_name} code {value!r}"))
+        errors.append(FieldError(field, f"unknown {scheme_name} code {value!r}; {accepted(scheme_name)}"))
         return None
     return NamedNode(concept.iri)
 

@@ -24,6 +24,19 @@ def code(iri: str | None) -> str | None:
     return iri.rsplit("/", 1)[-1] if iri else None
 
 
+def org_key(value: str | None) -> str | None:
+    """An organisation as findings name it: its credit code, `SCHEME/id` for another identifier,
+    `ocid/party/id` for a party without one -- never a node IRI (rules group on the query's
+    COALESCE(UCASE(uscc), STR(node)), which this turns into text)."""
+    from urllib.parse import unquote
+
+    from prtkg.rdf import ID
+    if value is None or not value.startswith(ID):
+        return value
+    rest = value[len(ID):]
+    return unquote(rest.removeprefix("entity/").removeprefix("project/"))
+
+
 def records(ctx, *kinds: str) -> list:
     return [r for r in ctx.records if r.kind in kinds]
 

@@ -128,7 +128,7 @@ def _store_via_trial(store: Store, loaded: LoadResult, as_of: dt.date, agent: st
         trial.replace_records(loaded.records, agent=agent)
         found = _checked(lambda: _check(trial, loaded, as_of), len(loaded.records))
         del trial
-        gc.collect()  # pyoxigraph closes a store when its last reference goes (the check's context holds one)
+        gc.collect()  # pyoxigraph closes a store when its last reference goes, and the check leaves it in a cycle
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)

@@ -336,3 +336,18 @@ def test_ids_with_control_characters_are_rejected_by_name(value):
     assert not loaded.records
     assert sorted((r.record, [e.field for e in r.errors]) for r in loaded.rejected if r.record != "c#1") == [
         ("e#0", ["id"]), ("o#0", ["ocid"])]
+
+
+def test_shacl_report_messages_quote_the_value_as_written(tmp_path):
+    """`prtkg check --format shacl`: each SPARQL result's zh/en message, filled from its evidence."""
+    code = '9153010021658403"\\{?code}$1'
+    rec = event_bases()[0]
+    rec["handler"] = code
+    (tmp_path / "e.json").write_text(json.dumps([rec]), encoding="utf-8")
+    r = CliRunner().invoke(cli_app, ["check", str(tmp_path), "--reference", "none", "--format", "shacl",
+                                     "--as-of", AS_OF.isoformat()])
+    assert r.exception is None or isinstance(r.exception, SystemExit), r.exception
+    from rdflib.namespace import SH
+    messages = {m.language: str(m) for m in Graph().parse(data=r.stdout, format="turtle").objects(None, SH.resultMessage)
+                if code in str(m)}
+    assert set(messages) == {"en", "zh"}, messages

@@ -15,7 +15,7 @@ not roll back a request whose later operation fails while running: every write i
 afterwards (the triples of each graph written, counted) and a mismatch is a StoreError naming it.
 
 Dialect (measured on Virtuoso 7.2, ../shared/virtuoso.md): at most 4,000 triples per INSERT DATA
-and 100 records per request; ASK answered as a one-row SELECT; prefixed names with `\/` escapes sent
+and 100 records per request; ASK answered as a SELECT; prefixed names with `\\/` escapes sent
 as full IRIs; a server's own graphs (SYSTEM_GRAPHS) left out of graph lists and counts; a row
 cap announced by `X-SPARQL-MaxRows` (or set in PRTKG_SPARQL_MAX_ROWS) checked with a COUNT.
 
@@ -300,12 +300,12 @@ class RemoteStore:
         return ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
 
     def _ask_answer(self, result) -> ox.QueryBoolean:
-        """Virtuoso answers an ASK as one row of `__ASK_RETVAL` (1 or 0)."""
+        """Virtuoso answers an ASK as a SELECT of `__ASK_RETVAL`: one row (1) when true, none when false."""
         names = [v.value for v in result.variables]
         rows = list(result)
-        if names != [_ASK_VAR] or len(rows) != 1:
+        if names != [_ASK_VAR] or len(rows) > 1:
             raise StoreError(f"the SPARQL server at {self.endpoint} answered an ASK with something else")
-        value = rows[0][_ASK_VAR]
+        value = rows[0][_ASK_VAR] if rows else None
         truth = value is not None and value.value in ("1", "true")
         return ox.parse_query_results('{"head": {}, "boolean": %s}' % ("true" if truth else "false"),
                                       format=ox.QueryResultsFormat.JSON)

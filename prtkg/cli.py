@@ -106,7 +106,18 @@ def check(
         _write(console.export_text(), out)
     else:
         Console(width=max(Console().width, 160)).print(_findings_table(doc, lang.value))
+    if paths:  # none: the bundled demo
+        _exit_if_nothing_checked(len(result.loaded.records), len(result.loaded.rejected))
     raise typer.Exit(1 if doc["summary"]["violations"] else 0)
+
+
+def _exit_if_nothing_checked(records: int, rejected: int) -> None:
+    """Exit 2 when input was given and not one record of it could be used: automation reading the
+    exit code must not take "every record rejected" (or "no record found") for "checked, nothing found"."""
+    if records == 0:
+        why = f"every input record ({rejected}) was rejected" if rejected else "no input record was found"
+        err.print(f"[red]error:[/red] nothing could be checked: {why}", highlight=False)
+        raise typer.Exit(2)
 
 
 @app.command()
@@ -127,6 +138,7 @@ def load(
     except PrtkgError as e:
         _fail(str(e))
     print(json.dumps(summary, ensure_ascii=False, indent=2))
+    _exit_if_nothing_checked(summary["loaded"], len(summary["rejected"]))
 
 
 @app.command()
@@ -137,8 +149,9 @@ def query(
 ) -> None:
     """Run a read-only SPARQL query on the persistent store."""
     from . import saved_queries
-    from .querying import run_query
+    from .querying import allow_deep_parsing, run_query
 
+    allow_deep_parsing()  # this process only runs the one query
     text = query
     if query in saved_queries.library():
         try:

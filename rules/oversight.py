@@ -8,12 +8,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from durable.lang import m
+from .engine import m
 
 from prtkg import findings
 
 from . import engine
-from .common import concat, day, graphs_values, iri_values, param, records, split
+from .common import concat, day, graphs_values, iri_values, param, period_deadline, records, split
 
 _PERIOD_EXPR = {
     "quarter": 'CONCAT(STR(YEAR(?date)), "-Q", STR(xsd:integer(FLOOR((MONTH(?date) - 1) / 3) + 1)))',
@@ -156,9 +156,15 @@ def check_plans(ctx):
                           "executedDate": r["first"].isoformat() if r["first"] else None, "as_of": day(ctx.as_of)})
         max_days = param("PLN-SUMMARY-MISSING", "max_days")
         for r in ctx.store.select(_PLANS % values):
-            due = dt.date(int(r["year"]), 12, 31) + dt.timedelta(days=max_days)
+            year_end = dt.date(int(r["year"]), 12, 31)
+            found = period_deadline("PLN-SUMMARY-MISSING", year_end, max_days, r["summary"])
+            if found is None:
+                ctx.insufficient.add(r["record"], r["plan"], "PLN-SUMMARY-MISSING",
+                                     [f"working-day calendar {(year_end + dt.timedelta(days=max_days)).year}"])
+                continue
+            due, reading = found
             facts.append({"t": "plan", "id": f"plan|{r['plan']}", "record": r["record"], "node": r["plan"],
-                          "year": int(r["year"]), "due": day(due), "dueDate": due.isoformat(),
+                          "reading": reading, "year": int(r["year"]), "due": day(due), "dueDate": due.isoformat(),
                           "summary": day(r["summary"]), "as_of": day(ctx.as_of),
                           "summaryDate": r["summary"].isoformat() if r["summary"] else None})
     out = []
@@ -175,5 +181,5 @@ def check_plans(ctx):
         else:
             out.append(findings.make(f.rule, x["record"], x["node"],
                                      {"plan": x["record"], "year": x["year"], "due": x["dueDate"],
-                                      "summaryDate": x["summaryDate"]}))
+                                      "summaryDate": x["summaryDate"], **x["reading"]}))
     return out

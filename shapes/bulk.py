@@ -283,6 +283,20 @@ _IN_CHUNK = f"GRAPH <{_INDEX.value}> {{ ?g {_CHECKS} ?g }}"
 _XSD_DATE = ox.NamedNode(rdf.XSD + "date")
 
 
+def _add_period_ends(dates: dict) -> None:
+    """Per graph, the last days of the catalogue's periods from each date (as validate's data graph has)."""
+    for g, lits in dates.items():
+        parsed = set()
+        for lit in lits:
+            try:
+                parsed.add(dt.date.fromisoformat(lit.value))
+            except ValueError:
+                pass
+        known = {x.value for x in lits}
+        lits += [ox.Literal(d.isoformat(), datatype=_XSD_DATE)
+                 for d in sorted(calendar_graph.with_period_ends(parsed)) if d.isoformat() not in known]
+
+
 class Run:
     """The validation graphs of one bulk check, built one chunk of records at a time in a scratch
     in-memory Oxigraph store that the compiled queries then run on.
@@ -333,6 +347,7 @@ class Run:
         for row in mem.query(f"""SELECT DISTINCT ?g ?d WHERE {{ {_IN_CHUNK}
                 GRAPH ?g {{ ?s ?q ?d FILTER(isLiteral(?d) && DATATYPE(?d) = <{rdf.XSD}date>) }} }}"""):
             dates.setdefault(row["g"], []).append(row["d"])
+        _add_period_ends(dates)
         days = self._days({d for ds in dates.values() for d in ds})
         mem.extend([ox.Quad(s, p, o, g) for g, ds in dates.items() for d in ds for s, p, o in days.get(d, ())])
         t = self._time("day nodes", t)

@@ -159,7 +159,7 @@ def _context_quads(store, record, as_of: dt.date) -> tuple[list[ox.Quad], set[in
                 days.add(dt.date.fromisoformat(o.value))
             except ValueError:
                 pass        # an ill-typed date has no day node on either path
-    found = [calendar_graph.day(d) for d in sorted(days)]
+    found = [calendar_graph.day(d) for d in sorted(calendar_graph.with_period_ends(days))]
     out += [ox.Quad(q.subject, q.predicate, q.object) for q in calendar_graph.quads(found)]
     out.append(ox.Quad(_RUN_OX, _AS_OF_OX, ox.Literal(as_of.isoformat(), datatype=_XSD_DATE)))
     return out, {x.date.year for x in found if x.ordinal is None}
@@ -355,6 +355,8 @@ def findings_from_results(ctx, record, results: Iterable[Result]) -> list:
     for meta, focus, evidence in raw:
         if meta.rule in blocked or not applies(meta.rule):
             continue
+        if meta.rule in gated:
+            evidence = {**evidence, **ctx.assumed(meta.rule, record.id)}
         out.append(make_finding(meta, record.id, focus, evidence))
     return out
 
@@ -366,6 +368,9 @@ def findings_of(ctx, outcome: Outcome) -> list:
 
 def make_finding(meta: ShapeInfo, record_id: str, focus: str, evidence: dict):
     fields = {}
+    # A constraint may select ?severity for a reading a policy parameter opts into (shapes/works.ttl).
+    evidence = dict(evidence)
+    severity = evidence.pop("severity", None)
     problem = evidence.get("problem")
     if problem in meta.problems:
         labels = meta.problems[problem]
@@ -380,7 +385,7 @@ def make_finding(meta: ShapeInfo, record_id: str, focus: str, evidence: dict):
         if found is None or found.kind != problem:
             raise AssertionError(f"CRD-CODE-INVALID shape and prtkg.uscc disagree on {evidence.get('code')!r}")
         fields = {"problem": found.message_en, "problem_zh": found.message_zh}
-    return F.make(meta.rule, record_id, focus, evidence, **fields)
+    return F.make(meta.rule, record_id, focus, evidence, severity=severity, **fields)
 
 
 class _Blank(dict):

@@ -150,11 +150,12 @@ def inputs(value: str) -> list[tuple[str, str, bytes]]:
 # -- comparing the outcome for the hostile value with its plain twin ---------------------------
 
 def _map(x, hostile_value: str, plain_value: str):
-    """`x` with the hostile value (as written, upper-cased as codes are, or as an id holds it) put
-    back to its twin; lists as multisets, since the twin sorts elsewhere among other values."""
+    """`x` with the hostile value (as written, upper-cased as codes are, as an id holds it, or
+    quoted by repr()) put back to its twin; lists as multisets, since the twin sorts elsewhere among other values."""
     if isinstance(x, str):
         for h, p in ((hostile_value, plain_value), (hostile_value.upper(), plain_value.upper()),
-                     (printable(hostile_value), printable(plain_value))):
+                     (printable(hostile_value), printable(plain_value)),
+                     (repr(hostile_value)[1:-1], repr(plain_value)[1:-1])):   # quoted in a problem text
             x = x.replace(h, p) if h else x
         return x
     if isinstance(x, dict):

@@ -12,7 +12,6 @@ from typing import Callable
 
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 
 from prtkg import findings as F
@@ -23,7 +22,7 @@ from prtkg.records import LoadResult
 from prtkg.remote_store import is_remote
 from prtkg.store import Store, _record_update
 
-from .auth import bearer, caller, require
+from .auth import Principal, require
 
 router = APIRouter(tags=["records"])
 
@@ -96,6 +95,37 @@ def validate_records(loaded: LoadResult, reference: LoadResult, as_of: dt.date) 
     return F.report(len(loaded.records), _check(store, loaded, as_of), loaded.rejected)
 
 
+def _regions(store: Store, record) -> set[str]:
+    """The division codes a record names, in the version given and in the version stored."""
+    from prtkg import rdf
+
+    region = rdf.p("region")
+    given = {q.object.value for q in record.graph.quads() if q.predicate == region}
+    g = record.graph.graph
+    stored = {r["r"] for r in store.select(f"SELECT DISTINCT ?r WHERE {{ GRAPH {g} {{ ?x prtkg:region ?r }} }}")}
+    return {iri.rsplit("/", 1)[-1] for iri in given | stored}
+
+
+def within_division(store: Store, loaded: LoadResult, division: str | None) -> LoadResult:
+    """A division token may store (and replace) only records of its division and those below it:
+    a record naming another region, in the version sent or the one stored, is rejected."""
+    if division is None:
+        return loaded
+    from prtkg.jurisdiction import divisions_within
+    from prtkg.records import FieldError, Rejection
+
+    keep = divisions_within(division)
+    out = LoadResult(rejected=list(loaded.rejected))
+    for record in loaded.records:
+        outside = sorted(_regions(store, record) - keep)
+        if outside:
+            out.rejected.append(Rejection(record.id, [FieldError(
+                "region", f"names division {', '.join(outside)}, outside the token's division {division}")]))
+        else:
+            out.records.append(record)
+    return out
+
+
 def _checked_in_trial(store: Store, loaded: LoadResult, as_of: dt.date, agent: str) -> list[F.Finding]:
     """Write and check the records in a private, writable copy of the on-disk store, thrown away
     afterwards: a RocksDB checkpoint beside the store (hard links; ~0.2 s on the demo's 137k quads)."""
@@ -135,23 +165,26 @@ def _checked_in_place(store: Store, loaded: LoadResult, as_of: dt.date, agent: s
         raise
 
 
-def store_records(store: Store, lock: threading.Lock, loaded: LoadResult, as_of: dt.date, agent: str) -> dict:
+def store_records(store: Store, lock: threading.Lock, loaded: LoadResult, as_of: dt.date, agent: str,
+                  division: str | None = None) -> dict:
     """Check the records and store them with their findings; if checking fails, nothing is stored
-    (CheckFailed: a 500 whose error id is in the server log).
+    (CheckFailed: a 500 whose error id is in the server log). With a division, only records of it
+    (and below it) are stored; the others are rejected.
 
     On disk the check runs in a private copy of the store and the records and their findings are then
     written in one transaction: a reader, or a crash, sees both or neither."""
-    if not loaded.records:
-        return F.report(0, [], loaded.rejected)
     # One writer at a time: the store the check saw is the store the write changes.
     with lock:
+        loaded = within_division(store, loaded, division)
+        if not loaded.records:
+            return F.report(0, [], loaded.rejected)
         in_trial = not is_remote(store) and store.path is not None
         try:
             found = (_checked_in_trial if in_trial else _checked_in_place)(store, loaded, as_of, agent)
         except Exception as e:
             raise CheckFailed(f"checking the {len(loaded.records)} record(s) failed, so none of them "
                               "was stored") from e
-        findings = findings_update(loaded.records, found, as_of)
+        findings = findings_update(store, loaded.records, found, as_of)
         if in_trial:
             at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
             store.update(_record_update(loaded.records, agent, at) + " ;\n" + findings)
@@ -204,13 +237,13 @@ async def validate(request: Request, name: str | None = _NAME, as_of: dt.date | 
     return await _limited(request, lambda: validate_records(loaded, reference.get(), as_of or today()))
 
 
-@router.post("/records", responses={**_RESPONSES, 401: {}, 403: {}}, openapi_extra=_BODY_DOC,
-             dependencies=[Depends(require("ingest"))])
+@router.post("/records", responses={**_RESPONSES, 401: {}, 403: {}}, openapi_extra=_BODY_DOC)
 async def submit(request: Request, name: str | None = _NAME, as_of: dt.date | None = _AS_OF,
-                 cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> dict:
+                 who: Principal = Depends(require("ingest"))) -> dict:
     """Check records and store them; a re-submitted record replaces its earlier graph. Bad records
-    are listed under `rejected`, the others are stored."""
+    are listed under `rejected`, the others are stored. A token with a division stores records of
+    its division (and those below it) only; others are rejected."""
     loaded = await _load(request, name)
     state = request.app.state
     return await run_in_threadpool(store_records, state.store, state.write_lock, loaded, as_of or today(),
-                                   caller(request, cred))
+                                   who.agent, who.division)

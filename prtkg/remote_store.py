@@ -2,20 +2,29 @@
 
 Selected by `open_store()` / `Store.from_env()` when PRTKG_SPARQL_ENDPOINT is set:
 - PRTKG_SPARQL_ENDPOINT: the query endpoint; PRTKG_SPARQL_UPDATE_ENDPOINT: the update endpoint
-  (default: the query endpoint); PRTKG_SPARQL_GRAPH_STORE: a Graph Store Protocol endpoint, used to
-  replace a whole graph with one PUT where the server offers it; PRTKG_SPARQL_TIMEOUT: seconds per
-  request (default 60); PRTKG_SPARQL_UNION_PARAM: the URL parameter that makes the default graph the
-  union of the named graphs (default `union-default-graph`, Oxigraph's; empty for servers whose
-  default graph is already the union).
+  (default: the query endpoint); PRTKG_SPARQL_TIMEOUT: seconds per request (default 60);
+  PRTKG_SPARQL_UNION_PARAM: the URL parameter that makes the default graph the union of the named
+  graphs (default `union-default-graph`, Oxigraph's; empty for servers whose default graph is
+  already the union); PRTKG_SPARQL_MAX_ROWS: a row cap the server applies without saying so, if
+  known (answers that reach it are checked against a COUNT). PRTKG_SPARQL_GRAPH_STORE is accepted
+  and no longer used: a Graph Store PUT was seen half-done by readers on Virtuoso.
 
-Atomicity: a record is replaced by one update request (DROP + INSERT DATA), which SPARQL 1.1 servers
-run as one transaction, so a reader never sees half a record and a failed request changes nothing.
+Atomicity: a graph or a record is replaced by one update request (DROP + INSERT DATA operations),
+which SPARQL 1.1 servers run as one transaction, so a reader never sees half a record. Virtuoso does
+not roll back a request whose later operation fails while running: every write is therefore checked
+afterwards (the triples of each graph written, counted) and a mismatch is a StoreError naming it.
+
+Dialect (measured on Virtuoso 7.2, ../shared/virtuoso.md): at most 4,000 triples per INSERT DATA
+and 100 records per request; ASK answered as a SELECT; prefixed names with `\\/` escapes sent
+as full IRIs; a server's own graphs (SYSTEM_GRAPHS) left out of graph lists and counts; a row
+cap announced by `X-SPARQL-MaxRows` (or set in PRTKG_SPARQL_MAX_ROWS) checked with a COUNT.
 
 Results come back as the embedded store's own result objects (pyoxigraph parses the SPARQL JSON
 results), so callers that serialise or iterate them cannot tell the backends apart.
 """
 from __future__ import annotations
 
+import re
 import socket
 import urllib.error
 import urllib.parse
@@ -31,11 +40,23 @@ from SPARQLWrapper.SPARQLExceptions import (EndPointInternalError, EndPointNotFo
 from . import rdf
 from .errors import StoreError, StoreUnavailable
 from .records import Record
-from .store import _now, _ntriples, load_ontology_into, _record_update, _whoami, to_python
+from .store import _now, _ntriples, _record_quads, _whoami, load_ontology_into, to_python
 
 DEFAULT_TIMEOUT = 60.0
-# INSERT DATA requests stay below a few MB: servers cap request bodies (Virtuoso, Fuseki's defaults).
-CHUNK = 20_000
+# Triples per INSERT DATA operation and records per update request: Virtuoso refuses an INSERT DATA
+# of ~5,000 triples (SP030 memory exhausted) and requests of ~400 records (SQ156 query too large).
+CHUNK = 4_000
+RECORDS_PER_REQUEST = 100
+# Graphs a server keeps for itself (Virtuoso: its RDF views, LDP and URI-QA graphs), which its
+# union default graph, graph list and counts would otherwise mix into prtkg's.
+SYSTEM_GRAPHS = ("http://www.openlinksw.com/", "http://www.w3.org/ns/ldp#", "http://localuriqaserver/")
+_NOT_SYSTEM = "FILTER(" + " && ".join(f'!STRSTARTS(STR(?g), "{p}")' for p in SYSTEM_GRAPHS) + ")"
+_ASK_VAR = "__ASK_RETVAL"            # Virtuoso's one-row SELECT answering an ASK
+_PREFIX_DECL = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.I)
+# A prefixed name whose local part holds a backslash escape (SPARQL 1.1 PN_LOCAL_ESC).
+_ESCAPED_NAME = re.compile(r"(?<![\w<\"'?$])([A-Za-z][\w-]*)?:((?:[\w-]|\\[_~.\-!$&'()*+,;=/?#@%])"
+                           r"(?:[\w.-]|\\[_~.\-!$&'()*+,;=/?#@%])*)")
+_PROLOGUE = re.compile(r"^(\s*(?:(?:PREFIX\s+[\w.-]*:\s*<[^>]*>|BASE\s*<[^>]*>)\s*)*)", re.I)
 
 
 def _nquads(quads: Iterable[ox.Quad]) -> str:
@@ -44,26 +65,64 @@ def _nquads(quads: Iterable[ox.Quad]) -> str:
 
 
 def _insert_data(quads: Sequence[ox.Quad]) -> str:
-    by_graph: dict[Any, list[ox.Quad]] = {}
-    for q in quads:
-        by_graph.setdefault(q.graph_name, []).append(q)
-    parts = []
-    for g, qs in by_graph.items():
-        body = _ntriples(qs)
-        parts.append(body if isinstance(g, ox.DefaultGraph) else f"GRAPH {g} {{\n{body}\n}}")
-    return "INSERT DATA {\n" + "\n".join(parts) + "\n}"
+    """INSERT DATA operations (" ;"-joined) of at most CHUNK triples each."""
+    ops = []
+    for i in range(0, len(quads), CHUNK):
+        by_graph: dict[Any, list[ox.Quad]] = {}
+        for q in quads[i:i + CHUNK]:
+            by_graph.setdefault(q.graph_name, []).append(q)
+        parts = []
+        for g, qs in by_graph.items():
+            body = _ntriples(qs)
+            parts.append(body if isinstance(g, ox.DefaultGraph) else f"GRAPH {g} {{\n{body}\n}}")
+        ops.append("INSERT DATA {\n" + "\n".join(parts) + "\n}")
+    return " ;\n".join(ops)
+
+
+def _replace_graphs(graphs: dict[ox.NamedNode, list[ox.Quad]]) -> str:
+    """One update request replacing each graph: DROP, then its triples in INSERT DATA operations."""
+    return " ;\n".join(f"DROP SILENT GRAPH {g}" + (" ;\n" + _insert_data(qs) if qs else "")
+                       for g, qs in graphs.items())
+
+
+def _unescape_local(local: str) -> str:
+    return re.sub(r"\\(.)", r"\1", local)
+
+
+def full_iris(text: str) -> str:
+    """The query with each prefixed name whose local part holds a `\\` escape written as a full
+    IRI: SPARQL 1.1 allows `code:department-type\\/supervision`, Virtuoso does not parse it."""
+    if "\\" not in text:
+        return text
+    prefixes = dict(rdf.PREFIXES)
+    prefixes.update({m.group(1) or "": m.group(2) for m in _PREFIX_DECL.finditer(text)})
+
+    def sub(m: re.Match) -> str:
+        pfx, local = m.group(1) or "", m.group(2)
+        if "\\" not in local or pfx not in prefixes:
+            return m.group(0)
+        return f"<{prefixes[pfx]}{_unescape_local(local)}>"
+    return _ESCAPED_NAME.sub(sub, text)
+
+
+def _count_query(query: str) -> str:
+    """COUNT of the solutions of a SELECT: its prologue, then the query as a sub-select."""
+    prologue = _PROLOGUE.match(query).group(1)
+    return f"{prologue}SELECT (COUNT(*) AS ?__n) WHERE {{ {query[len(prologue):]} }}"
 
 
 class RemoteStore:
     """A SPARQL 1.1 server (query + update endpoints, optionally a Graph Store Protocol endpoint)."""
 
     def __init__(self, endpoint: str, update_endpoint: str | None = None, graph_store: str | None = None,
-                 timeout: float = DEFAULT_TIMEOUT, union_param: str | None = "union-default-graph"):
+                 timeout: float = DEFAULT_TIMEOUT, union_param: str | None = "union-default-graph",
+                 max_rows: int | None = None):
         self.endpoint = endpoint
         self.update_endpoint = update_endpoint or endpoint
-        self.graph_store = graph_store or None
+        self.graph_store = graph_store or None      # accepted, not written through (see the module doc)
         self.timeout = timeout
         self.union_param = union_param or None
+        self.max_rows = max_rows
         self.path = endpoint  # what the commands print as "the store"
 
     @classmethod
@@ -74,9 +133,12 @@ class RemoteStore:
             timeout = float(env.get("PRTKG_SPARQL_TIMEOUT") or DEFAULT_TIMEOUT)
         except ValueError:
             raise StoreError(f"PRTKG_SPARQL_TIMEOUT: {env['PRTKG_SPARQL_TIMEOUT']!r} is not a number of seconds")
+        cap = env.get("PRTKG_SPARQL_MAX_ROWS") or None
+        if cap is not None and not (cap.isascii() and cap.isdigit() and int(cap) > 0):
+            raise StoreError(f"PRTKG_SPARQL_MAX_ROWS: {cap!r} is not a positive number of rows")
         return cls(env["PRTKG_SPARQL_ENDPOINT"], env.get("PRTKG_SPARQL_UPDATE_ENDPOINT"),
                    env.get("PRTKG_SPARQL_GRAPH_STORE"), timeout,
-                   env.get("PRTKG_SPARQL_UNION_PARAM", "union-default-graph"))
+                   env.get("PRTKG_SPARQL_UNION_PARAM", "union-default-graph"), int(cap) if cap else None)
 
     # -- transport -------------------------------------------------------------------------
     def _fail(self, url: str, e: BaseException) -> StoreError:
@@ -99,14 +161,16 @@ class RemoteStore:
         return sw
 
     def _fetch(self, query: str, union: bool = False, default_graph: Sequence = (),
-               named_graphs: Sequence = ()) -> tuple[str, bytes]:
-        """("solutions"|"graph", body) of one query; SyntaxError for a query the server rejects as malformed."""
+               named_graphs: Sequence = ()) -> tuple[str, bytes, Any]:
+        """("solutions"|"graph"|"boolean", body, response headers) of one query; SyntaxError for a
+        query the server rejects as malformed."""
         sw = self._wrapper(self.endpoint)
         sw.setMethod(POST)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a query it cannot classify is the server's to reject
-            sw.setQuery(query)
-        kind = "graph" if sw.queryType in ("CONSTRUCT", "DESCRIBE") else "solutions"
+            sw.setQuery(full_iris(query))
+        kind = ("graph" if sw.queryType in ("CONSTRUCT", "DESCRIBE")
+                else "boolean" if sw.queryType == "ASK" else "solutions")
         if kind == "graph":
             sw.setReturnFormat(N3)
             sw.addCustomHttpHeader("Accept", "application/n-triples")
@@ -121,7 +185,7 @@ class RemoteStore:
             sw.addNamedGraph(g.value if isinstance(g, ox.NamedNode) else str(g))
         try:
             response = sw.query().response
-            return kind, response.read()
+            return kind, response.read(), response.headers
         except QueryBadFormed as e:
             raise SyntaxError(_server_message(e)) from None
         except (EndPointNotFound, EndPointInternalError, Unauthorized, SPARQLWrapperException,
@@ -133,7 +197,7 @@ class RemoteStore:
         sw.setMethod(POST)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            sw.setQuery(text)
+            sw.setQuery(full_iris(text))
         try:
             sw.query()
         except QueryBadFormed as e:
@@ -141,23 +205,44 @@ class RemoteStore:
         except (SPARQLWrapperException, urllib.error.URLError, OSError) as e:
             raise self._fail(self.update_endpoint, e) from None
 
-    def _put_graph(self, graph: str, body: bytes) -> None:
-        sep = "&" if "?" in self.graph_store else "?"
-        url = f"{self.graph_store}{sep}{urllib.parse.urlencode({'graph': graph})}"
-        req = urllib.request.Request(url, data=body, method="PUT",
-                                     headers={"Content-Type": "application/n-triples"})
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as r:
-                r.read()
-        except (urllib.error.URLError, OSError) as e:
-            raise self._fail(self.graph_store, e) from None
-
     # -- writing ---------------------------------------------------------------------------
     def replace_records(self, records: Sequence[Record], agent: str | None = None, at=None) -> None:
-        """Replace each record's named graph (content + provenance), all of them in one update request."""
-        if not records:
-            return
-        self._update(_record_update(records, agent or _whoami(), at or _now()))
+        """Replace each record's named graph (content + provenance): one update request per
+        RECORDS_PER_REQUEST records, each checked after it is written."""
+        agent, at = agent or _whoami(), at or _now()
+        for i in range(0, len(records), RECORDS_PER_REQUEST):
+            batch = records[i:i + RECORDS_PER_REQUEST]
+            graphs = {r.graph.graph: list(dict.fromkeys(_record_quads(r, agent, at))) for r in batch}
+            names = {r.graph.graph.value: r.id for r in batch}
+            self._write(_replace_graphs(graphs), {g: len(qs) for g, qs in graphs.items()}, names)
+
+    def _write(self, update: str, expected: dict[ox.NamedNode, int], names: dict[str, str] | None = None) -> None:
+        """Run one update request, then check each graph it wrote holds exactly what was sent: a
+        server that does not roll back a run-time failure (Virtuoso) must not leave it unnoticed."""
+        names = names or {}
+        try:
+            self._update(update)
+        except StoreError as e:
+            left = self._mismatch(expected, names)
+            raise StoreError(f"{e}; {left}" if left else str(e)) from None
+        left = self._mismatch(expected, names)
+        if left:
+            raise StoreError(f"the SPARQL server at {self.update_endpoint} did not store {left}")
+
+    def _mismatch(self, expected: dict[ox.NamedNode, int], names: dict[str, str]) -> str | None:
+        """None if each graph holds as many triples as were sent, else which one does not."""
+        graphs = list(expected)
+        found: dict[str, int] = {}
+        for i in range(0, len(graphs), 200):
+            values = " ".join(str(g) for g in graphs[i:i + 200])
+            for row in self.raw_query(f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} "
+                                      f"GRAPH ?g {{ ?s ?p ?o }} }} GROUP BY ?g"):
+                found[row["g"].value] = int(row["n"].value)
+        for g, n in expected.items():
+            if found.get(g.value, 0) != n:
+                what = f"record {names[g.value]}" if g.value in names else f"graph <{g.value}>"
+                return f"{what} whole: it holds {found.get(g.value, 0)} of {n} triples after the write"
+        return None
 
     def update(self, sparql_update: str) -> None:
         self._update(rdf.sparql_prefixes() + sparql_update)
@@ -173,12 +258,10 @@ class RemoteStore:
             self._update(_insert_data(batch))
 
     def replace_graph(self, graph: str, quads: Iterable[ox.Quad]) -> None:
+        """Replace a whole graph in one update request (never a Graph Store PUT), checked after."""
         g = ox.NamedNode(graph)
-        body = _ntriples(ox.Quad(q.subject, q.predicate, q.object, g) for q in quads)
-        if self.graph_store:
-            self._put_graph(graph, body.encode())
-        else:
-            self._update(f"DROP SILENT GRAPH {g} ;\nINSERT DATA {{ GRAPH {g} {{\n{body}\n}} }}")
+        triples = list(dict.fromkeys(ox.Quad(q.subject, q.predicate, q.object, g) for q in quads))
+        self._write(_replace_graphs({g: triples}), {g: len(triples)})
 
     def load_ontology(self) -> None:
         load_ontology_into(self)
@@ -195,17 +278,54 @@ class RemoteStore:
         """The answer as pyoxigraph result objects: QuerySolutions, QueryBoolean or QueryTriples."""
         if isinstance(default_graph, (ox.NamedNode, str)):
             default_graph = [default_graph]
-        kind, body = self._fetch(query, use_default_graph_as_union, default_graph or (), named_graphs or ())
+        args = (use_default_graph_as_union, default_graph or (), named_graphs or ())
+        kind, body, headers = self._fetch(query, *args)
         try:
             if kind == "graph":
                 # QueryTriples has no public constructor: let a scratch store hand the triples back as one.
                 scratch = ox.Store()
                 scratch.load(body, format=ox.RdfFormat.N_TRIPLES)
                 return scratch.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
-            return ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+            result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
         except (SyntaxError, ValueError, OSError) as e:
             raise StoreError(f"the SPARQL server at {self.endpoint} answered something that is not "
                              f"SPARQL results: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+        if kind == "boolean" and not isinstance(result, ox.QueryBoolean):
+            return self._ask_answer(result)
+        if isinstance(result, ox.QueryBoolean):
+            return result
+        rows = list(result)
+        self._check_cap(query, len(rows), headers, args)
+        # Hand back a fresh QuerySolutions (callers iterate it once more).
+        return ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+
+    def _ask_answer(self, result) -> ox.QueryBoolean:
+        """Virtuoso answers an ASK as a SELECT of `__ASK_RETVAL`: one row (1) when true, none when false."""
+        names = [v.value for v in result.variables]
+        rows = list(result)
+        if names != [_ASK_VAR] or len(rows) > 1:
+            raise StoreError(f"the SPARQL server at {self.endpoint} answered an ASK with something else")
+        value = rows[0][_ASK_VAR] if rows else None
+        truth = value is not None and value.value in ("1", "true")
+        return ox.parse_query_results('{"head": {}, "boolean": %s}' % ("true" if truth else "false"),
+                                      format=ox.QueryResultsFormat.JSON)
+
+    def _check_cap(self, query: str, n: int, headers, args) -> None:
+        """An answer as long as the server's row cap may have been cut off: count the solutions
+        and refuse a short answer rather than take it as the whole one."""
+        announced = (headers.get("X-SPARQL-MaxRows") if headers is not None else None) or ""
+        caps = [int(announced)] if announced.strip().isdigit() else []
+        if self.max_rows:
+            caps.append(self.max_rows)
+        if not caps or n < min(caps):
+            return
+        _, body, _ = self._fetch(_count_query(query), *args)
+        rows = list(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON))
+        total = int(rows[0]["__n"].value) if rows and rows[0]["__n"] is not None else None
+        if total != n:
+            raise StoreError(f"the SPARQL server at {self.endpoint} cut an answer off at {n} rows "
+                             f"(it has {total if total is not None else 'more'}; its row cap is {min(caps)}: "
+                             "raise it, e.g. Virtuoso's [SPARQL] ResultSetMaxRows)")
 
     def select(self, query: str, **bindings: Any) -> list[dict[str, Any]]:
         result = self.raw_query(rdf.sparql_prefixes() + query)
@@ -221,7 +341,7 @@ class RemoteStore:
         return bool(result)
 
     def named_graphs(self) -> Iterator[str]:
-        rows = self.raw_query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        rows = self.raw_query(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {_NOT_SYSTEM} }}")
         return (row["g"].value for row in rows)
 
     def graph_quads(self, graph: str) -> Iterator[ox.Quad]:
@@ -256,7 +376,10 @@ class RemoteStore:
         return out
 
     def __len__(self) -> int:
-        rows = list(self.raw_query("SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"))
+        ours = f"GRAPH ?g {{ ?s ?p ?o }} {_NOT_SYSTEM}"
+        # Where the default graph is the union of all graphs, it is not counted again.
+        where = f"{{ ?s ?p ?o }} UNION {{ {ours} }}" if self.union_param else ours
+        rows = list(self.raw_query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}"))
         return int(rows[0]["n"].value) if rows else 0
 
 

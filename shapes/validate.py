@@ -425,7 +425,33 @@ def report_graph(ctx) -> Graph:
         outcome, _ = validate_record(ctx.store, record, ctx.as_of)
         for t in outcome.report:
             merged.add(t)
+        _add_messages(merged, outcome)
     return merged
+
+
+def _add_messages(report: Graph, outcome: Outcome) -> None:
+    """The catalogue's zh/en message of each SPARQL constraint's result, filled from its evidence
+    as a finding's is (text in, never a template the value could act in)."""
+    info = shapes()[1]
+    by_key: dict = {}
+    for r in outcome.report.subjects(RDF.type, SH.ValidationResult):
+        source, focus = report.value(r, SH.sourceConstraint), report.value(r, SH.focusNode)
+        meta = info.get(source)
+        if meta is not None and meta.select and not meta.insufficient:
+            by_key.setdefault((source, focus), []).append(r)
+    for (source, focus), nodes in by_key.items():
+        meta = info[source]
+        rows = constraint_rows(outcome.data, meta, focus)
+        # pySHACL keeps one result per distinct row: pair them in a stable order.
+        nodes.sort(key=lambda n: str(report.value(n, SH.value)))
+        rows.sort(key=lambda rv: str(rv[1] or ""))
+        for node, (row, _) in zip(nodes, rows):
+            evidence = evidence_from_bindings(meta, row)
+            if evidence.get("calendarUnknown"):
+                continue
+            finding = make_finding(meta, outcome.record.id, str(focus), evidence)
+            for lang, text in finding.message.items():
+                report.add((node, SH.resultMessage, Literal(text, lang=lang)))
 
 
 def report_turtle(result, as_of: dt.date | None = None) -> str:

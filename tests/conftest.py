@@ -1,7 +1,11 @@
-"""Backends for the tests: the embedded store, and `oxigraph serve` on a free local port as a remote one.
+"""Backends for the tests: the embedded store, `oxigraph serve` and OpenLink Virtuoso on free local
+ports as remote ones.
 
-`backend` is parametrized over both; a test taking it gets a factory `backend()` -> fresh empty store
-(each remote store is its own server's data, emptied between tests).
+`backend` is parametrized over embedded and `oxigraph serve`; `any_backend` over those and Virtuoso
+(for the tests of the remote store's dialect handling and write/read guarantees). A test taking
+one gets a factory `backend()` -> fresh empty store (each remote store is its own server's data,
+emptied between tests). Virtuoso is skipped with the reason where it is not installed
+(`apt-get install virtuoso-opensource-7-bin`) or does not start.
 """
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -65,6 +70,100 @@ class OxigraphServer:
                 self.proc.kill()
 
 
+class VirtuosoServer:
+    """`virtuoso-t` on a fresh database in a temporary folder (../shared/virtuoso.md): 127.0.0.1,
+    free ports, updates granted to the anonymous SPARQL user; `max_rows` sets ResultSetMaxRows
+    (None: no cap, unlike Debian's shipped ini, which cuts answers off silently at 10,000)."""
+
+    SYSTEM_GRAPH = "http://www.openlinksw.com/schemas/virtrdf#"
+
+    def __init__(self, location: Path, max_rows: int | None = None):
+        exe, self.isql = shutil.which("virtuoso-t"), shutil.which("isql-vt")
+        if not exe or not self.isql:
+            raise RuntimeError("virtuoso-t / isql-vt not installed (apt-get install virtuoso-opensource-7-bin)")
+        self.location = location
+        self.isql_port, self.port = _free_port(), _free_port()
+        self.url = f"http://127.0.0.1:{self.port}/sparql"
+        d = str(location)
+        (location / "www").mkdir(parents=True, exist_ok=True)
+        ini = [
+            "[Database]", f"DatabaseFile = {d}/virtuoso.db", f"ErrorLogFile = {d}/virtuoso.log",
+            f"LockFile = {d}/virtuoso.lck", f"TransactionFile = {d}/virtuoso.trx", f"xa_persistent_file = {d}/virtuoso.pxa",
+            "[TempDatabase]", f"DatabaseFile = {d}/virtuoso-temp.db", f"TransactionFile = {d}/virtuoso-temp.trx",
+            "[Parameters]", f"ServerPort = 127.0.0.1:{self.isql_port}", f"DirsAllowed = ., {d}",
+            "NumberOfBuffers = 10000", "MaxDirtyBuffers = 6000",
+            "[HTTPServer]", f"ServerPort = 127.0.0.1:{self.port}", f"ServerRoot = {d}/www",
+        ]
+        if max_rows is not None:
+            ini += ["[SPARQL]", f"ResultSetMaxRows = {max_rows}"]
+        (location / "virtuoso.ini").write_text("\n".join(ini) + "\n")
+        self.proc = subprocess.Popen([exe, "-f", "-c", f"{d}/virtuoso.ini"], cwd=d,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(self.url + "?query=" + urllib.parse.quote("SELECT 1 WHERE {}"), timeout=2).read()
+                break
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"virtuoso-t did not start (log: {d}/virtuoso.log)")
+                time.sleep(0.2)
+        self.sql('GRANT SPARQL_UPDATE TO "SPARQL"; GRANT EXECUTE ON DB.DBA.SPARQL_INSERT_DICT_CONTENT TO "SPARQL"; '
+                 'GRANT EXECUTE ON DB.DBA.SPARQL_DELETE_DICT_CONTENT TO "SPARQL";')
+
+    def sql(self, statements: str) -> str:
+        r = subprocess.run([self.isql, f"127.0.0.1:{self.isql_port}", "dba", "dba", f"exec={statements}"],
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0 or "*** Error" in r.stdout + r.stderr:
+            raise RuntimeError(f"isql: {statements}: {(r.stdout + r.stderr).strip()[:300]}")
+        return r.stdout
+
+    @property
+    def env(self) -> dict[str, str]:
+        # The default graph is already the union there: no union parameter.
+        return {"PRTKG_SPARQL_ENDPOINT": self.url, "PRTKG_SPARQL_UPDATE_ENDPOINT": self.url,
+                "PRTKG_SPARQL_UNION_PARAM": ""}
+
+    def store(self):
+        from prtkg.remote_store import RemoteStore
+        return RemoteStore.from_env(self.env)
+
+    def clear(self) -> None:
+        # DROP ALL / CLEAR ALL are silent no-ops there; the system graph must stay.
+        self.sql(f"DELETE FROM DB.DBA.RDF_QUAD WHERE G <> iri_to_id('{self.SYSTEM_GRAPH}');")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def _virtuoso(tmp_path_factory, name: str, max_rows: int | None = None):
+    try:
+        return VirtuosoServer(tmp_path_factory.mktemp(name), max_rows)
+    except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+        pytest.skip(f"Virtuoso unavailable: {e}")
+
+
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory):
+    server = _virtuoso(tmp_path_factory, "virtuoso")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def virtuoso_capped(tmp_path_factory):
+    """A Virtuoso that silently cuts every answer off at 5 rows (ResultSetMaxRows = 5)."""
+    server = _virtuoso(tmp_path_factory, "virtuoso-capped", max_rows=5)
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def oxigraph_server(tmp_path_factory):
     server = OxigraphServer(tmp_path_factory.mktemp("oxigraph"))
@@ -81,6 +180,16 @@ def backend_name(request):
 def backend(backend_name, request, tmp_path, monkeypatch):
     """A factory of empty stores of the parametrized backend; the environment selects it too
     (PRTKG_STORE or PRTKG_SPARQL_*), so commands and the API under test use the same one."""
+    return _backend(backend_name, request, tmp_path, monkeypatch)
+
+
+@pytest.fixture(params=["embedded", "remote", "virtuoso"])
+def any_backend(request, tmp_path, monkeypatch):
+    """`backend`, over Virtuoso as well."""
+    return _backend(request.param, request, tmp_path, monkeypatch)
+
+
+def _backend(backend_name, request, tmp_path, monkeypatch):
     if backend_name == "embedded":
         monkeypatch.setenv("PRTKG_STORE", str(tmp_path / "store"))
         monkeypatch.delenv("PRTKG_SPARQL_ENDPOINT", raising=False)
@@ -92,7 +201,9 @@ def backend(backend_name, request, tmp_path, monkeypatch):
                 made.append(Store(tmp_path / "store"))
             return made[0]
         return embedded
-    server = request.getfixturevalue("oxigraph_server")
+    server = request.getfixturevalue("virtuoso_server" if backend_name == "virtuoso" else "oxigraph_server")
+    for k in ("PRTKG_SPARQL_UPDATE_ENDPOINT", "PRTKG_SPARQL_GRAPH_STORE", "PRTKG_SPARQL_UNION_PARAM"):
+        monkeypatch.delenv(k, raising=False)
     server.clear()
     for k, v in server.env.items():
         monkeypatch.setenv(k, v)

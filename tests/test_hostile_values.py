@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import unicodedata
 from pathlib import Path
 
@@ -52,11 +53,15 @@ hostile = st.builds(lambda a, mid, b: a + "".join(mid) + b, st.sampled_from(EDGE
                     st.sampled_from(EDGES))
 
 
+LIST_SEPARATORS = ";；、"           # loaders/csvlists.py splits list cells on these
+
+
 def plain(s: str) -> str:
     """The twin of a hostile string: as long, every character a format or a text template could
-    treat specially made an underscore (caseless: codes are upper-cased); control characters kept
-    (they have rules of their own)."""
-    return "".join(c if unicodedata.category(c) == "Cc" else "_" for c in s)
+    treat specially made an underscore (caseless: codes are upper-cased); control characters and
+    the separators of list cells (a CSV list's measures, trade types) kept: they split a value by
+    design, and have rules of their own."""
+    return "".join(c if unicodedata.category(c) == "Cc" or c in LIST_SEPARATORS else "_" for c in s)
 
 
 def printable(s: str) -> str:
@@ -149,13 +154,24 @@ def inputs(value: str) -> list[tuple[str, str, bytes]]:
 
 # -- comparing the outcome for the hostile value with its plain twin ---------------------------
 
+def _pairs(hostile_value: str, plain_value: str) -> list[tuple[str, str]]:
+    """(form of the hostile value, the same form of its twin), longest first: the value as written,
+    upper-cased, as an id holds it, quoted by repr() in a problem text, and each piece of it a list
+    cell is split into."""
+    sep = "[" + LIST_SEPARATORS + "]"
+    whole = [(hostile_value, plain_value), (hostile_value.upper(), plain_value.upper()),
+             (printable(hostile_value), printable(plain_value))]
+    pieces = list(zip(re.split(sep, hostile_value), re.split(sep, plain_value)))
+    out = whole + pieces + [(repr(h)[1:-1], repr(p)[1:-1]) for h, p in whole + pieces]
+    return sorted({(h, p) for h, p in out if h and h != p}, key=lambda hp: -len(hp[0]))
+
+
 def _map(x, hostile_value: str, plain_value: str):
-    """`x` with the hostile value (as written, upper-cased as codes are, or as an id holds it) put
-    back to its twin; lists as multisets, since the twin sorts elsewhere among other values."""
+    """`x` with the hostile value (as written, upper-cased as codes are, as an id holds it, or
+    quoted by repr()) put back to its twin; lists as multisets, since the twin sorts elsewhere among other values."""
     if isinstance(x, str):
-        for h, p in ((hostile_value, plain_value), (hostile_value.upper(), plain_value.upper()),
-                     (printable(hostile_value), printable(plain_value))):
-            x = x.replace(h, p) if h else x
+        for h, p in _pairs(hostile_value, plain_value):
+            x = x.replace(h, p)
         return x
     if isinstance(x, dict):
         return {k: _map(v, hostile_value, plain_value) for k, v in x.items()}
@@ -336,3 +352,18 @@ def test_ids_with_control_characters_are_rejected_by_name(value):
     assert not loaded.records
     assert sorted((r.record, [e.field for e in r.errors]) for r in loaded.rejected if r.record != "c#1") == [
         ("e#0", ["id"]), ("o#0", ["ocid"])]
+
+
+def test_shacl_report_messages_quote_the_value_as_written(tmp_path):
+    """`prtkg check --format shacl`: each SPARQL result's zh/en message, filled from its evidence."""
+    code = '9153010021658403"\\{?code}$1'
+    rec = event_bases()[0]
+    rec["handler"] = code
+    (tmp_path / "e.json").write_text(json.dumps([rec]), encoding="utf-8")
+    r = CliRunner().invoke(cli_app, ["check", str(tmp_path), "--reference", "none", "--format", "shacl",
+                                     "--as-of", AS_OF.isoformat()])
+    assert r.exception is None or isinstance(r.exception, SystemExit), r.exception
+    from rdflib.namespace import SH
+    messages = {m.language: str(m) for m in Graph().parse(data=r.stdout, format="turtle").objects(None, SH.resultMessage)
+                if code in str(m)}
+    assert set(messages) == {"en", "zh"}, messages

@@ -69,9 +69,10 @@ def run_checks(ctx: Context, checks: Sequence[Check] | None = None) -> list[Find
     if ctx._applicability is None:
         ctx._applicability = Applicability(ctx.store, ctx.graphs, ctx.insufficient)
     out: list[Finding] = []
-    for check in all_checks() if checks is None else checks:
-        out.extend(check(ctx))
-    out.extend(ctx.insufficient.findings())
+    with F.naming(ctx.store):
+        for check in all_checks() if checks is None else checks:
+            out.extend(check(ctx))
+        out.extend(ctx.insufficient.findings())
     return F.dedupe(out)
 
 

@@ -116,6 +116,32 @@ def region_label(region: str) -> str:
     return f"{c.label('zh')}（{region}）" if c else region
 
 
+def region_names(region: str) -> dict[str, str]:
+    """A division's name by language, for messages (the code stays in the evidence)."""
+    try:
+        return codes.labels("region", region)
+    except KeyError:
+        return {"zh": region, "en": region}
+
+
+def matter_names(trade_type: str, industry: str | None) -> dict[str, str]:
+    """A trade type (and, for works, industry) by language: 工程建设项目招标投标（水利）."""
+    t = codes.labels("trade-type", trade_type)
+    if not industry:
+        return t
+    i = codes.labels("industry", industry)
+    return {"zh": f"{t['zh']}（{i['zh']}）", "en": f"{t['en']} ({i['en']})"}
+
+
+def list_regions(rows: list[PowerRow]) -> frozenset[str]:
+    """The divisions whose powers list is in the store: a matter or project is judged only under them."""
+    return frozenset(row.region for row in rows)
+
+
+def has_list(region: str, regions_with_lists: frozenset[str]) -> bool:
+    return any(r in regions_with_lists for r in region_chain(region))
+
+
 @dataclass(frozen=True)
 class Matter:
     trade_type: str
@@ -165,8 +191,9 @@ def grid(store, rows: list[PowerRow] | None = None) -> Grid:
     trade_types = _gap_codes("trade-type")
     industries = _gap_codes("industry")
     wanted_levels = set(catalogue_rule("SUP-GAP").param("region_levels"))
-    regions = sorted({reg for row in rows for reg in region_chain(row.region)
-                      if region_level(reg) in wanted_levels or region_level(reg) is None and reg == row.region})
+    # Only divisions whose own list is loaded: a county list alone says nothing of its province's gaps.
+    regions = sorted({row.region for row in rows
+                      if region_level(row.region) in wanted_levels or region_level(row.region) is None})
     g = Grid(rows, trade_types, industries, stages, regions)
     for region in regions:
         chain = set(region_chain(region))

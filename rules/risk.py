@@ -202,7 +202,7 @@ def check(ctx):
         elif f.rule == "RISK-BID-ROTATION":
             out.append(findings.make(f.rule, x["record"], None,
                                      {"group": x["members"], "tenders": x["records"], "winners": x["winners"]},
-                                     group="、".join(x["members"]), tenders=x["tenders"]))
+                                     tenders=x["tenders"]))
         elif f.rule == "RISK-SPLIT-CONTRACTS":
             keys = {a["record"] for a in x["awards"]}
             if any(keys <= seen for seen in split_seen):

@@ -87,11 +87,15 @@ class CheckResult:
     reference: LoadResult
     findings: list[Finding]
     store: Store
+    as_of: dt.date | None = None
 
     def report(self) -> dict:
         doc = F.report(len(self.loaded.records), self.findings,
                        self.reference.rejected + self.loaded.rejected)
         doc["summary"]["reference"] = len(self.reference.records)
+        if self.as_of is not None:
+            # Every report says which day its running deadlines were measured against.
+            doc["summary"]["asOf"] = self.as_of.isoformat()
         return doc
 
 
@@ -114,4 +118,4 @@ def check(paths: Sequence[str | Path], reference: str | Path | None = "bundled",
     found = run_checks(ctx)
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     store.replace_graph(F.rdf.FINDINGS_GRAPH, F.to_quads(found, as_of, now))
-    return CheckResult(loaded, ref, found, store)
+    return CheckResult(loaded, ref, found, store, as_of)

@@ -171,6 +171,21 @@ class Insufficiency:
         return out
 
 
+def insufficiency_by_rule(findings: Iterable[dict]) -> list[dict]:
+    """DATA-INSUFFICIENT findings (as dicts) turned round: per rule that could not run, how many records
+    and which fields they lacked. For the table and the HTML report; JSON keeps the per-record entries."""
+    by_rule: dict[str, tuple[set[str], set[str]]] = {}
+    for f in findings:
+        if f["rule"] != "DATA-INSUFFICIENT":
+            continue
+        for rule_id, fields in (f["evidence"].get("byRule") or {}).items():
+            records, missing = by_rule.setdefault(rule_id, (set(), set()))
+            records.add(f["record"])
+            missing.update(fields)
+    return [{"rule": r, "records": len(recs), "fields": sorted(fields)}
+            for r, (recs, fields) in sorted(by_rule.items())]
+
+
 SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}
 
 

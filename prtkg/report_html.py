@@ -45,6 +45,21 @@ def ordered(values: list[str], scheme: str) -> list[str]:
     return sorted(values, key=lambda v: (order.index(v) if v in order else len(order), v))
 
 
+def china_time(value: str | dt.datetime | None) -> str | None:
+    """A moment as a reader in China reads it: local time with the zone named (2026-11-30 11:47 UTC+8)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    from .checking import CHINA
+    return value.astimezone(CHINA).strftime("%Y-%m-%d %H:%M UTC+8")
+
+
 def _code(iri: str | None) -> str | None:
     return iri.rsplit("/", 1)[-1] if iri else None
 

@@ -119,7 +119,8 @@ def _finding_date(f: dict) -> str | None:
 def labels(region_codes: set[str]) -> dict:
     """Code labels {scheme: {code: {lang: text}}} for the schemes the pages show, and the regions in use."""
     out: dict[str, dict] = {}
-    for name in ("trade-type", "stage", "industry", "credit-record-type", "power-kind"):
+    for name in ("trade-type", "stage", "industry", "credit-record-type", "power-kind", "department-type",
+                 "measure", "procurement-method", "procurement-category", "award-criteria", "record-kind"):
         out[name] = {k: dict(c.labels) for k, c in codes.scheme(name).concepts.items()}
     regions = {}
     try:

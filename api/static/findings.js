@@ -42,7 +42,7 @@
     list.replaceChildren(...shown.map(x => el("article", {class: "finding " + x.severity, "data-rule": x.rule},
       el("div", {class: "meta"},
         el("span", {class: x.severity}, t("severity." + x.severity)), " · ", x.rule, " · ", t("family." + x.family),
-        " · ", t("col.record"), ": ", el("a", {href: "/?record=" + encodeURIComponent(x.record), class: "record"}, x.record),
+        " · ", t("col.record"), ": ", el("a", {href: "/pages/record?id=" + encodeURIComponent(x.record), class: "record"}, x.title || x.record),
         x.region ? " · " + WB.codeLabel(labs, "region", x.region) : "",
         x.tradeType ? " · " + WB.codeLabel(labs, "trade-type", x.tradeType) : "",
         x.date ? " · " + x.date : ""),

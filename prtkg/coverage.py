@@ -133,13 +133,20 @@ def matter_names(trade_type: str, industry: str | None) -> dict[str, str]:
     return {"zh": f"{t['zh']}（{i['zh']}）", "en": f"{t['en']} ({i['en']})"}
 
 
-def list_regions(rows: list[PowerRow]) -> frozenset[str]:
-    """The divisions whose powers list is in the store: a matter or project is judged only under them."""
-    return frozenset(row.region for row in rows)
+def listed_matters(rows: list[PowerRow]) -> frozenset[tuple[str, str]]:
+    """(region, trade type) that a supervision department's row of a loaded list speaks to: what a
+    project can be judged against."""
+    return frozenset((row.region, t) for row in rows if row.department_type == "supervision"
+                     for t in row.trade_types)
 
 
-def has_list(region: str, regions_with_lists: frozenset[str]) -> bool:
-    return any(r in regions_with_lists for r in region_chain(region))
+def has_list(region: str, trade_type: str, listed: frozenset[tuple[str, str]]) -> bool:
+    """Whether a loaded powers list speaks to a project's trade type: a supervision department's row
+    for it in the project's division or one above. Where none does, the store lacks that list (or that
+    part of it, which SUP-GAP reports as the list's gap): the project is not judged, it is
+    DATA-INSUFFICIENT. Within a trade type the list does speak to, a missing industry or stage is a
+    finding about the project."""
+    return any((r, trade_type) in listed for r in region_chain(region))
 
 
 @dataclass(frozen=True)

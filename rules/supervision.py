@@ -156,14 +156,14 @@ def check(ctx):
     project_facts = []
     if have_lists:
         # A changed list can change any project's supervision; a new project needs only itself.
-        with_lists = coverage.list_regions(coverage.power_rows(ctx.store))
+        listed = coverage.listed_matters(coverage.power_rows(ctx.store))
         for fact in _project_facts(ctx, None if lists_changed else projects):
-            if coverage.has_list(fact["region"], with_lists):
+            if coverage.has_list(fact["region"], fact["trade_type"], listed):
                 project_facts.append(fact)
             else:
-                # No list for the project's region (or any above it) is in the store: nothing to judge by.
+                # No loaded list speaks to the project's matter where it is: nothing to judge it by.
                 ctx.insufficient.add(fact["record"], fact["project"], "SUP-PROJECT-UNSUPERVISED",
-                                     [f"powers-and-duties list ({fact['region']})"])
+                                     [f"powers-and-duties list ({fact['region']}, {fact['trade_type']})"])
     else:
         for rec in projects:
             if rec.id in ctx.applicable("SUP-PROJECT-UNSUPERVISED"):

@@ -116,3 +116,21 @@ def test_incremental_agrees_with_full_run(demo, record_id):
 def test_two_full_runs_agree(demo):
     records, store, found = demo
     assert _keys(_run(store, records)) == _keys(found)
+
+
+def test_without_the_reference_lists_projects_are_not_judged():
+    # The demo alone carries two small lists (an overlay of three rows, a neighbouring province's):
+    # a project whose trade type no loaded list speaks to where it is is DATA-INSUFFICIENT, not a flood
+    # of SUP-PROJECT-UNSUPERVISED violations.
+    from prtkg import coverage
+    from prtkg.checking import check
+
+    result = check([], reference=None, as_of=AS_OF)
+    judged = [f for f in result.findings if f.rule == "SUP-PROJECT-UNSUPERVISED"]
+    not_judged = [f for f in result.findings if f.rule == "DATA-INSUFFICIENT"
+                  and "SUP-PROJECT-UNSUPERVISED" in f.evidence["rules"]]
+    assert len(not_judged) > 200 and len(judged) < len(not_judged) / 10
+    listed = coverage.listed_matters(coverage.power_rows(result.store))
+    assert all(coverage.has_list(f.evidence["region"], f.evidence["trade_type"], listed) for f in judged)
+    assert all(any(x.startswith("powers-and-duties list") for x in f.evidence["byRule"]["SUP-PROJECT-UNSUPERVISED"])
+               for f in not_judged)

@@ -33,16 +33,18 @@ def caller(request: Request, cred: HTTPAuthorizationCredentials | None) -> str:
     return f"anonymous@{host}"
 
 
-def require(role: str):
-    """A dependency that admits a token of `role` (or admin), 401 without a valid token, 403 otherwise."""
+def require(*roles: str):
+    """A dependency that admits a token of one of `roles` (or admin), 401 without a valid token, 403 otherwise."""
+    needed = " or ".join(repr(r) for r in roles)
+
     def check(request: Request, cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> str:
         if cred is None:
-            raise HTTPException(401, f"this resource needs a bearer token with role {role!r}",
+            raise HTTPException(401, f"this resource needs a bearer token with role {needed}",
                                 headers={"WWW-Authenticate": "Bearer"})
         found = role_of(request.app.state.settings.tokens, cred.credentials)
         if found is None:
             raise HTTPException(401, "unknown bearer token", headers={"WWW-Authenticate": "Bearer"})
-        if found not in (role, "admin"):
-            raise HTTPException(403, f"this resource needs role {role!r}; the token has role {found!r}")
+        if found not in (*roles, "admin"):
+            raise HTTPException(403, f"this resource needs role {needed}; the token has role {found!r}")
         return found
     return check

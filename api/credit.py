@@ -6,21 +6,23 @@ import json
 import re
 import threading
 import uuid
+from typing import Annotated
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from prtkg import codes, rdf, uscc
 from prtkg.checking import today
-from prtkg.errors import PrtkgError
+from prtkg.credit import MalformedCode
 from prtkg.store import Store
 
-from .auth import bearer, caller
+from .auth import bearer, caller, require
+from .records import read_body
 
 router = APIRouter(tags=["credit"])
 
@@ -59,7 +61,7 @@ def entity_credit(request: Request, code: str,
         raise HTTPException(422, problem)
     try:
         found = status(request.app.state.store, code, as_of or today(), _trade_type(trade_type))
-    except PrtkgError as e:
+    except MalformedCode as e:
         raise HTTPException(422, str(e)) from None
     if found is None:
         raise HTTPException(404, f"no entity with unified social credit code {code} is known")
@@ -68,9 +70,17 @@ def entity_credit(request: Request, code: str,
     return JSONResponse(found)
 
 
+# A unified social credit code has 18 characters (GB 32100-2015). A slightly longer one is a typing
+# slip the answer should name as malformed; anything past this is not an attempt at a code, and
+# storing it would let one check fill the store.
+CODE_CHARS = 64
+
+
 class CreditCheckRequest(BaseModel):
-    codes: list[str] = Field(..., min_length=1, max_length=500, description="Bidders' unified social credit codes")
-    tradeType: str | None = Field(None, description="Trade type code of the tender, e.g. works")
+    codes: list[Annotated[str, Field(max_length=CODE_CHARS)]] = Field(
+        ..., min_length=1, description="Bidders' unified social credit codes (at most PRTKG_CREDIT_MAX_CODES, "
+                                       f"each at most {CODE_CHARS} characters)")
+    tradeType: str | None = Field(None, max_length=64, description="Trade type code of the tender, e.g. works")
     date: dt.date | None = Field(None, description="Day the check is for (evaluation day); default today")
     project: str | None = Field(None, max_length=200, description="The project's ocid")
 
@@ -135,13 +145,32 @@ def make_check(store: Store, lock: threading.Lock, body: CreditCheckRequest, who
     return doc
 
 
-@router.post("/credit/checks", status_code=201, responses={422: {"description": "Malformed request"}})
-async def create_check(request: Request, body: CreditCheckRequest,
-                       cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> JSONResponse:
+def parse_check(body: bytes, max_codes: int) -> CreditCheckRequest:
+    """The request, or 422 naming each bad item (never echoing it: a refused value may be megabytes)."""
+    try:
+        parsed = CreditCheckRequest.model_validate_json(body)
+    except ValidationError as e:
+        raise HTTPException(422, [{"loc": ["body", *e_["loc"]], "msg": e_["msg"], "type": e_["type"]}
+                                  for e_ in e.errors(include_url=False)]) from None
+    if len(parsed.codes) > max_codes:
+        raise HTTPException(422, [{"loc": ["body", "codes"], "type": "too_long",
+                                   "msg": f"{len(parsed.codes)} codes; at most {max_codes} in one check "
+                                          "(PRTKG_CREDIT_MAX_CODES)"}])
+    return parsed
+
+
+@router.post("/credit/checks", status_code=201, dependencies=[Depends(require("ingest", "staff"))],
+             responses={401: {}, 403: {}, 413: {"description": "Body over the limit"},
+                        422: {"description": "Malformed request; `detail` names each bad item"}},
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/json": {"schema": CreditCheckRequest.model_json_schema()}}}})
+async def create_check(request: Request, cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> JSONResponse:
     """The credit check an agency makes for every bidder at evaluation time: each code's status and
     restrictions for the trade type on the day. The check itself (id, time, caller, project, answers)
-    is stored in the graph; GET /credit/checks/{id} returns it unchanged."""
+    is stored in the graph; GET /credit/checks/{id} returns it unchanged. Recording a check is a write
+    by the evaluation committee: a token with role `ingest` or `staff` (or `admin`)."""
     state = request.app.state
+    body = parse_check(await read_body(request), state.settings.credit_max_codes)
     doc = await run_in_threadpool(make_check, state.store, state.write_lock, body, caller(request, cred))
     return JSONResponse(doc, status_code=201, headers={"Location": f"/credit/checks/{doc['id']}"})
 

@@ -38,13 +38,20 @@ def page(name: str) -> FileResponse:
     return FileResponse(STATIC / PAGES[name])
 
 
-@router.get("/workbench/labels")
+@router.get("/workbench/labels", dependencies=[Depends(require("staff"))])
 def code_labels(request: Request) -> dict:
-    """Code labels (trade types, stages, industries, rule families) and the regions the store's records name."""
+    """Code labels (trade types, stages, industries, rule families) and the regions the store's records
+    name: the regions tell what the store holds, so this needs the staff token."""
     store = request.app.state.store
     found = store.select("SELECT DISTINCT ?r WHERE { GRAPH ?g { ?x prtkg:region ?r } }")
     regions = {r["r"].rsplit("/", 1)[-1] for r in found}
     return report_html.labels(regions)
+
+
+@router.get("/workbench/code-labels")
+def public_code_labels() -> dict:
+    """The code labels alone (published code lists, nothing from the store), for the open credit page."""
+    return report_html.labels(set())
 
 
 def _findings(store) -> list[dict]:

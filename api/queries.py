@@ -20,7 +20,8 @@ def list_queries() -> list[dict]:
 
 
 @router.get("/queries/{name}", responses={200: {"description": "SPARQL results by Accept", "content": {
-    **{t: {} for t in SOLUTION_TYPES}, **{t: {} for t in GRAPH_TYPES}}}, 404: {}, 422: {}, 503: {}})
+    **{t: {} for t in SOLUTION_TYPES}, **{t: {} for t in GRAPH_TYPES}}}, 400: {}, 404: {},
+    422: {"description": "A parameter value that does not fit its type (USCC, code list, number, date)"}, 503: {}})
 async def run_query(name: str, request: Request) -> Response:
     """Run a saved question. Its parameters are query parameters (see GET /queries for the names and
     defaults); results by Accept, as at /sparql."""
@@ -28,6 +29,10 @@ async def run_query(name: str, request: Request) -> Response:
         sq = saved_queries.get(name)
     except saved_queries.UnknownQuery as e:
         raise HTTPException(404, str(e)) from None
+    repeated = sorted({k for k, _ in request.query_params.multi_items()
+                       if len(request.query_params.getlist(k)) > 1})
+    if repeated:
+        raise HTTPException(400, f"parameter {repeated[0]} is given more than once; give each parameter once")
     try:
         text = sq.bind(dict(request.query_params))
     except saved_queries.QueryParamError as e:

@@ -21,12 +21,21 @@ answer reflects every write acknowledged before the query arrived. Each job name
 a worker keeps its open instance while the name stays the same. A checkpoint no worker holds and
 no longer the newest is deleted. The workers live as long as the server, one per query slot; one
 killed at the time limit is replaced at once.
+
+Every process that evaluates queries (these workers, and the per-query children of api/sparql.py)
+starts with `sandbox`: it checks each query itself (prtkg.querying.standard_query, under the time
+limit, so a pathological text costs the worker, not the server), leaves the network (a SERVICE the
+check missed finds none), and caps its memory (a worker over the cap dies and is replaced, 503).
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing as mp
 import os
+import resource
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -35,7 +44,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from prtkg.querying import solutions_csv
+from prtkg.querying import (PARSE_STACK_BYTES, QueryRefused, allow_deep_parsing, query_dataset, solutions_csv,
+                            standard_query)
+from prtkg.remote_store import is_remote
+
+_CLONE_NEWNET = 0x40000000
 
 SOLUTION_TYPES = {
     "application/sparql-results+json": ox.QueryResultsFormat.JSON,
@@ -97,11 +110,87 @@ def _store_failure(e: Exception) -> bool:
                                       and any(w in str(e) for w in ("IO error", "Corruption", "No such file")))
 
 
-def _run(store, text: str, accept: str | None, dataset: dict) -> tuple:
-    """Run and serialise one query; errors of the store's files propagate (a worker retries them)."""
+def drop_network() -> str | None:
+    """Leave the host's network for an empty namespace of our own (Linux, as root or with
+    CAP_SYS_ADMIN), so that no query evaluated in this process can open a connection, whatever a
+    parser missed. None when done, else why not."""
+    if not hasattr(os, "unshare") and ctypes.util.find_library("c") is None:
+        return "no unshare() on this system"
+    try:
+        if hasattr(os, "unshare"):  # Python 3.12+
+            os.unshare(_CLONE_NEWNET)
+            return None
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        if libc.unshare(_CLONE_NEWNET) != 0:
+            return os.strerror(ctypes.get_errno())
+        return None
+    except (OSError, AttributeError) as e:
+        return str(e)
+
+
+def cap_memory(megabytes: int | None) -> None:
+    """Let this process allocate at most `megabytes` more than it holds now (RLIMIT_DATA: heap and
+    private mappings, which is where a query's intermediate results live), plus the stack of the
+    thread that parses the query (a private mapping too)."""
+    if not megabytes:
+        return
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            held = next((int(line.split()[1]) * 1024 for line in f if line.startswith("VmData:")), 0)
+        limit = held + megabytes * 1024 * 1024 + PARSE_STACK_BYTES
+        hard = resource.getrlimit(resource.RLIMIT_DATA)[1]
+        resource.setrlimit(resource.RLIMIT_DATA, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+    except (OSError, ValueError):
+        pass  # no /proc or no such limit here: the time limit still bounds the query
+
+
+def sandbox(memory_mb: int | None, network: bool) -> None:
+    """What a process that evaluates queries does first: parse deep, cap memory, (usually) lose the network."""
+    allow_deep_parsing()
+    if not network:
+        drop_network()
+    cap_memory(memory_mb)
+
+
+def probe_network_isolation() -> str | None:
+    """Whether a query process will lose the network: tried once in a throwaway child."""
+    if not hasattr(os, "fork"):
+        return "no fork() on this system"
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover (the child)
+        try:
+            os.write(write, (drop_network() or "").encode()[:500])
+        finally:
+            os._exit(0)
+    os.close(write)
+    try:
+        reason = os.read(read, 512).decode(errors="replace")
+    finally:
+        os.close(read)
+        os.waitpid(pid, 0)
+    return reason or None
+
+
+def memory_message(memory_mb: int | None, exitcode: int | None) -> str:
+    how = f"signal {signal.Signals(-exitcode).name}" if exitcode and exitcode < 0 else f"exit code {exitcode}"
+    return (f"the query was stopped: its worker ended abnormally ({how}), which is what passing the memory "
+            f"limit of {memory_mb} MB per query looks like (PRTKG_QUERY_MEMORY_MB); narrow the query "
+            "(LIMIT, more specific patterns)")
+
+
+def _run(store, text: str, accept: str | None, request: dict) -> tuple:
+    """Check, run and serialise one query; errors of the store's files propagate (a worker retries them)."""
     query = getattr(store, "raw_query", None) or store.query
     try:
-        result = query(text, **dataset)
+        checked = standard_query(text)
+        dataset = query_dataset(checked, request.get("default_graph_uris", ()),
+                                request.get("named_graph_uris", ()), request.get("allowed_graphs"),
+                                remote=is_remote(store))
+    except QueryRefused as e:
+        return ("error", e.status, str(e))
+    try:
+        result = query(checked.text, **dataset)
         kind = "graph" if isinstance(result, ox.QueryTriples) else "solutions"
         media = negotiate(kind, accept)
         if media is None:
@@ -113,24 +202,29 @@ def _run(store, text: str, accept: str | None, dataset: dict) -> tuple:
         return ("ok", media, result.serialize(format=fmt))
     except SyntaxError as e:
         return ("error", 400, f"not a SPARQL query: {e}")
+    except MemoryError:
+        return ("error", 503, "the query was stopped: it needed more memory than the limit per query "
+                              "(PRTKG_QUERY_MEMORY_MB); narrow it (LIMIT, more specific patterns)")
     except (RuntimeError, ValueError) as e:
         if _store_failure(e):
             raise
         return ("error", 400, f"the query failed: {e}")
 
 
-def evaluate(store, text: str, accept: str | None, dataset: dict) -> tuple:
-    """("ok", media type, bytes) or ("error", status, message)."""
+def evaluate(store, text: str, accept: str | None, request: dict) -> tuple:
+    """("ok", media type, bytes) or ("error", status, message). `request`: the Protocol's
+    default_graph_uris and named_graph_uris, and allowed_graphs (see prtkg.querying.query_dataset)."""
     try:
-        return _run(store, text, accept, dataset)
+        return _run(store, text, accept, request)
     except (OSError, RuntimeError) as e:
         return ("error", 400, f"the query failed: {e}")
 
 
 # -- worker processes for the on-disk store -----------------------------------------------------
 
-def serve(conn) -> None:
-    """A worker's life: answer (checkpoint, text, accept, dataset) jobs until the server closes the pipe."""
+def serve(conn, memory_mb: int | None = None) -> None:
+    """A worker's life: answer (checkpoint, text, accept, request) jobs until the server closes the pipe."""
+    sandbox(memory_mb, network=False)
     store: ox.Store | None = None
     seen = None
     while True:
@@ -163,9 +257,9 @@ def _context():
 
 
 class _Worker:
-    def __init__(self, ctx):
+    def __init__(self, ctx, memory_mb: int | None):
         self.conn, child_end = ctx.Pipe(duplex=True)
-        self.process = ctx.Process(target=serve, args=(child_end,), daemon=True, name="prtkg-query")
+        self.process = ctx.Process(target=serve, args=(child_end, memory_mb), daemon=True, name="prtkg-query")
         self.process.start()
         child_end.close()
         self.snapshot: str | None = None  # the checkpoint it was last sent (and so holds open)
@@ -183,9 +277,10 @@ class WorkerPool:
     """Long-lived query workers over checkpoints of one on-disk `prtkg.store.Store`; at most `size`
     busy at once (the caller bounds concurrency). Started on first use, stopped when the pool is collected."""
 
-    def __init__(self, store, size: int):
+    def __init__(self, store, size: int, memory_mb: int | None = None):
         self.store = store
         self.size = size
+        self.memory_mb = memory_mb
         self._ctx = _context()
         self._idle: list[_Worker] = []
         self._workers: set[_Worker] = set()
@@ -221,7 +316,7 @@ class WorkerPool:
                 shutil.rmtree(old, ignore_errors=True)
 
     def _new(self) -> _Worker:
-        w = _Worker(self._ctx)
+        w = _Worker(self._ctx, self.memory_mb)
         with self._lock:
             self._workers.add(w)
         return w
@@ -274,6 +369,12 @@ class WorkerPool:
             outcome = w.conn.recv()
         except (EOFError, OSError):
             self._stop(w)
+            try:
+                self._give(self._new())
+            except OSError:
+                pass
+            if w.process.exitcode is not None and w.process.exitcode != 0:
+                return ("error", 503, memory_message(self.memory_mb, w.process.exitcode))
             return ("error", 500, "the query worker ended without an answer")
         self._give(w)
         return outcome

@@ -6,6 +6,12 @@ PRTKG_QUERY_TIMEOUT seconds a SPARQL query may run (default 10)
 PRTKG_BODY_LIMIT    largest accepted request body in bytes (default 20 MB)
 PRTKG_CORS_ORIGINS  comma-separated origins allowed by CORS (default: none, CORS off)
 PRTKG_MAX_QUERIES   SPARQL queries run at once (default 4); more wait, within their time limit
+PRTKG_QUERY_MEMORY_MB memory a SPARQL query may take, per query process (default 1024)
+PRTKG_VALIDATE_TIMEOUT  seconds a POST /validate may take (default 60); past it 504
+PRTKG_MAX_VALIDATIONS   POST /validate requests checked at once (default 2); more are refused with 503
+PRTKG_CREDIT_MAX_CODES  codes in one POST /credit/checks (default 500)
+PRTKG_TRUSTED_PROXIES   comma-separated addresses (or networks) of reverse proxies whose X-Forwarded-For
+                        names the caller (default: none, the header is ignored)
 """
 from __future__ import annotations
 
@@ -45,6 +51,10 @@ def _number(name: str, default: float, kind: type = float) -> float:
     return value
 
 
+def _list(name: str) -> list[str]:
+    return [v.strip() for v in os.environ.get(name, "").split(",") if v.strip()]
+
+
 @dataclass
 class Settings:
     tokens: dict[str, str] = field(default_factory=dict, repr=False)
@@ -52,6 +62,11 @@ class Settings:
     body_limit: int = 20 * 1024 * 1024
     cors_origins: list[str] = field(default_factory=list)
     max_queries: int = 4
+    query_memory_mb: int = 1024
+    validate_timeout: float = 60.0
+    max_validations: int = 2
+    credit_max_codes: int = 500
+    trusted_proxies: list[str] = field(default_factory=list)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -63,9 +78,14 @@ class Settings:
             except OSError as e:
                 raise ConfigError(f"PRTKG_TOKENS_FILE: cannot read {path}: {e.strerror or e}") from None
             tokens.update(parse_tokens(text, path))
-        origins = [o.strip() for o in os.environ.get("PRTKG_CORS_ORIGINS", "").split(",") if o.strip()]
+        origins = _list("PRTKG_CORS_ORIGINS")
         return cls(tokens=tokens,
                    query_timeout=_number("PRTKG_QUERY_TIMEOUT", 10.0),
                    body_limit=int(_number("PRTKG_BODY_LIMIT", 20 * 1024 * 1024, int)),
                    cors_origins=origins,
-                   max_queries=int(_number("PRTKG_MAX_QUERIES", 4, int)))
+                   max_queries=int(_number("PRTKG_MAX_QUERIES", 4, int)),
+                   query_memory_mb=int(_number("PRTKG_QUERY_MEMORY_MB", 1024, int)),
+                   validate_timeout=_number("PRTKG_VALIDATE_TIMEOUT", 60.0),
+                   max_validations=int(_number("PRTKG_MAX_VALIDATIONS", 2, int)),
+                   credit_max_codes=int(_number("PRTKG_CREDIT_MAX_CODES", 500, int)),
+                   trusted_proxies=_list("PRTKG_TRUSTED_PROXIES"))

@@ -13,32 +13,27 @@ running query, and a runaway one in a thread would burn a core until it ends by 
 """
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
-import re
 import threading
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Collection, Sequence
 from urllib.parse import parse_qs
 
-import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from prtkg.saved_queries import OPAQUE
+from prtkg.remote_store import is_remote
 from prtkg.store import Store
 
 from .auth import require
-from .query_worker import GRAPH_TYPES, SOLUTION_TYPES, WorkerPool, evaluate  # noqa: F401 (api.queries uses the types)
+from .query_worker import (GRAPH_TYPES, SOLUTION_TYPES, WorkerPool, evaluate,  # noqa: F401 (api.queries uses the types)
+                           memory_message, probe_network_isolation, sandbox)
+
+log = logging.getLogger("prtkg.sparql")
 
 _CHARSET = {"application/sparql-results+json", "application/json", "text/csv", "text/tab-separated-values",
             "text/turtle", "application/n-triples", "application/ld+json"}
-
-# Strings, IRIs and comments may contain any word; they are blanked before keywords are looked at.
-_OPAQUE = re.compile(OPAQUE)
-_PROLOGUE = re.compile(r"^\s*(?:(?:PREFIX\s+[^\s:]*:\s*|BASE\s+)\s*)*", re.I)
-_UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
-_SERVICE = re.compile(r"(?<![\w?$:])SERVICE\b", re.I)
-
 
 class QueryError(Exception):
     """A query the endpoint will not or cannot answer; `status` is the HTTP status to give."""
@@ -47,17 +42,6 @@ class QueryError(Exception):
         self.status = status
         self.message = message
         super().__init__(message)
-
-
-def refuse_non_queries(text: str) -> None:
-    """Updates and federation are refused before anything runs, with a message saying why."""
-    bare = _OPAQUE.sub(" ", text)
-    first = _PROLOGUE.sub("", bare, count=1).split(None, 1)
-    if first and first[0].upper() in _UPDATE_WORDS:
-        raise QueryError(400, f"updates are refused: this endpoint answers queries only "
-                              f"(SELECT, ASK, CONSTRUCT, DESCRIBE); this is an update ({first[0].upper()})")
-    if _SERVICE.search(bare):
-        raise QueryError(400, "SERVICE is refused: this endpoint does not query other endpoints")
 
 
 @dataclass
@@ -70,54 +54,46 @@ class Answer:
         return Response(self.body, media_type=media)
 
 
-def _child(conn, store: Store, text: str, accept: str | None, dataset: dict) -> None:
+def _child(conn, store: Store, text: str, accept: str | None, request: dict, memory_mb: int | None) -> None:
     try:
-        conn.send(evaluate(store, text, accept, dataset))
+        sandbox(memory_mb, network=is_remote(store))  # a remote store is reached over the network
+        conn.send(evaluate(store, text, accept, request))
     finally:
         conn.close()
-
-
-def _graph_iris(values: Sequence[str], param: str) -> list[ox.NamedNode]:
-    out = []
-    for value in values:
-        try:
-            out.append(ox.NamedNode(value))
-        except ValueError as e:
-            raise QueryError(400, f"{param}: {value!r} is not an absolute IRI ({e})") from None
-    return out
 
 
 class QueryRunner:
     """Runs queries against a store with a time limit and a bound on how many run at once."""
 
-    def __init__(self, store: Store, timeout: float, max_parallel: int = 4):
+    def __init__(self, store: Store, timeout: float, max_parallel: int = 4, memory_mb: int | None = 1024):
         self.store = store
         self.timeout = timeout
+        self.memory_mb = memory_mb
         self.slots = threading.BoundedSemaphore(max_parallel)
         self.fork = "fork" in mp.get_all_start_methods()
         on_disk = isinstance(store, Store) and store.path is not None
-        self.pool = WorkerPool(store, max_parallel) if on_disk else None
+        self.pool = WorkerPool(store, max_parallel, memory_mb) if on_disk else None
+        if not is_remote(store):
+            _warn_once_without_network_isolation()
 
     def run(self, text: str, accept: str | None = None, default_graphs: Sequence[str] = (),
-            named_graphs: Sequence[str] = ()) -> Answer:
-        """Blocking: call from a worker thread, never from the event loop."""
-        refuse_non_queries(text)
-        dataset: dict = {"use_default_graph_as_union": not default_graphs}
-        if default_graphs:
-            dataset["default_graph"] = _graph_iris(default_graphs, "default-graph-uri")
-        if named_graphs:
-            dataset["named_graphs"] = _graph_iris(named_graphs, "named-graph-uri")
+            named_graphs: Sequence[str] = (), allowed_graphs: Collection[str] | None = None) -> Answer:
+        """Blocking: call from a worker thread, never from the event loop. The query is checked
+        (prtkg.querying.standard_query) in the process that runs it, under the time limit: a
+        pathological text costs that process, not the server."""
+        request = {"default_graph_uris": list(default_graphs), "named_graph_uris": list(named_graphs),
+                   "allowed_graphs": None if allowed_graphs is None else sorted(allowed_graphs)}
         if not self.slots.acquire(timeout=self.timeout):
             raise QueryError(503, "the server is busy with other queries; try again later")
         try:
             if self.pool is not None:
-                outcome = self.pool.run((text, accept, dataset), self.timeout)
+                outcome = self.pool.run((text, accept, request), self.timeout)
                 if outcome is None:
                     raise self._timeout_error()
             elif self.fork:
-                outcome = self._fork(text, accept, dataset)
+                outcome = self._fork(text, accept, request)
             else:
-                outcome = self._thread(text, accept, dataset)
+                outcome = self._thread(text, accept, request)
         finally:
             self.slots.release()
         if outcome[0] == "error":
@@ -129,10 +105,11 @@ class QueryRunner:
                                "stopped; narrow it (LIMIT, more specific patterns) or ask an administrator "
                                "to raise PRTKG_QUERY_TIMEOUT")
 
-    def _fork(self, text: str, accept: str | None, dataset: dict) -> tuple:
+    def _fork(self, text: str, accept: str | None, request: dict) -> tuple:
         ctx = mp.get_context("fork")
         receive, send = ctx.Pipe(duplex=False)
-        child = ctx.Process(target=_child, args=(send, self.store, text, accept, dataset), daemon=True)
+        child = ctx.Process(target=_child, args=(send, self.store, text, accept, request, self.memory_mb),
+                            daemon=True)
         guard = getattr(self.store, "guard", None)  # see prtkg.store._ForkGuard
         if guard is not None:
             with guard.exclusive():
@@ -146,6 +123,9 @@ class QueryRunner:
             try:
                 return receive.recv()
             except EOFError:
+                child.join(5)
+                if child.exitcode:
+                    return ("error", 503, memory_message(self.memory_mb, child.exitcode))
                 return ("error", 500, "the query worker ended without an answer")
         finally:
             receive.close()
@@ -153,15 +133,29 @@ class QueryRunner:
                 child.kill()
             child.join()
 
-    def _thread(self, text: str, accept: str | None, dataset: dict) -> tuple:
+    def _thread(self, text: str, accept: str | None, request: dict) -> tuple:
         box: list = []
-        worker = threading.Thread(target=lambda: box.append(evaluate(self.store, text, accept, dataset)),
+        worker = threading.Thread(target=lambda: box.append(evaluate(self.store, text, accept, request)),
                                   daemon=True)
         worker.start()
         worker.join(self.timeout)
         if not box:
             raise self._timeout_error()
         return box[0]
+
+
+_isolation_checked = False
+
+
+def _warn_once_without_network_isolation() -> None:
+    global _isolation_checked
+    if _isolation_checked:
+        return
+    _isolation_checked = True
+    reason = probe_network_isolation()
+    if reason:
+        log.warning("query workers keep the network (%s): SERVICE and other outbound requests are "
+                    "prevented by the query check alone", reason)
 
 
 router = APIRouter(tags=["sparql"], dependencies=[Depends(require("staff"))])
@@ -174,8 +168,9 @@ _BODY_DOC = {"requestBody": {"content": {
         "named-graph-uri": {"type": "array", "items": {"type": "string"}}}}}}}}
 _RESPONSES = {200: {"description": "Results in the negotiated format", "content": {
     **{t: {} for t in SOLUTION_TYPES}, **{t: {} for t in GRAPH_TYPES}}},
-    400: {"description": "Not a query, an update, or SERVICE"}, 406: {"description": "No acceptable format"},
-    503: {"description": "Time limit exceeded or server busy"}}
+    400: {"description": "Not a standard SPARQL 1.1 query: an update, SERVICE, a vendor extension, "
+                        "a graph not in this store, nested too deeply"}, 406: {"description": "No acceptable format"},
+    503: {"description": "Time or memory limit exceeded, or server busy"}}
 
 
 async def _answer(request: Request, text: str | None, defaults: list[str], named: list[str]) -> Response:
@@ -189,14 +184,23 @@ async def _answer(request: Request, text: str | None, defaults: list[str], named
     return answer.response()
 
 
+def _one_query(values: list[str], where: str) -> str | None:
+    """The Protocol allows exactly one query per request: two would leave which one runs to chance."""
+    if len(values) > 1:
+        raise QueryError(400, f"{len(values)} query parameters in the {where}; send exactly one")
+    return values[0] if values else None
+
+
 @router.get("/sparql", responses=_RESPONSES, summary="SPARQL 1.1 query (GET)")
 async def sparql_get(request: Request) -> Response:
     """SPARQL 1.1 Protocol query via GET. The default graph is the union of all graphs unless
-    `default-graph-uri` is given. Updates and SERVICE are refused."""
+    `default-graph-uri` / `named-graph-uri` or the query's FROM / FROM NAMED say otherwise.
+    Only standard SPARQL 1.1 queries run: updates, vendor extensions and SERVICE are refused."""
     q = request.query_params
     if "update" in q:
         raise QueryError(400, "updates are refused: this endpoint answers queries only")
-    return await _answer(request, q.get("query"), q.getlist("default-graph-uri"), q.getlist("named-graph-uri"))
+    return await _answer(request, _one_query(q.getlist("query"), "URL"), q.getlist("default-graph-uri"),
+                         q.getlist("named-graph-uri"))
 
 
 @router.post("/sparql", responses=_RESPONSES, openapi_extra=_BODY_DOC, summary="SPARQL 1.1 query (POST)")
@@ -208,6 +212,8 @@ async def sparql_post(request: Request) -> Response:
     q = request.query_params
     if media == "application/sparql-update":
         raise QueryError(400, "updates are refused: this endpoint answers queries only")
+    if "query" in q:
+        raise QueryError(400, "a query parameter in the URL of a POST: send the query in the body only")
     if media == "application/sparql-query":
         body = await read_body(request)
         try:
@@ -223,7 +229,7 @@ async def sparql_post(request: Request) -> Response:
             raise QueryError(400, "the form is not UTF-8 text") from None
         if "update" in form:
             raise QueryError(400, "updates are refused: this endpoint answers queries only")
-        return await _answer(request, (form.get("query") or [None])[0],
+        return await _answer(request, _one_query(form.get("query", []), "form"),
                              form.get("default-graph-uri", []), form.get("named-graph-uri", []))
     raise QueryError(415, f"unsupported Content-Type {media or '(none)'!r}; send application/sparql-query "
                           "or application/x-www-form-urlencoded")

@@ -36,21 +36,37 @@ MEDIA_TYPES = {
 }
 
 
-def expand(paths: Iterable[str | Path]) -> list[Path]:
-    """Files named, and every file of a known format in a directory named (recursively, sorted)."""
-    out: list[Path] = []
+def source_name(path: Path, folder: Path | None = None) -> str:
+    """How a file is named in records, rejections and stored provenance: its name, or its path inside
+    the folder that was given (`demo/projects.jsonl`), never where the server keeps it."""
+    if folder is None:
+        return path.name
+    inside = path.relative_to(folder).as_posix()
+    return f"{folder.name}/{inside}" if folder.name else inside
+
+
+def expand_named(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
+    """(file, source name) for each file named, and every file of a known format in a directory named
+    (recursively, sorted)."""
+    out: list[tuple[Path, str]] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            out.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES))
+            out.extend((p, source_name(p, path)) for p in sorted(path.rglob("*"))
+                       if p.is_file() and p.suffix.lower() in SUFFIXES)
         elif path.is_file():
             if path.suffix.lower() not in SUFFIXES:
                 raise InputError(str(path), f"unknown file type {path.suffix or '(none)'!r}; "
                                  f"expected one of {', '.join(sorted(SUFFIXES))}")
-            out.append(path)
+            out.append((path, source_name(path)))
         else:
             raise InputError(str(path), "no such file or directory")
     return out
+
+
+def expand(paths: Iterable[str | Path]) -> list[Path]:
+    """The files of expand_named."""
+    return [p for p, _ in expand_named(paths)]
 
 
 def load_inputs(inputs: Iterable[tuple[str, str, bytes]]) -> LoadResult:
@@ -82,15 +98,19 @@ def load_inputs(inputs: Iterable[tuple[str, str, bytes]]) -> LoadResult:
 
 
 def load_paths(paths: Iterable[str | Path]) -> LoadResult:
-    files = expand(paths)
+    return load_named(expand_named(paths))
 
-    def read(path: Path) -> tuple[str, str, bytes]:
+
+def load_named(files: Iterable[tuple[Path, str]]) -> LoadResult:
+    """Load (file, source name) pairs (expand_named) together."""
+    def read(path: Path, name: str) -> tuple[str, str, bytes]:
         try:
-            return str(path), path.suffix.lower(), path.read_bytes()
+            return name, path.suffix.lower(), path.read_bytes()
         except OSError as e:
+            # The one place the path itself is shown: to whoever ran the command, never stored.
             raise InputError(str(path), f"cannot read: {e.strerror or e}") from e
 
-    return load_inputs(read(p) for p in files)
+    return load_inputs(read(p, n) for p, n in files)
 
 
 def load_bytes(data: bytes, name: str, media_type: str) -> LoadResult:

@@ -189,8 +189,9 @@ def query(
 ) -> None:
     """Run a read-only SPARQL query on the persistent store."""
     from . import saved_queries
-    from .querying import run_query
+    from .querying import allow_deep_parsing, run_query
 
+    allow_deep_parsing()  # this process only runs the one query
     text = query
     if query in saved_queries.library():
         try:

@@ -36,15 +36,19 @@ BATCH = 500  # records per transaction: large enough to amortise the update, sma
 STREAM_BYTES = 4 << 20  # JSON Lines files above this size are streamed
 
 
-def store_findings(store: Store, records: Sequence[Record], found: Sequence[F.Finding], as_of: dt.date) -> None:
-    """Replace the stored findings about these records with the new ones, in one transaction."""
+def findings_update(records: Sequence[Record], found: Sequence[F.Finding], as_of: dt.date) -> str:
+    """The SPARQL update replacing the stored findings about these records with `found`."""
     ids = " ".join(F.rdf.literal(r.id).__str__() for r in records)
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     body = "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in F.to_quads(found, as_of, now))
     g = f"<{F.rdf.FINDINGS_GRAPH}>"
-    store.update(
-        f"DELETE {{ GRAPH {g} {{ ?f ?p ?o }} }} WHERE {{ VALUES ?r {{ {ids} }} GRAPH {g} {{ ?f prtkg:record ?r ; ?p ?o }} }} ;\n"
-        f"INSERT DATA {{ GRAPH {g} {{ {body} }} }}")
+    return (f"DELETE {{ GRAPH {g} {{ ?f ?p ?o }} }} WHERE {{ VALUES ?r {{ {ids} }} GRAPH {g} {{ ?f prtkg:record ?r ; ?p ?o }} }} ;\n"
+            f"INSERT DATA {{ GRAPH {g} {{ {body} }} }}")
+
+
+def store_findings(store: Store, records: Sequence[Record], found: Sequence[F.Finding], as_of: dt.date) -> None:
+    """Replace the stored findings about these records with the new ones, in one transaction."""
+    store.update(findings_update(records, found, as_of))
 
 
 def _progress(console: Console | None, total: int, what: str, disable: bool) -> Progress:
@@ -69,8 +73,11 @@ def streamable(path: Path) -> bool:
     return path.suffix.lower() in (".jsonl", ".ndjson") and path.stat().st_size > STREAM_BYTES
 
 
-def index_lines(path: Path, rejected: list[Rejection]) -> tuple[dict[str, list[tuple[int, int]]], list[tuple[int, int]]]:
-    """ocid -> [(line number, byte offset)] of its releases; and the lines that are anything else."""
+def index_lines(path: Path, rejected: list[Rejection], name: str | None = None
+                ) -> tuple[dict[str, list[tuple[int, int]]], list[tuple[int, int]]]:
+    """ocid -> [(line number, byte offset)] of its releases; and the lines that are anything else.
+    `name` is the file's source name (loaders.source_name), its own name by default."""
+    name = name or path.name
     by_ocid: dict[str, list[tuple[int, int]]] = {}
     others: list[tuple[int, int]] = []
     offset = 0
@@ -82,7 +89,7 @@ def index_lines(path: Path, rejected: list[Rejection]) -> tuple[dict[str, list[t
             try:
                 obj = json.loads(line)
             except ValueError as e:
-                rejected.append(Rejection(f"{path}#{n}", [FieldError("(line)", f"not valid JSON: {e}")]))
+                rejected.append(Rejection(f"{name}#{n}", [FieldError("(line)", f"not valid JSON: {e}")]))
                 continue
             ocid = obj.get("ocid") if isinstance(obj, dict) and "recordType" not in obj else None
             if isinstance(ocid, str) and ocid.strip() and "releases" not in obj and "records" not in obj:
@@ -101,17 +108,19 @@ def _read_lines(fh, name: str, where: Sequence[tuple[int, int]]) -> list[tuple[s
     return items
 
 
-def stream_jsonl(path: Path, rejected: list[Rejection], batch: int = BATCH) -> Iterator[LoadResult]:
+def stream_jsonl(path: Path, rejected: list[Rejection], batch: int = BATCH,
+                 name: str | None = None) -> Iterator[LoadResult]:
     """LoadResults of at most `batch` processes each, whatever the order of the file's lines."""
     from prtkg.loaders import events, ocds
-    by_ocid, others = index_lines(path, rejected)
+    name = name or path.name
+    by_ocid, others = index_lines(path, rejected, name)
     ocids = sorted(by_ocid)
     with open(path, "rb") as fh:
         for i in range(0, len(ocids), batch):
             where = sorted(w for o in ocids[i:i + batch] for w in by_ocid[o])
-            yield ocds.load(_read_lines(fh, str(path), where))
+            yield ocds.load(_read_lines(fh, name, where))
         for i in range(0, len(others), batch):
-            items = _read_lines(fh, str(path), others[i:i + batch])
+            items = _read_lines(fh, name, others[i:i + batch])
             result = LoadResult()
             evs = [it for it in items if isinstance(it[1], dict) and "recordType" in it[1]]
             rest = [it for it in items if not (isinstance(it[1], dict) and "recordType" in it[1])]
@@ -146,14 +155,14 @@ def load_into(store: Store, paths: Sequence[Path], console: Console | None = Non
     """Load every path into the store; (records written, rejections). Streams big JSON Lines files."""
     from prtkg import loaders
 
-    files = loaders.expand(paths)
-    big = [p for p in files if streamable(p)]
-    small = [p for p in files if p not in big]
+    files = loaders.expand_named(paths)
+    big = [(p, n) for p, n in files if streamable(p)]
+    small = [(p, n) for p, n in files if not streamable(p)]
     writer = Writer(store)
     rejected: list[Rejection] = []
     written = 0
     if small:
-        loaded = loaders.load_paths(small)
+        loaded = loaders.load_named(small)
         rejected += loaded.rejected
         with _progress(console, len(loaded.records), "loading", len(loaded.records) < BATCH) as bar:
             task = bar.add_task("load", total=len(loaded.records))
@@ -163,14 +172,14 @@ def load_into(store: Store, paths: Sequence[Path], console: Console | None = Non
                 if on_commit is not None:
                     on_commit(written + min(i + BATCH, len(loaded.records)), None)
         written += len(loaded.records)
-    for path in big:
+    for path, name in big:
         try:
             total = count_processes(path)
         except OSError as e:
             raise InputError(str(path), f"cannot read: {e.strerror or e}") from e
         with _progress(console, total, f"loading {path.name}", False) as bar:
             task = bar.add_task("load", total=total)
-            for result in stream_jsonl(path, rejected):
+            for result in stream_jsonl(path, rejected, name=name):
                 rejected += result.rejected
                 writer.write(result.records)
                 written += len(result.records)
@@ -192,9 +201,9 @@ def ingest(paths: Sequence[Path], as_of: dt.date | None = None, console: Console
     store = store if store is not None else Store.from_env()  # an empty Store is falsy (__len__)
     files = loaders.expand(paths)
     if not any(streamable(p) for p in files):
-        return _ingest_in_memory(files, as_of, console, store, check, on_commit)
+        return _ingest_in_memory(paths, as_of, console, store, check, on_commit)
     store.load_ontology()
-    written, rejected = load_into(store, files, console, on_commit)
+    written, rejected = load_into(store, paths, console, on_commit)
     found: list[F.Finding] = []
     if check:
         # The records just written, as the checks see them: graph names only, read back from the store.

@@ -29,7 +29,7 @@ from SPARQLWrapper.SPARQLExceptions import (EndPointInternalError, EndPointNotFo
                                            SPARQLWrapperException, Unauthorized)
 
 from . import rdf
-from .errors import StoreError
+from .errors import StoreError, StoreUnavailable
 from .records import Record
 from .store import _now, _ntriples, load_ontology_into, _record_update, _whoami, to_python
 
@@ -81,13 +81,13 @@ class RemoteStore:
     # -- transport -------------------------------------------------------------------------
     def _fail(self, url: str, e: BaseException) -> StoreError:
         if isinstance(e, (socket.timeout, TimeoutError)) or "timed out" in str(e):
-            return StoreError(f"the SPARQL server at {url} did not answer within {self.timeout:g} s "
+            return StoreUnavailable(f"the SPARQL server at {url} did not answer within {self.timeout:g} s "
                               "(PRTKG_SPARQL_TIMEOUT)")
         if isinstance(e, urllib.error.HTTPError):
             detail = e.read()[:300].decode("utf-8", "replace").strip().replace("\n", " ")
             return StoreError(f"the SPARQL server at {url} answered HTTP {e.code}: {detail}")
         if isinstance(e, urllib.error.URLError):
-            return StoreError(f"the SPARQL server at {url} is unreachable: {e.reason}")
+            return StoreUnavailable(f"the SPARQL server at {url} is unreachable: {e.reason}")
         if isinstance(e, SPARQLWrapperException):
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             return StoreError(f"the SPARQL server at {url} refused the request: {first}")

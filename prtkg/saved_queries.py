@@ -23,10 +23,11 @@ from typing import Mapping
 
 import pyoxigraph as ox
 
-from . import rdf
+from . import codes, rdf, uscc
 from .errors import PrtkgError
 
 TYPES = ("string", "integer", "date", "year", "iri", "entity", "code/<scheme>")
+MAX_STRING = 1000  # a string parameter is a name or a label, never a document
 
 _HEADER = re.compile(r"^#\s*(title|description)@(zh|en)\s*:\s*(.*?)\s*$")
 _PARAM = re.compile(r"^#\s*param\s*:\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?::\s*([\w/-]+))?\s*=\s*(.*?)\s*(?:\((.*)\))?\s*$")
@@ -54,35 +55,53 @@ class Param:
     description: str
 
     def term(self, value: str) -> ox.NamedNode | ox.Literal:
-        """The RDF term for a value given as text (from a URL or the command line)."""
+        """The RDF term for a value given as text (from a URL or the command line), checked as the
+        API checks the same kind of value elsewhere: a USCC by its check characters, a code by its
+        code list in the ontology, numbers and dates in ASCII digits (int() and fromisoformat() would
+        take other scripts' digits too)."""
         value = value.strip()
         kind = self.type
+        reason = ""
         try:
             if kind == "string":
+                if len(value) > MAX_STRING:
+                    raise ValueError(f"longer than {MAX_STRING} characters")
                 return ox.Literal(value)
             if kind == "integer":
+                if not re.fullmatch(r"-?[0-9]{1,18}", value):
+                    raise ValueError("not an integer in ASCII digits (at most 18)")
                 return rdf.literal(int(value))
             if kind == "date":
+                if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+                    raise ValueError("not a date as YYYY-MM-DD")
                 return rdf.literal(dt.date.fromisoformat(value))
             if kind == "year":
-                if not re.fullmatch(r"\d{4}", value):
-                    raise ValueError
+                if not re.fullmatch(r"[0-9]{4}", value):
+                    raise ValueError("not a year as YYYY")
                 return ox.Literal(value, datatype=ox.NamedNode(rdf.XSD + "gYear"))
             if kind == "entity":
+                problem = uscc.problem(value.upper())
+                if problem is not None:
+                    raise ValueError(f"not a unified social credit code: {problem.message_en}")
                 return rdf.entity(value)
             if kind == "iri":
                 if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*:[^<>\"{}|^`\\\s]*", value):
-                    raise ValueError
+                    raise ValueError("not an absolute IRI")
                 return ox.NamedNode(value)
             if kind.startswith("code/"):
-                if not re.fullmatch(r"[A-Za-z0-9_.-]+", value):
-                    raise ValueError
+                scheme = codes.scheme(kind[5:])
+                if value not in scheme:
+                    known = sorted(scheme.concepts)
+                    shown = ", ".join(known) if len(known) <= 20 else f"{len(known)} codes in ontology/"
+                    raise ValueError(f"not a code of the {kind[5:]} list ({shown})")
                 return rdf.code(kind[5:], value)
-        except ValueError:
-            pass
+        except KeyError as e:  # a code list the ontology lacks: the file's fault
+            raise PrtkgError(f"parameter {self.name}: {e.args[0]}") from None
+        except ValueError as e:
+            reason = f" ({e})" if str(e) else ""
         else:
             raise PrtkgError(f"parameter {self.name}: unknown type {kind!r} (one of {', '.join(TYPES)})")
-        raise QueryParamError(f"parameter {self.name}: {value!r} is not a valid {kind}")
+        raise QueryParamError(f"parameter {self.name}: {value[:100]!r} is not a valid {kind}{reason}")
 
     def as_dict(self) -> dict:
         return {"name": self.name, "type": self.type, "default": self.default, "description": self.description}

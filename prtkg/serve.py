@@ -42,4 +42,6 @@ def serve(host: str = "127.0.0.1", port: int = 8000, demo: bool = False, echo=pr
         echo(f'  try: curl -H "Authorization: Bearer {token}" {url}/queries')
     if not settings.tokens:
         echo("no tokens configured (PRTKG_TOKENS / PRTKG_TOKENS_FILE): only the open routes will answer")
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    # uvicorn would believe X-Forwarded-For from 127.0.0.1 by default; the app trusts only the proxies
+    # named in PRTKG_TRUSTED_PROXIES (prtkg.api.app), so uvicorn's own handling is off.
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)

@@ -24,7 +24,7 @@ TOKENS = {v: k for k, v in SECRET.items()}
 CODE = "91530100216584033Q"
 CSV = (FIX / "csv" / "credit_yn.csv").read_bytes()
 
-# (method, OpenAPI path) -> (role needed or None for open, request kwargs with the path filled in)
+# (method, OpenAPI path) -> (role(s) needed or None for open, request kwargs with the path filled in)
 ROUTES = {
     ("GET", "/healthz"): (None, "/healthz", {}),
     ("GET", "/sparql"): ("staff", "/sparql?query=ASK%20%7B%7D", {}),
@@ -33,7 +33,7 @@ ROUTES = {
     ("GET", "/queries"): ("staff", "/queries", {}),
     ("GET", "/queries/{name}"): ("staff", "/queries/findings-by-rule", {}),
     ("GET", "/entities/{code}/credit"): (None, f"/entities/{CODE}/credit", {}),
-    ("POST", "/credit/checks"): (None, "/credit/checks", {"json": {"codes": [CODE]}}),
+    ("POST", "/credit/checks"): (("ingest", "staff"), "/credit/checks", {"json": {"codes": [CODE]}}),
     ("GET", "/credit/checks/{check_id}"): (None, "/credit/checks/{check_id}", {}),
     ("POST", "/validate"): (None, "/validate?asOf=2026-06-01", {"content": CSV, "headers": {"Content-Type": "text/csv"}}),
     ("POST", "/records"): ("ingest", "/records?name=credit_yn.csv&asOf=2026-06-01",
@@ -78,7 +78,7 @@ def client():
     store.replace_records(loaders.load_paths([FIX / "csv" / "credit_yn.csv"]).records, agent="test")
     app = create_app(store, Settings(tokens=dict(TOKENS), query_timeout=5))
     with TestClient(app, raise_server_exceptions=False) as c:
-        r = c.post("/credit/checks", json={"codes": [CODE]})
+        r = c.post("/credit/checks", json={"codes": [CODE]}, headers={"Authorization": f"Bearer {SECRET['staff']}"})
         assert r.status_code == 201
         c.check_id = r.json()["id"]
         c.store = store
@@ -93,12 +93,12 @@ def test_every_route_is_in_the_matrix(client):
     assert documented == set(ROUTES), documented ^ set(ROUTES)
 
 
-def expected(role_needed: str | None, cred: str) -> int:
+def expected(role_needed: str | tuple | None, cred: str) -> int:
     if role_needed is None:
         return 2
     if cred == "none" or cred in MALFORMED:
         return 401
-    if cred == "admin" or cred == role_needed:
+    if cred == "admin" or cred in (role_needed if isinstance(role_needed, tuple) else (role_needed,)):
         return 2
     return 403
 
@@ -122,7 +122,8 @@ def test_access_matrix(client, route, cred):
     else:
         assert r.status_code == want, r.text
         detail = r.json()["detail"]
-        assert (role_needed in detail) if want == 403 else ("token" in detail), detail
+        needed = role_needed if isinstance(role_needed, tuple) else (role_needed,)
+        assert all(n in detail for n in needed) if want == 403 else ("token" in detail), detail
         if want == 401:
             assert r.headers["www-authenticate"] == "Bearer"
     for secret in SECRET.values():

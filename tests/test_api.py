@@ -48,7 +48,6 @@ INGEST_ROUTES = [
 ]
 OPEN_ROUTES = [
     ("GET", f"/entities/{RESTRICTED}/credit", {}),
-    ("POST", "/credit/checks", {"json": {"codes": [RESTRICTED]}}),
     ("POST", "/validate", {"content": (FIX / "csv" / "credit_yn.csv").read_bytes(),
                            "headers": {"Content-Type": "text/csv"}}),
     ("GET", "/healthz", {}),
@@ -216,7 +215,7 @@ def test_sparql_refuses_load_and_drops(client, query):
 def test_sparql_refuses_service_but_not_the_word(client):
     r = client.get("/sparql", params={"query": "SELECT * WHERE { SERVICE <http://dbpedia.org/sparql> { ?s ?p ?o } }"},
                    headers=STAFF)
-    assert r.status_code == 400 and "SERVICE is refused" in r.json()["detail"]
+    assert r.status_code == 400 and "SERVICE <http://dbpedia.org/sparql> is refused" in r.json()["detail"]
     ok = client.get("/sparql", params={"query": 'SELECT ?service WHERE { BIND("SERVICE <x>" AS ?service) } # SERVICE'},
                     headers=STAFF)
     assert ok.status_code == 200
@@ -224,7 +223,7 @@ def test_sparql_refuses_service_but_not_the_word(client):
 
 def test_sparql_errors(client):
     r = client.get("/sparql", params={"query": "SELEC ?x WHERE {"}, headers=STAFF)
-    assert r.status_code == 400 and "not a SPARQL query" in r.json()["detail"]
+    assert r.status_code == 400 and "not a SPARQL query in standard SPARQL 1.1 syntax" in r.json()["detail"]
     assert client.get("/sparql", headers=STAFF).status_code == 400
     r = client.get("/sparql", params={"query": SELECT}, headers={**STAFF, "Accept": "image/png"})
     assert r.status_code == 406 and "application/sparql-results+json" in r.json()["detail"]
@@ -375,16 +374,49 @@ def test_credit_check_is_stored_and_returned_unchanged(client):
          f'prtkg:localId "{doc["id"]}" ; prtkg:aboutProject ?p }}')
     rows = client.get("/sparql", params={"query": q}, headers=STAFF).json()["results"]["bindings"]
     assert rows[0]["p"]["value"].endswith("/project/ocds-p7x2k1-2026-0042")
-    anon = client.post("/credit/checks", json={"codes": [RESTRICTED]}).json()
-    assert anon["caller"].startswith("anonymous@")
+    by_staff = client.post("/credit/checks", json={"codes": [RESTRICTED]}, headers=STAFF).json()
+    assert by_staff["caller"].startswith("token:") and by_staff["caller"] != doc["caller"]
+
+
+def test_credit_check_needs_an_ingest_or_staff_token(client):
+    body = {"codes": [RESTRICTED]}
+    for headers, status in (({}, 401), (auth("not-a-token"), 401), (auth("ingest-tok"), 201), (STAFF, 201),
+                            (auth("adm-tok"), 201)):
+        assert client.post("/credit/checks", json=body, headers=headers).status_code == status
+    assert client.get(f"/entities/{RESTRICTED}/credit").status_code == 200  # reading a status stays open
+
+
+def _check_error(client, **kwargs) -> list:
+    r = client.post("/credit/checks", headers={**STAFF, **kwargs.pop("headers", {})}, **kwargs)
+    assert r.status_code == 422, r.text
+    return r.json()["detail"]
 
 
 def test_credit_check_errors(client):
     assert client.get("/credit/checks/00000000-0000-0000-0000-000000000000").status_code == 404
     assert client.get("/credit/checks/nope").status_code == 404
-    assert client.post("/credit/checks", json={"codes": []}).status_code == 422
-    assert client.post("/credit/checks", json={"codes": [RESTRICTED], "tradeType": "cars"}).status_code == 422
-    assert client.post("/credit/checks", content="{", headers={"Content-Type": "application/json"}).status_code == 422
+    assert _check_error(client, json={"codes": []})
+    assert _check_error(client, json={"codes": [RESTRICTED], "tradeType": "cars"})
+    assert _check_error(client, content="{", headers={"Content-Type": "application/json"})
+
+
+def test_credit_check_caps_name_the_item(client):
+    long = "9" * 65
+    detail = _check_error(client, json={"codes": [RESTRICTED, long]})
+    assert detail[0]["loc"] == ["body", "codes", 1] and "64" in detail[0]["msg"]
+    assert long not in json.dumps(detail)  # a refused value is never echoed back
+    many = client.app.state.settings.credit_max_codes + 1
+    detail = _check_error(client, json={"codes": [RESTRICTED] * many})
+    assert detail[0]["loc"] == ["body", "codes"] and "PRTKG_CREDIT_MAX_CODES" in detail[0]["msg"]
+    assert _check_error(client, json={"codes": [RESTRICTED], "tradeType": "w" * 65})[0]["loc"] == ["body", "tradeType"]
+
+
+def test_credit_check_body_goes_through_the_limit(client):
+    big = json.dumps({"codes": [RESTRICTED] * 20_000}).encode()  # over the client's 200 kB body limit
+    before = _triples(client)
+    r = client.post("/credit/checks", content=big, headers={**STAFF, "Content-Type": "application/json"})
+    assert r.status_code == 413 and "PRTKG_BODY_LIMIT" in r.json()["detail"]
+    assert _triples(client) == before
 
 
 # -- records ----------------------------------------------------------------------------------

@@ -86,7 +86,7 @@ def _requests(n: int):
         if k < 10:
             yield "GET", f"/entities/{CODES[i % 2]}/credit", {}
         elif k < 13:
-            yield "POST", "/credit/checks", {"json": {"codes": CODES, "tradeType": "works"}}
+            yield "POST", "/credit/checks", {"json": {"codes": CODES, "tradeType": "works"}, "headers": STAFF}
         elif k < 17:
             name = ["findings-by-rule", "who-supervises", "supervision-gaps", "restricted-entities-bidding"][k - 13]
             yield "GET", f"/queries/{name}", {"headers": STAFF}

@@ -28,7 +28,9 @@
     const asOf = document.getElementById("asof").value;
     history.replaceState(null, "", "?code=" + encodeURIComponent(code));
     try {
-      labs = labs || await WB.labels();
+      // The open page reads the published code lists only (/workbench/labels, with the regions the
+      // store holds, needs the staff token).
+      labs = labs || await api("/workbench/code-labels");
       last = await api("/entities/" + encodeURIComponent(code) + "/credit" + (asOf ? "?asOf=" + asOf : ""));
       render(last);
     } catch (e) { last = null; WB.showError(out, e.status === 404 ? new Error(t("entity.notFound") + ": " + code) : e); }

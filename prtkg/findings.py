@@ -62,6 +62,13 @@ def naming(store):
         _NAMES.reset(token)
 
 
+def org_name(code: str) -> str:
+    """An organisation's name for a message built outside the catalogue template (within `naming`);
+    its code where the store has no name for it."""
+    names = _NAMES.get()
+    return (names(code) if names else None) or code
+
+
 def percent(value: Any) -> str:
     """A ratio (0.0667) as a reader writes it (6.67%)."""
     try:
@@ -93,7 +100,7 @@ class _Message(string.Formatter):
         if value is None:
             return ""
         if spec == "org":
-            return (self.names(str(value)) if self.names else None) or str(value)
+            return org_name(str(value))
         if spec == "%":
             return percent(value)
         if isinstance(value, float) and value.is_integer():

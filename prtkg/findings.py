@@ -88,7 +88,10 @@ class _Message(string.Formatter):
         self.names = _NAMES.get()
 
     def get_value(self, key, args, kwargs):
-        return kwargs.get(key, _MISSING)
+        try:
+            return kwargs[key]      # a mapping with __missing__ (a default for every field) is honoured
+        except KeyError:
+            return _MISSING
 
     def format_field(self, value: Any, spec: str) -> str:
         if value is _MISSING:

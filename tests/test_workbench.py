@@ -171,6 +171,9 @@ def test_findings_page_filters(web):
     assert link.get_attribute("href") == "/pages/entity?code=" + link.inner_text()
     assert first.locator(".basis").inner_text().strip() != ""
     assert first.locator("a.record").get_attribute("href").startswith("/pages/record?id=")
+    # evidence as a labelled table in the page's language, not raw JSON
+    evidence = first.locator("details table.evidence").first.text_content()
+    assert first.locator("details pre").count() == 0 and re.search(r"[\u4e00-\u9fff]", evidence)
     page.click("#filters button[type=reset]")
     expect(page.locator("#count")).to_have_text(str(total))
     page.select_option("#f-tradeType", "works")

@@ -171,6 +171,6 @@ const WB = (() => {
   }
 
   return {t, pick, ordered, api, el, init, needToken, onLang, applyLabels, sortableTable, csv, showError, labels, codeLabel,
-          shortIri, pageOf, chinaTime,
+          shortIri, pageOf, chinaTime, get messages() { return messages; },
           get lang() { return lang; }, token};
 })();

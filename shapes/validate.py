@@ -99,7 +99,8 @@ def _shacl_template(template: str, evidence: Iterable[str], params: dict) -> str
         if name in params:
             return str(params[name])
         return m.group(0)
-    return re.sub(r"\{([A-Za-z_]\w*)\}", sub, template)
+    # A field's format spec ({method:procurement-method}) is for findings' messages; SHACL's {?var} has none.
+    return re.sub(r"\{([A-Za-z_]\w*)(?::[^{}]*)?\}", sub, template)
 
 
 def shape_files() -> list[str]:

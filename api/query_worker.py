@@ -225,6 +225,10 @@ def evaluate(store, text: str, accept: str | None, request: dict) -> tuple:
 def serve(conn, memory_mb: int | None = None) -> None:
     """A worker's life: answer (checkpoint, text, accept, request) jobs until the server closes the pipe."""
     sandbox(memory_mb, network=False)
+    try:
+        conn.send(("ready",))  # a query's time limit starts now, not while the interpreter starts
+    except (EOFError, OSError):
+        return
     store: ox.Store | None = None
     seen = None
     while True:
@@ -256,6 +260,11 @@ def _context():
     return mp.get_context("spawn")
 
 
+# Starting a worker (a fork of the fork server, then the sandbox) is not the query's time; under load,
+# and the first time (the fork server itself starts), it can take seconds.
+WORKER_START_TIMEOUT = 60.0
+
+
 class _Worker:
     def __init__(self, ctx, memory_mb: int | None):
         self.conn, child_end = ctx.Pipe(duplex=True)
@@ -263,6 +272,16 @@ class _Worker:
         self.process.start()
         child_end.close()
         self.snapshot: str | None = None  # the checkpoint it was last sent (and so holds open)
+        self.ready = False
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Whether the worker has started (sandboxed, imports done) within `timeout` seconds."""
+        if not self.ready:
+            try:
+                self.ready = self.conn.poll(timeout) and self.conn.recv() == ("ready",)
+            except (EOFError, OSError):
+                return False
+        return self.ready
 
     def stop(self) -> None:
         try:
@@ -345,8 +364,11 @@ class WorkerPool:
 
     def run(self, job: tuple, timeout: float) -> tuple | None:
         """The worker's outcome, or None when the time limit passed (that worker is killed)."""
-        deadline = time.monotonic() + timeout
         w = self._take()
+        if not w.wait_ready(WORKER_START_TIMEOUT):
+            self._stop(w)
+            return ("error", 503, "a query worker did not start; try again")
+        deadline = time.monotonic() + timeout
         try:
             snapshot = self._snapshot(w)
         except (OSError, RuntimeError) as e:
@@ -357,6 +379,10 @@ class WorkerPool:
         except OSError:  # it died while idle: a fresh one
             self._stop(w)
             w = self._new()
+            if not w.wait_ready(WORKER_START_TIMEOUT):
+                self._stop(w)
+                return ("error", 503, "a query worker did not start; try again")
+            deadline = time.monotonic() + timeout
             w.conn.send((self._snapshot(w), *job))
         try:
             if not w.conn.poll(max(0.0, deadline - time.monotonic())):

@@ -6,8 +6,10 @@ Formats (design.md "Record formats"):
   .ttl .jsonld .nt RDF in ontology terms
 
 OCDS releases of one ocid may arrive in several files, so every JSON input is read first and the
-OCDS items are merged together; a file that cannot be read as a whole raises InputError (exit 2),
-a record that cannot be used becomes a Rejection and the rest of its file still counts.
+OCDS items are merged together. A file that cannot be read as a whole (empty, not JSON, unknown CSV
+header...) raises InputError (exit 2) when it is the only file; among several files it is listed
+under `rejected` and the others are loaded. A record that cannot be used becomes a Rejection and the
+rest of its file still counts.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import Iterable
 
 from prtkg.errors import InputError
-from prtkg.records import LoadResult
+from prtkg.records import FieldError, LoadResult, Rejection
 
 from . import csvlists, events, jsonin, ocds, rdffiles
 
@@ -69,26 +71,22 @@ def expand(paths: Iterable[str | Path]) -> list[Path]:
     return [p for p, _ in expand_named(paths)]
 
 
-def load_inputs(inputs: Iterable[tuple[str, str, bytes]]) -> LoadResult:
-    """Load (name, suffix, bytes) inputs together. Raises InputError for an unusable input."""
+def load_inputs(inputs: Iterable[tuple[str, str, bytes] | InputError], keep_going: bool = False) -> LoadResult:
+    """Load (name, suffix, bytes) inputs together. Raises InputError for an unusable input, or with
+    `keep_going` (several files) lists it under `rejected` and loads the others; an InputError in
+    `inputs` is a file that could not even be read."""
     result = LoadResult()
     ocds_items: list[tuple[str, dict]] = []
     event_items: list[tuple[str, dict]] = []
-    for name, suffix, data in inputs:
-        if suffix in JSON_SUFFIXES:
-            items, rejected = jsonin.read(data, name, lines=suffix != ".json")
-            result.rejected.extend(rejected)
-            for source, obj in items:
-                if isinstance(obj, dict) and "recordType" in obj:
-                    event_items.append((source, obj))
-                else:
-                    ocds_items.append((source, obj))
-        elif suffix in CSV_SUFFIXES:
-            result.extend(csvlists.load(data, name))
-        elif suffix in RDF_SUFFIXES:
-            result.extend(rdffiles.load(data, name, RDF_SUFFIXES[suffix]))
-        else:
-            raise InputError(name, f"unknown input type {suffix!r}")
+    for given in inputs:
+        try:
+            if isinstance(given, InputError):
+                raise given
+            _load_one(*given, result, ocds_items, event_items)
+        except InputError as e:
+            if not keep_going:
+                raise
+            result.rejected.append(Rejection(e.source, [FieldError("(file)", e.reason)]))
     if ocds_items:
         result.extend(ocds.load(ocds_items))
     if event_items:
@@ -97,20 +95,45 @@ def load_inputs(inputs: Iterable[tuple[str, str, bytes]]) -> LoadResult:
     return result
 
 
-def load_paths(paths: Iterable[str | Path]) -> LoadResult:
-    return load_named(expand_named(paths))
+def _load_one(name: str, suffix: str, data: bytes, result: LoadResult, ocds_items: list, event_items: list) -> None:
+    """One input's records and rejections into result; its OCDS and event items are collected, since
+    releases of one ocid and events may span files. Raises InputError for an unusable file."""
+    if suffix in JSON_SUFFIXES:
+        items, rejected = jsonin.read(data, name, lines=suffix != ".json")
+        result.rejected.extend(rejected)
+        for source, obj in items:
+            if isinstance(obj, dict) and "recordType" in obj:
+                event_items.append((source, obj))
+            else:
+                ocds_items.append((source, obj))
+    elif suffix in CSV_SUFFIXES:
+        result.extend(csvlists.load(data, name))
+    elif suffix in RDF_SUFFIXES:
+        result.extend(rdffiles.load(data, name, RDF_SUFFIXES[suffix]))
+    else:
+        raise InputError(name, f"unknown input type {suffix!r}")
 
 
-def load_named(files: Iterable[tuple[Path, str]]) -> LoadResult:
-    """Load (file, source name) pairs (expand_named) together."""
-    def read(path: Path, name: str) -> tuple[str, str, bytes]:
+def load_paths(paths: Iterable[str | Path], keep_going: bool | None = None) -> LoadResult:
+    """Load files and folders; `keep_going` (default: when there are several files) lists a file
+    unusable as a whole under `rejected` instead of raising InputError."""
+    return load_named(expand_named(paths), keep_going)
+
+
+def load_named(files: Iterable[tuple[Path, str]], keep_going: bool | None = None) -> LoadResult:
+    """Load (file, source name) pairs (expand_named) together; `keep_going` as for load_paths."""
+    files = list(files)
+
+    def read(path: Path, name: str) -> tuple[str, str, bytes] | InputError:
         try:
             return name, path.suffix.lower(), path.read_bytes()
         except OSError as e:
             # The one place the path itself is shown: to whoever ran the command, never stored.
-            raise InputError(str(path), f"cannot read: {e.strerror or e}") from e
+            return InputError(str(path), f"cannot read: {e.strerror or e}")
 
-    return load_inputs(read(p, n) for p, n in files)
+    # One file unusable as a whole is the answer; among several it is one rejection among results.
+    return load_inputs((read(p, n) for p, n in files),
+                       keep_going=len(files) > 1 if keep_going is None else keep_going)
 
 
 def load_bytes(data: bytes, name: str, media_type: str) -> LoadResult:
@@ -127,8 +150,6 @@ def _reject_duplicates(result: LoadResult) -> None:
 
     (The same OCDS release twice is not this case: the OCDS loader drops exact duplicates itself.)
     """
-    from prtkg.records import FieldError, Rejection
-
     seen: dict[str, str] = {}
     kept = []
     for record in result.records:

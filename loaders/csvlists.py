@@ -118,8 +118,18 @@ def organisation(g: rdf.RecordGraph, code: str) -> NamedNode:
     return node
 
 
-def resolve(row: Row, key: str, scheme_name: str, *, many: bool = False, required: bool = True) -> list[NamedNode]:
-    """The concepts a code cell names (several when `many`); an unknown code rejects the row."""
+def accepted(scheme_name: str) -> str:
+    """The accepted values of a code list, for an error message (docs/codelists.md has them all)."""
+    concepts = sorted(codes.scheme(scheme_name).concepts.values(), key=lambda c: c.code)
+    if len(concepts) > 40:
+        return f"see docs/codelists.md for the {len(concepts)} accepted {scheme_name} codes"
+    return "accepted: " + "; ".join(f"{c.code} ({c.label('zh')} / {c.label('en')})" for c in concepts)
+
+
+def resolve(row: Row, key: str, scheme_name: str, *, many: bool = False, required: bool = True,
+            unknown_out: list[str] | None = None) -> list[NamedNode]:
+    """The concepts a code cell names (several when `many`) by code, Chinese or English label or
+    alternative label; an unknown value rejects the row, or with `unknown_out` is put there."""
     cell = row.get(key)
     if not cell:
         if required:
@@ -137,8 +147,11 @@ def resolve(row: Row, key: str, scheme_name: str, *, many: bool = False, require
             unknown.append(value)
         elif NamedNode(concept.iri) not in out:
             out.append(NamedNode(concept.iri))
-    if unknown:
-        raise RowError(row.error(key, f"unknown {scheme_name} code {', '.join(map(repr, unknown))}"))
+    if unknown and unknown_out is not None:
+        unknown_out.extend(unknown)
+    elif unknown:
+        raise RowError(row.error(key, f"unknown {scheme_name} code {', '.join(map(repr, unknown))}; "
+                                      f"{accepted(scheme_name)}"))
     return out
 
 
@@ -296,7 +309,10 @@ def _credit_row(row: Row) -> Record:
     decided = attempt(parse_date, row, "decisionDate", required=True)
     valid_from = attempt(parse_date, row, "validFrom", required=False)
     valid_until = attempt(parse_date, row, "validUntil", required=False)
-    measures = attempt(resolve, row, "measures", "measure", many=True, required=False)
+    # A measure in words the code list does not know must not drop the record: its type, trade
+    # types and validity still restrict (a serious-dishonesty record above all). Kept, with a warning.
+    unknown_measures: list[str] = []
+    measures = attempt(resolve, row, "measures", "measure", many=True, required=False, unknown_out=unknown_measures)
     trade_types = attempt(resolve, row, "tradeTypes", "trade-type", many=True, required=False)
     if valid_from and valid_until and valid_until < valid_from:
         errors.append(row.error("validUntil", f"{valid_until.isoformat()} is before "
@@ -324,6 +340,10 @@ def _credit_row(row: Row) -> Record:
     g.add(node, "validUntil", valid_until)
     for concept in measures:
         g.add(node, "triggersMeasure", concept)
+    for text in unknown_measures:
+        g.add(node, "dataProblem", f"{row.headers.get('measures', 'measures')}: measure {text!r} is not in the "
+                                   f"measure code list, so it restricts nothing by itself (the record's type, trade "
+                                   f"types and validity still do); the accepted measures are in docs/codelists.md")
     for concept in trade_types:
         g.add(node, "appliesToTradeType", concept)
     g.add(node, "legalBasisText", row.get("basis") or None)

@@ -23,7 +23,7 @@ from referencing import Registry, Resource
 from prtkg import codes, rdf
 from prtkg.records import FieldError, LoadResult, Record, Rejection
 
-from .csvlists import digest_of, organisation
+from .csvlists import accepted, digest_of, organisation
 
 RECORD_TYPES = ("complaint", "clue", "inspection", "plan", "sanctionExecution")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -121,7 +121,7 @@ def _explain(error: ValidationError) -> list[FieldError]:
 def _code(errors: list[FieldError], field: str, scheme_name: str, value: str) -> NamedNode | None:
     concept = codes.scheme(scheme_name).resolve(value)
     if concept is None:
-        errors.append(FieldError(field, f"unknown {scheme_name} code {value!r}"))
+        errors.append(FieldError(field, f"unknown {scheme_name} code {value!r}; {accepted(scheme_name)}"))
         return None
     return NamedNode(concept.iri)
 
@@ -175,6 +175,36 @@ def _complaint(g: rdf.RecordGraph, focus: NamedNode, r: dict, errors: list[Field
     for key in ("receivedDate", "acceptedDate", "rejectedDate", "decisionDate"):
         g.add(focus, key, _date(r.get(key)))
     _transfers(g, focus, r.get("transfers", []))
+    _suspensions(g, focus, r, errors)
+
+
+def _suspensions(g: rdf.RecordGraph, focus: NamedNode, r: dict, errors: list[FieldError]) -> None:
+    """Periods the complaint's handling time does not count. They must lie within the handling
+    (from receipt up to the decision) and not overlap, or a day would be left out twice."""
+    received, decided = _date(r["receivedDate"]), _date(r.get("decisionDate"))
+    spans: list[tuple[int, dt.date, dt.date]] = []
+    for n, s in enumerate(r.get("suspensions", [])):
+        start, end = _date(s["from"]), _date(s.get("to"))
+        where = f"suspensions[{n}]"
+        # A suspension without an end is still running: it reaches as far as any other could.
+        last = end or dt.date.max
+        clash = next((m for m, a, b in spans if start <= b and a <= last), None)
+        if start > last:
+            errors.append(FieldError(f"{where}.to", f"{end} is before its start {start}"))
+        elif start < received:
+            errors.append(FieldError(f"{where}.from", f"{start} is before the complaint was received ({received})"))
+        elif decided is not None and last > decided:
+            errors.append(FieldError(f"{where}.to", f"must be given and end by the decision of {decided}"))
+        elif clash is not None:
+            errors.append(FieldError(where, f"overlaps suspensions[{clash}]"))
+        else:
+            spans.append((n, start, last))
+            node = rdf.child(focus, "suspension", n)
+            g.type(node, "Suspension")
+            g.add(focus, "hasSuspension", node)
+            g.add(node, "suspendedFrom", start)
+            g.add(node, "suspendedTo", end)
+            g.add(node, "suspensionReason", s["reason"])
 
 
 def _clue(g: rdf.RecordGraph, focus: NamedNode, r: dict, errors: list[FieldError]) -> None:
@@ -208,6 +238,7 @@ def _inspection(g: rdf.RecordGraph, focus: NamedNode, r: dict, errors: list[Fiel
         g.add(node, "inspectorsFrom", draw["inspectorsFrom"])
         g.add(node, "seed", str(draw["seed"]) if "seed" in draw else None)
         g.add(node, "drawDate", _date(draw["date"]))
+    g.add(focus, "resultDate", _date(r.get("resultDate")))
     g.add(focus, "resultPublishedDate", _date(r.get("resultPublishedDate")))
     _project(g, focus, r.get("project"))
 

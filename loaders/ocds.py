@@ -2,8 +2,11 @@
 
 Releases of one ocid are merged into their compiled release by `ocdsmerge`, with merge rules built
 once from the schemas shipped in loaders/schemas/ocds/ (OCDS 1.1 core + bids extension + prtkg's
-extension), never from the network. A record package's `compiledRelease` is used as given. The
-compiled release is then checked and mapped to the ontology as docs/vocabulary.md says.
+extension), never from the network. A record package's `compiledRelease` is used as given, with
+releases of its ocid given elsewhere merged onto it when newer and reported as superseded otherwise.
+OCDS 1.0 data (a package without `version`; a bare release without `parties`) is upgraded to 1.1 by
+ocdskit first, so inline organisations become parties. The compiled release is then checked and
+mapped to the ontology as docs/vocabulary.md says.
 
 Rejections name the source of the record (`file.json`, `file.jsonl#3`, `pkg.json/releases[2]`,
 `pkg.json/records[0]`; several joined with ", " for a process compiled from several releases) and
@@ -11,7 +14,9 @@ the field path inside the release. What each problem does:
 
 - rejects the item: not a JSON object; not a release, release package or record package.
 - rejects the release: no `ocid`, or one with a control character; no `id`; no `date` or a
-  malformed one; an `amount` given as an array or object (even empty: merging would drop it).
+  malformed one; an `amount` given as an array or object (even empty: merging would drop it); a
+  field the release schema declares an array or an object given with another JSON type (`awards`
+  as an object, `parties[0].roles` as a string...), named.
   The other releases of its process are rejected with it (a process compiled without one of its
   stages would make rules report missing stages that are not missing).
 - rejects the later release only: the same release (`ocid` + `id`) again with different content.
@@ -22,12 +27,17 @@ the field path inside the release. What each problem does:
   digits (refused, not converted: see `_foreign_digits`), a non-integer number of tenderers, a
   supervisor responsibility or evaluation mode outside its code list, a reference to a party that
   is not in `parties`.
+- loads and reports (DATA-QUALITY): a contract whose `awardID` names no award (the contract is kept
+  without its award link); an amount given as an empty string (kept as no amount).
 - loads: a party whose `CN-USCC` code fails its check (CRD-CODE-INVALID reports it; the node is
   minted from the code as given); any field prtkg does not map; missing optional fields (rules that
   need them report DATA-INSUFFICIENT).
 
-Date-times without an offset are Beijing time (how Chinese trading platforms publish them); a date
-without a time is that day, and then no instant (`…DateTime`) is recorded.
+Date-times keep the offset they were published with (`…DateTime`). The day (`…Date` / day
+predicates) is China's calendar day for a record of Chinese jurisdiction (with `tender.regionCode`
+or `tender.tradeType`) and the day as published for any other. Date-times without an offset are
+Beijing time in a Chinese record (how Chinese trading platforms publish them) and have no instant
+in a foreign one; a date without a time is that day, and then no instant is recorded.
 """
 from __future__ import annotations
 
@@ -42,6 +52,8 @@ from importlib import resources
 from typing import Any, Iterable, Iterator
 
 import ocdsmerge
+from ocdskit.upgrade import upgrade_release_10_11
+from ocdskit.util import get_ocds_minor_version
 from ocdsmerge.exceptions import OCDSMergeError
 from ocdsmerge.merge import CompiledRelease
 from ocdsmerge.rules import get_merge_rules
@@ -117,6 +129,13 @@ def compile_releases(releases: list[dict]) -> dict:
     return compiled.asdict()
 
 
+def organisation(scheme: str, code: str) -> NamedNode:
+    """One node per organisation identifier (org-id.guide scheme + id) across records: every record
+    naming GB-COH 01234567 names one organisation. Schemes are case-blind codes; ids are as given
+    (a USCC is upper-cased by `entity`, which CN-USCC parties use)."""
+    return iri("entity", scheme.strip().upper(), code.strip())
+
+
 # --- values ---------------------------------------------------------------------------------------
 
 class Invalid(Exception):
@@ -143,8 +162,14 @@ def _digits_error(field: str, value: str, ch: str, what: str) -> "Invalid":
                           f"ASCII digits 0-9 (full-width digits are not converted)")
 
 
-def parse_when(value: Any, field: str) -> tuple[dt.date, dt.datetime | None]:
-    """An OCDS date or date-time -> (calendar day in China, instant in UTC+8 or None for a bare date)."""
+def parse_when(value: Any, field: str, china: bool = True) -> tuple[dt.date, dt.datetime | None]:
+    """An OCDS date or date-time -> (its calendar day, its instant as published or None).
+
+    The instant keeps the offset it was published with. The day is the day in China for a record
+    of Chinese jurisdiction (`china`: Chinese statutory day counts run on China's calendar), and
+    the day as published otherwise (a foreign date is not moved to a UTC+8 day). A date-time
+    without offset is Beijing time in a Chinese record; in a foreign one its offset is unknown, so
+    only its day is kept."""
     if isinstance(value, str) and (ch := _foreign_digits(value)):
         raise _digits_error(field, value, ch, "dates as ISO 8601 (2026-03-02)")
     if not isinstance(value, str) or not _WHEN.fullmatch(value.strip()):
@@ -157,9 +182,10 @@ def parse_when(value: Any, field: str) -> tuple[dt.date, dt.datetime | None]:
     except ValueError as e:
         raise Invalid(field, f"not a valid date: {value!r} ({e})") from None
     if moment.tzinfo is None:
+        if not china:
+            return moment.date(), None
         moment = moment.replace(tzinfo=CHINA)
-    local = moment.astimezone(CHINA)
-    return local.date(), local
+    return (moment.astimezone(CHINA).date() if china else moment.date()), moment
 
 
 def _instant(value: str) -> dt.datetime:
@@ -245,10 +271,82 @@ def _kind_of(value: Any) -> str:
             type(None): "null"}.get(type(value), "a number")
 
 
+@lru_cache(maxsize=1)
+def container_types() -> dict[tuple[str, ...], type]:
+    """Path of field names (array indices left out) -> list or dict, for every field the shipped
+    release schema declares an array or an object: a value of another JSON type there is rejected
+    naming the field (read as "absent", `awards` given as an object would hide a whole stage)."""
+    schema = release_schema()
+    out: dict[tuple[str, ...], type] = {}
+
+    def resolve(node: dict) -> dict:
+        while "$ref" in node and node["$ref"].startswith("#/definitions/"):
+            node = schema["definitions"][node["$ref"].rsplit("/", 1)[-1]]
+        return node
+
+    def walk(node: dict, path: tuple[str, ...], seen: frozenset) -> None:
+        for key, sub in (node.get("properties") or {}).items():
+            ref = sub.get("$ref") or (sub.get("items") or {}).get("$ref")
+            if ref in seen:
+                continue
+            sub = resolve(sub)
+            types = sub.get("type")
+            types = {types} if isinstance(types, str) else set(types or ())
+            here = (*path, key)
+            if "array" in types and "object" not in types:
+                out[here] = list
+                items = resolve(sub.get("items") or {})
+                walk(items, here, seen | {ref})
+            elif "object" in types or "properties" in sub:
+                out[here] = dict
+                walk(sub, here, seen | {ref})
+
+    walk(schema, (), frozenset())
+    return out
+
+
+def _type_errors(release: dict) -> list[FieldError]:
+    """Every field of the release whose JSON type is not the array or object the schema declares."""
+    expected = container_types()
+    out: list[FieldError] = []
+
+    def walk(obj: Any, path: tuple[str, ...], shown: str) -> None:
+        if isinstance(obj, list):
+            for i, item in enumerate(obj):
+                walk(item, path, f"{shown}[{i}]")
+            return
+        if not isinstance(obj, dict):
+            return
+        for key, value in obj.items():
+            here, where = (*path, key), f"{shown}.{key}" if shown else str(key)
+            want = expected.get(here)
+            if want is not None and value is not None and not isinstance(value, want):
+                out.append(FieldError(where, f"not {'an array' if want is list else 'an object'} but "
+                                             f"{_kind_of(value)}: {value!r:.60}"))
+            elif isinstance(value, (dict, list)):
+                walk(value, here, where)
+
+    walk(release, (), "")
+    return out
+
+
+def _legacy(obj: Any) -> bool:
+    """Whether an input item is OCDS 1.0: a package without `version`, or (a bare release or
+    record, which carries no version) one without `parties` (ocdskit's test; 1.1 requires parties
+    for every organisation referenced)."""
+    if not isinstance(obj, dict):
+        return False
+    try:
+        return get_ocds_minor_version(obj) == "1.0"
+    except (AttributeError, KeyError, TypeError):  # `releases` not an array of objects: rejected later
+        return False
+
+
 class _Collector:
     def __init__(self, result: LoadResult):
         self.result = result
         self.processes: dict[str, _Process] = {}
+        self.legacy = False
 
     def process(self, ocid: str) -> _Process:
         proc = self.processes.get(ocid)
@@ -257,6 +355,7 @@ class _Collector:
         return proc
 
     def item(self, source: str, obj: Any) -> None:
+        self.legacy = _legacy(obj)
         if not isinstance(obj, dict):
             _reject(self.result, source, "(item)", f"not a JSON object but {_kind_of(obj)}; expected an OCDS "
                     "release, release package or record package")
@@ -271,6 +370,19 @@ class _Collector:
         else:
             _reject(self.result, source, "(item)", "not an OCDS release, release package or record package "
                     "(no 'ocid', 'releases' or 'records'); a JSON event record needs 'recordType'")
+
+    def _upgrade(self, label: str, release: dict, upgrade) -> bool:
+        """Upgrade OCDS 1.0 data to 1.1 in place (ocdskit: inline organisations become `parties`,
+        amendments and transactions get their 1.1 names); False when the data is too malformed to
+        upgrade, which is then rejected naming the field ocdskit stumbled on."""
+        if not self.legacy or _type_errors(release):  # wrong types: rejected naming them, not upgraded
+            return True
+        try:
+            upgrade(release, reorder=False)
+        except (AttributeError, KeyError, TypeError) as e:
+            _reject(self.result, label, "(OCDS 1.0 upgrade)", f"cannot be upgraded to OCDS 1.1: {e!r}")
+            return False
+        return True
 
     def _ocid(self, label: str, obj: Any) -> str | None:
         if not isinstance(obj, dict):
@@ -290,12 +402,15 @@ class _Collector:
         ocid = self._ocid(label, rel)
         if ocid is None:
             return
+        if not self._upgrade(label, rel, upgrade_release_10_11):
+            return
         proc = self.process(ocid)
         errors = []
         rid = rel.get("id")
         if isinstance(rid, bool) or not isinstance(rid, (str, int)) or not str(rid).strip():
             errors.append(FieldError("id", "missing or empty release id"))
         errors += _container_amounts(rel, "")
+        errors += _type_errors(rel)
         if rel.get("date") in (None, ""):
             errors.append(FieldError("date", "missing release date"))
         else:
@@ -320,6 +435,9 @@ class _Collector:
     def record(self, label: str, rec: Any) -> None:
         ocid = self._ocid(label, rec)
         if ocid is None:
+            return
+        if isinstance(rec.get("compiledRelease"), dict) and not self._upgrade(
+                label, rec["compiledRelease"], upgrade_release_10_11):
             return
         compiled = rec.get("compiledRelease")
         if isinstance(compiled, dict):
@@ -354,9 +472,17 @@ class _Mapper:
         self.project = iri("project", ocid)
         self.errors: list[FieldError] = []
         self.parties: dict[str, NamedNode] = {}
+        # Chinese jurisdiction: the record carries prtkg's extension (a GB/T 2260 region or a trade
+        # type), as Chinese platforms publish; days are then China's (parse_when).
+        tender = _obj(release, "tender")
+        self.china = tender.get("regionCode") not in (None, "") or tender.get("tradeType") not in (None, "")
 
     def fail(self, field: str, error: str) -> None:
         self.errors.append(FieldError(field, error))
+
+    def note(self, field: str, problem: str) -> None:
+        """A problem that leaves the rest of the process usable: kept, and reported as DATA-QUALITY."""
+        self.g.add(self.project, "dataProblem", f"{field}: {problem}")
 
     # values: each returns None (and records the problem) when the value is malformed
 
@@ -366,7 +492,7 @@ class _Mapper:
         if value in (None, ""):
             return
         try:
-            day, moment = parse_when(value, field)
+            day, moment = parse_when(value, field, self.china)
         except Invalid as e:
             self.fail(e.field, e.error)
             return
@@ -376,7 +502,9 @@ class _Mapper:
 
     def value(self, subject: NamedNode, obj: dict, field: str) -> None:
         value = _obj(obj, "value")
-        if "amount" in value and value["amount"] is not None:
+        if isinstance(value.get("amount"), str) and not value["amount"].strip():
+            self.note(f"{field}.value.amount", "empty string: the amount is missing")
+        elif "amount" in value and value["amount"] is not None:
             try:
                 self.g.add(subject, "amount", parse_amount(value["amount"], f"{field}.value.amount"))
             except Invalid as e:
@@ -415,8 +543,9 @@ class _Mapper:
         if pid is not None and pid in self.parties:
             return self.parties[pid]
         ident = _obj(obj, "identifier")
-        if str(ident.get("scheme") or "").upper() == USCC_SCHEME and _text(ident.get("id")):
-            return entity(_text(ident.get("id")))
+        scheme, code = _text(ident.get("scheme")), _text(ident.get("id"))
+        if scheme is not None and code is not None:
+            return entity(code) if scheme.upper() == USCC_SCHEME else organisation(scheme, code)
         self.fail(f"{field}.id", f"no party with id {pid!r} in parties" if pid else "missing party id")
         return None
 
@@ -465,10 +594,14 @@ class _Mapper:
             if scheme is not None and scheme.upper() == USCC_SCHEME and code is not None:
                 node = entity(code)
                 g.add(node, "uscc", code)  # as given: CRD-CODE-INVALID judges it, not the loader
+            elif scheme is not None and code is not None:
+                node = organisation(scheme, code)
+                g.add(node, "identifierScheme", scheme)
+                g.add(node, "identifierId", code)
             elif pid is None:
-                self.fail(f"{field}.id", "missing party id (needed to refer to a party without a CN-USCC identifier)")
+                self.fail(f"{field}.id", "missing party id (needed to refer to a party without an identifier)")
                 continue
-            else:
+            else:  # no identifier: nothing says it is the same organisation as in another record
                 node = iri("project", self.ocid, "party", pid)
                 g.add(node, "identifierScheme", scheme)
                 g.add(node, "identifierId", code)
@@ -707,8 +840,8 @@ class _Mapper:
             if award_id is not None:
                 if award_id in awards:
                     g.add(C, "awardRef", awards[award_id])
-                else:
-                    self.fail(f"{field}.awardID", f"no award with id {award_id!r} in awards")
+                else:  # the contract is still a fact; only its link to an award is unknown
+                    self.note(f"{field}.awardID", f"no award with id {award_id!r} in awards")
             self.day(contract, "dateSigned", f"{field}.dateSigned", "dateSigned", C)
             self.value(C, contract, field)
             self.documents(C, contract, field)
@@ -751,7 +884,7 @@ def _collect(items: Iterable[tuple[str, object]], result: LoadResult) -> Iterabl
 def _compile(proc: _Process, result: LoadResult) -> tuple[dict, list[str]] | None:
     """The process's compiled release and the labels of its sources, or None (rejected or empty)."""
     if proc.compiled is not None:
-        return proc.compiled[1], [proc.compiled[0]]
+        return _with_compiled(proc, result)
     if proc.bad:
         if proc.releases:
             _reject(result, ", ".join(lbl for lbl, _ in proc.releases), "ocid",
@@ -767,6 +900,33 @@ def _compile(proc: _Process, result: LoadResult) -> tuple[dict, list[str]] | Non
     except OCDSMergeError as e:  # a field that is an object in one release and a string in another
         _reject(result, ", ".join(labels), "(merge)", f"releases of {proc.ocid!r} cannot be merged: {e}")
         return None
+
+
+def _with_compiled(proc: _Process, result: LoadResult) -> tuple[dict, list[str]] | None:
+    """A record package's compiled release, with the releases of its ocid given elsewhere: those
+    dated after it are merged onto it (they are news it has not seen); the others are reported as
+    superseded (the compiled release already holds them, or a later state)."""
+    label, compiled = proc.compiled
+    try:
+        as_of = _instant(compiled["date"]) if compiled.get("date") not in (None, "") else None
+    except Invalid:
+        as_of = None  # _record rejects the compiled release's date
+    newer = []
+    for rel_label, rel in proc.releases:
+        if as_of is not None and _instant(rel["date"]) > as_of:
+            newer.append((rel_label, rel))
+        else:
+            _reject(result, rel_label, "date", f"superseded: the compiled release of {proc.ocid!r} in {label} "
+                    f"(dated {compiled.get('date')}) is as recent as this release ({rel['date']}); not merged")
+    if not newer:
+        return compiled, [label]
+    newer.sort(key=lambda lr: _instant(lr[1]["date"]))
+    try:
+        return compile_releases([compiled, *(rel for _, rel in newer)]), [label, *(lbl for lbl, _ in newer)]
+    except OCDSMergeError as e:
+        _reject(result, ", ".join(lbl for lbl, _ in newer), "(merge)",
+                f"releases of {proc.ocid!r} cannot be merged onto the compiled release in {label}: {e}")
+        return compiled, [label]
 
 
 def _record(ocid: str, compiled: dict, labels: list[str]) -> Record | Rejection:

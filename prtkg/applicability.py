@@ -1,13 +1,24 @@
-"""Which rules apply to which records, and which cannot run for lack of data.
+"""Which rules apply to which records, and which cannot run for lack of data: one decision per rule,
+used by the shapes (shapes/validate.py) and the engine (rules/*.py) alike.
 
-The catalogue says, per rule, the record kind it reads, the field values that make it apply
-(`when`) and the fields it needs (`needs`), by the names of rules/fields.yaml. A record whose
-`when` field is absent, or which the rule applies to but lacks a needed field, goes to
-DATA-INSUFFICIENT for that rule instead of being guessed about.
+The catalogue says, per rule, the record kind it reads (`applies.kind`), the field values that make
+it apply (`when`), the fields it needs (`needs`), by the names of rules/fields.yaml, and:
+
+- `jurisdiction: CN`: a rule of Chinese law runs only on records known to be within it (the fields
+  of rules/fields.yaml `jurisdictions.CN`: a trade type and a GB/T 2260 region). A record without
+  them (e.g. another country's OCDS) is DATA-INSUFFICIENT for the rule, never assumed Chinese.
+- `must_tender: RULE`: the rule binds only projects that must be tendered by law, measured by the
+  thresholds of RULE (BID-MUST-TENDER: NDRC Order 16 art. 5). A tender known to be below them is
+  voluntary and not held to the rule; where the data cannot show it (value, category or currency
+  unknown) the rule runs and its findings say it assumed tendering was mandatory.
+
+A record whose `when` field is absent, or which the rule applies to but lacks a needed field, goes
+to DATA-INSUFFICIENT for that rule instead of being guessed about.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from importlib import resources
 from typing import Iterable
@@ -16,12 +27,64 @@ import yaml
 
 from .catalogue import catalogue
 from .findings import Insufficiency
+from .rdf import group_concat, split_group
+
+_KINDLESS = {"jurisdictions"}     # top-level keys of fields.yaml that are not record kinds
 
 
 @lru_cache(maxsize=1)
-def field_paths() -> dict[str, dict[str, str]]:
+def _fields_yaml() -> dict:
     text = resources.files("prtkg.rules").joinpath("fields.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
+
+
+def field_paths() -> dict[str, dict[str, str]]:
+    return {k: v for k, v in _fields_yaml().items() if k not in _KINDLESS}
+
+
+def jurisdiction_fields(name: str, kind: str) -> tuple[str, ...]:
+    try:
+        return tuple(_fields_yaml()["jurisdictions"][name][kind])
+    except KeyError:
+        raise ValueError(f"rules/fields.yaml: no jurisdiction {name!r} for record kind {kind!r}") from None
+
+
+@dataclass(frozen=True)
+class MustTender:
+    """The thresholds of a must-tender rule, read from its catalogue parameters."""
+    rule: str
+    thresholds: dict[str, Decimal]     # mainProcurementCategory -> threshold
+    currency: str
+    fields: tuple[str, ...] = ("tender.mainProcurementCategory", "tender.value", "tender.value.currency")
+
+    @classmethod
+    def of(cls, rule_id: str) -> MustTender:
+        entry = catalogue()[rule_id]
+        names = entry.param("category_thresholds")
+        return cls(rule_id, {cat: Decimal(str(entry.param(p))) for cat, p in names.items()}, entry.param("currency"))
+
+    def decide(self, have: dict[str, set[str]]) -> tuple[bool, list[str]]:
+        """(applies, unknown): False when the data shows the tender below the threshold (voluntary);
+        True otherwise, with the fields whose absence made it an assumption."""
+        categories = have["tender.mainProcurementCategory"] & set(self.thresholds)
+        amounts = []
+        for text in have["tender.value"]:
+            try:
+                amounts.append(Decimal(text))
+            except InvalidOperation:
+                pass
+        currencies = have["tender.value.currency"]
+        unknown = []
+        if not categories:
+            unknown.append("tender.mainProcurementCategory")
+        if not amounts:
+            unknown.append("tender.value")
+        if currencies and currencies != {self.currency}:
+            unknown.append("tender.value.currency")
+        if unknown:
+            return True, unknown
+        below = all(a < self.thresholds[c] for a in amounts for c in categories)
+        return (not below), []
 
 
 @dataclass(frozen=True)
@@ -33,6 +96,21 @@ class Gate:
     # `when` fields whose absence means "does not apply" rather than "cannot tell" (e.g. an
     # evaluation block: a project without one was not evaluated remotely by any account we have).
     absent_means_not_applicable: frozenset = frozenset()
+    jurisdiction: tuple[str, ...] = ()      # fields that must be known for the rule's law to reach the record
+    must_tender: MustTender | None = None
+    # A narrower scope for some values of one field (`by: {field: {value: {when, must_tender}}}`),
+    # e.g. a disclosure rule whose works half binds only tenders of projects that must be tendered.
+    by: tuple[str, dict[str, Gate]] | None = None
+
+    def fields(self) -> set[str]:
+        out = {*self.when, *self.needs, *self.jurisdiction}
+        if self.must_tender:
+            out |= set(self.must_tender.fields)
+        if self.by:
+            out.add(self.by[0])
+            for sub in self.by[1].values():
+                out |= sub.fields()
+        return out
 
 
 @lru_cache(maxsize=1)
@@ -47,15 +125,30 @@ def gates() -> dict[str, Gate]:
         kind = applies["kind"]
         when = {k: tuple(v) for k, v in (applies.get("when") or {}).items()}
         needs = tuple(entry.get("needs") or ())
-        for name in (*when, *needs):
-            if name not in paths.get(kind, {}):
-                raise ValueError(f"catalogue: {rule_id} names field {name!r}, not in rules/fields.yaml[{kind}]")
+        place = tuple(jurisdiction_fields(applies["jurisdiction"], kind)) if applies.get("jurisdiction") else ()
+        must = MustTender.of(applies["must_tender"]) if applies.get("must_tender") else None
         optional = frozenset(applies.get("absent_means_not_applicable") or ())
         if not optional <= set(when):
             raise ValueError(f"catalogue: {rule_id}: absent_means_not_applicable names fields not in `when`")
-        out[rule_id] = Gate(rule_id, kind, when, needs, optional)
+        by = None
+        if applies.get("by"):
+            (field, scopes), = applies["by"].items()
+            by = (field, {value: _sub_gate(rule_id, kind, scope) for value, scope in scopes.items()})
+        out[rule_id] = Gate(rule_id, kind, when, needs, optional, place, must, by)
+        for name in out[rule_id].fields():
+            if name not in paths.get(kind, {}):
+                raise ValueError(f"catalogue: {rule_id} names field {name!r}, not in rules/fields.yaml[{kind}]")
     assert set(out) <= set(catalogue())
     return out
+
+
+def _sub_gate(rule_id: str, kind: str, scope: dict) -> Gate:
+    unknown = set(scope) - {"when", "must_tender"}
+    if unknown:
+        raise ValueError(f"catalogue: {rule_id}: applies.by allows when and must_tender, not {sorted(unknown)}")
+    when = {k: tuple(v) for k, v in (scope.get("when") or {}).items()}
+    must = MustTender.of(scope["must_tender"]) if scope.get("must_tender") else None
+    return Gate(rule_id, kind, when, (), frozenset(), (), must)
 
 
 def _values_query(kind: str, fields: list[str], graphs: Iterable[str] | None) -> str:
@@ -63,7 +156,7 @@ def _values_query(kind: str, fields: list[str], graphs: Iterable[str] | None) ->
     selects, optionals = [], []
     for i, name in enumerate(fields):
         # Codes are concept IRIs, OCDS codes are literals: compare both by their last segment.
-        selects.append(f'(GROUP_CONCAT(DISTINCT REPLACE(STR(?v{i}), "^.*/", ""); separator="\\u001f") AS ?f{i})')
+        selects.append(group_concat(f'REPLACE(STR(?v{i}), "^.*/", "")', f"f{i}"))
         optionals.append(f"OPTIONAL {{ ?main {paths[name]} ?v{i} }}")
     values = ""
     if graphs is not None:
@@ -73,35 +166,66 @@ def _values_query(kind: str, fields: list[str], graphs: Iterable[str] | None) ->
             + "\n".join(optionals) + "\n} } GROUP BY ?record ?main")
 
 
+def decide(gate: Gate, have: dict[str, set[str]]) -> tuple[str, list[str]]:
+    """One record against one gate: ("applies", assumed-unknown fields), ("insufficient", missing
+    fields) or ("not-applicable", [])."""
+    if any(not have[f] for f in gate.absent_means_not_applicable):
+        return "not-applicable", []
+    if any(have[f] and not have[f] & set(allowed) for f, allowed in gate.when.items()):
+        return "not-applicable", []     # a known value excludes it
+    missing = [f for f in gate.jurisdiction if not have[f]]
+    missing += [f for f in gate.when if not have[f] and f not in missing]
+    if missing:
+        return "insufficient", missing
+    missing = [f for f in gate.needs if not have[f]]
+    if missing:
+        return "insufficient", missing
+    unknown: list[str] = []
+    if gate.must_tender is not None:
+        applies, unknown = gate.must_tender.decide(have)
+        if not applies:
+            return "not-applicable", []
+    if gate.by is not None:
+        field, scopes = gate.by
+        for value in sorted(have[field] & set(scopes)):
+            outcome, names = decide(scopes[value], have)
+            if outcome != "applies":
+                return outcome, names
+            unknown += names
+    return "applies", unknown
+
+
 class Applicability:
     """For one check run: per rule, the records it applies to (and can run on)."""
 
     def __init__(self, store, graphs: list[str] | None, insufficient: Insufficiency):
         self._applicable: dict[str, set[str]] = {}
+        self._assumed: dict[tuple[str, str], dict] = {}
         by_kind: dict[str, list[Gate]] = {}
         for gate in gates().values():
             by_kind.setdefault(gate.kind, []).append(gate)
         for kind, kind_gates in by_kind.items():
-            fields = sorted({f for g in kind_gates for f in (*g.when, *g.needs)})
+            fields = sorted({f for g in kind_gates for f in g.fields()})
             rows = store.select(_values_query(kind, fields, graphs))
             for row in rows:
-                have = {name: {v for v in (row[f"f{i}"] or "").split("\x1f") if v}
+                have = {name: set(split_group(row[f"f{i}"]))
                         for i, name in enumerate(fields)}
                 for gate in kind_gates:
-                    if any(not have[f] for f in gate.absent_means_not_applicable):
-                        continue
-                    missing = [f for f in gate.when if not have[f]]
-                    if not missing:
-                        if not all(have[f] & set(allowed) for f, allowed in gate.when.items()):
-                            continue  # known not to apply
-                        missing = [f for f in gate.needs if not have[f]]
-                    if missing:
-                        insufficient.add(row["record"], row["main"], gate.rule, missing)
-                    else:
+                    outcome, names = decide(gate, have)
+                    if outcome == "insufficient":
+                        insufficient.add(row["record"], row["main"], gate.rule, names)
+                    elif outcome == "applies":
                         self._applicable.setdefault(gate.rule, set()).add(row["record"])
+                        if names:
+                            self._assumed[(gate.rule, row["record"])] = {
+                                "mustTender": "assumed", "mustTenderUnknown": names}
 
     def records(self, rule_id: str) -> set[str]:
         """Records (ids) the gated rule applies to and has its data for."""
         if rule_id not in gates():
             raise KeyError(f"{rule_id} has no applies/needs block in the catalogue")
         return self._applicable.get(rule_id, set())
+
+    def assumed(self, rule_id: str, record_id: str) -> dict:
+        """What the rule's findings on the record assumed (evidence), e.g. that tendering was mandatory."""
+        return dict(self._assumed.get((rule_id, record_id), {}))

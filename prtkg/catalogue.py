@@ -23,6 +23,11 @@ class Rule:
     basis: str
     message: dict[str, str]
     params: dict[str, dict[str, Any]]
+    implementation: tuple[str, ...] = ()   # repository paths: shapes/*.ttl or a module producing it
+
+    @property
+    def is_shape(self) -> bool:
+        return any(path.endswith(".ttl") for path in self.implementation)
 
     def param(self, name: str) -> Any:
         return self.params[name]["value"]
@@ -73,8 +78,10 @@ def catalogue() -> dict[str, Rule]:
     for rule_id, entry in raw.items():
         if entry["severity"] not in SEVERITIES:
             raise ValueError(f"catalogue: {rule_id} has unknown severity {entry['severity']!r}")
+        impl = entry.get("implementation") or ()
         rules[rule_id] = Rule(rule_id, entry["severity"], entry["family"], entry["basis"],
-                              entry["message"], entry.get("params") or {})
+                              entry["message"], entry.get("params") or {},
+                              (impl,) if isinstance(impl, str) else tuple(impl))
     return rules
 
 

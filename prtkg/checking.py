@@ -44,6 +44,11 @@ class Context:
             self._applicability = Applicability(self.store, self.graphs, self.insufficient)
         return self._applicability.records(rule_id)
 
+    def assumed(self, rule_id: str, record_id: str) -> dict:
+        """Evidence of what the rule assumed about the record (prtkg.applicability), e.g. mandatory tendering."""
+        self.applicable(rule_id)
+        return self._applicability.assumed(rule_id, record_id)
+
 
 Check = Callable[[Context], Iterable[Finding]]
 

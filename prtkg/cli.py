@@ -158,7 +158,18 @@ def check(
         _write(console.export_text(), out, lang.value)
     else:
         Console().print(_findings_table(doc, lang.value))
+    if paths:  # none: the bundled demo
+        _exit_if_nothing_checked(len(result.loaded.records), len(result.loaded.rejected))
     raise typer.Exit(1 if doc["summary"]["violations"] else 0)
+
+
+def _exit_if_nothing_checked(records: int, rejected: int) -> None:
+    """Exit 2 when input was given and not one record of it could be used: automation reading the
+    exit code must not take "every record rejected" (or "no record found") for "checked, nothing found"."""
+    if records == 0:
+        why = f"every input record ({rejected}) was rejected" if rejected else "no input record was found"
+        err.print(f"[red]error:[/red] nothing could be checked: {why}", highlight=False)
+        raise typer.Exit(2)
 
 
 @app.command()
@@ -179,6 +190,7 @@ def load(
     except PrtkgError as e:
         _fail(str(e))
     print(json.dumps(summary, ensure_ascii=False, indent=2))
+    _exit_if_nothing_checked(summary["loaded"], len(summary["rejected"]))
 
 
 @app.command()

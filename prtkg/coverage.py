@@ -14,9 +14,11 @@ from pathlib import PurePath
 from . import codes
 from .catalogue import rule as catalogue_rule
 
+# One answer per row: two rows of a list that name one department differently (name or type) give
+# its node two values, which must not make the row twice (a duplicate fact stops the rules engine).
 _ROWS = """
-SELECT ?row ?n ?source ?dept ?deptCode ?deptName ?deptType ?kind ?region ?lead ?powerCode ?powerName
-       ?basis ?duty ?acc
+SELECT ?row ?n ?source ?dept ?deptCode ?kind ?region ?lead ?powerCode ?powerName ?basis ?duty ?acc
+       (MIN(?name) AS ?deptName) (MIN(?type) AS ?deptType)
        (GROUP_CONCAT(DISTINCT STR(?tt); separator=" ") AS ?tts)
        (GROUP_CONCAT(DISTINCT STR(?ind); separator=" ") AS ?inds)
        (GROUP_CONCAT(DISTINCT STR(?stage); separator=" ") AS ?stages)
@@ -26,8 +28,8 @@ WHERE {
     ?row a prtkg:SupervisoryPower ; prtkg:listRow ?n ; prtkg:heldBy ?dept ; prtkg:powerKind ?kind ;
          prtkg:region ?region ; prtkg:tradeType ?tt ; prtkg:stage ?st .
     ?dept prtkg:uscc ?deptCode .
-    OPTIONAL { ?dept prtkg:name ?deptName }
-    OPTIONAL { ?dept prtkg:departmentType ?deptType }
+    OPTIONAL { ?dept prtkg:name ?name }
+    OPTIONAL { ?dept prtkg:departmentType ?type }
     OPTIONAL { ?row prtkg:industry ?ind }
     OPTIONAL { ?row prtkg:isLead ?lead }
     OPTIONAL { ?row prtkg:powerCode ?powerCode }
@@ -38,8 +40,7 @@ WHERE {
   }
   OPTIONAL { GRAPH <urn:prtkg:ontology> { ?st prtkg:coversStage ?covered } }
   BIND(COALESCE(?covered, ?st) AS ?stage)
-} GROUP BY ?row ?n ?source ?dept ?deptCode ?deptName ?deptType ?kind ?region ?lead ?powerCode ?powerName
-           ?basis ?duty ?acc
+} GROUP BY ?row ?n ?source ?dept ?deptCode ?kind ?region ?lead ?powerCode ?powerName ?basis ?duty ?acc
 ORDER BY ?source ?n
 """
 

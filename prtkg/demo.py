@@ -879,8 +879,13 @@ class Scenarios(Generator):
                            "3 working days across the holiday (a neighbour one day later complies)")
         p = self.gp()
         p.to_contract = 33
+        # Day 30 after the award must be a working day, or 民法典 art. 203 would move the deadline.
+        self.anchor(p, "award", dt.date(2026, 6, 10))
+        p.amendment_before = [14]
         self.finish(p)
-        self.plant("GP-CONTRACT-30D", p, "procurement contract signed 33 days after the award")
+        self.plant("GP-CONTRACT-30D", p, "procurement contract signed 33 days after the award of 2026-06-10 "
+                   "(day 30, Fri 2026-07-10, is a working day)")
+        self.plant("GP-CLARIFY-15D", p, "clarification issued 14 days before the bid deadline")
         for wd in (3, 2):
             p = self.gp()
             p.to_start, p.period, p.to_report, p.to_award, p.to_contract, p.contract_pub_wd = 10, 25, 1, 3, 10, wd

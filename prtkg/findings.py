@@ -140,8 +140,11 @@ class Finding:
 
 
 def make(rule_id: str, record: str, focus: str | NamedNode | None, evidence: dict | None = None,
-         **message_fields: Any) -> Finding:
+         *, severity: str | None = None, **message_fields: Any) -> Finding:
     """Build a finding of catalogue rule `rule_id` about `record` at node `focus`.
+
+    `severity` lowers the catalogue's for one reading of the law a policy parameter opts into
+    (e.g. a contested extension of a minimum period is a warning, not a violation).
 
     The message is the catalogue's, filled from the rule's parameters, the evidence and any extra
     message fields (e.g. a department's name for display).
@@ -153,7 +156,9 @@ def make(rule_id: str, record: str, focus: str | NamedNode | None, evidence: dic
     message = {lang: render(template, lang, fields) for lang, template in entry.message.items()}
     if isinstance(focus, NamedNode):
         focus = focus.value
-    return Finding(rule_id, entry.severity, record, focus or "", message, entry.basis, evidence)
+    if severity is not None and severity not in SEVERITY_ORDER:
+        raise ValueError(f"{rule_id}: unknown severity {severity!r}")
+    return Finding(rule_id, severity or entry.severity, record, focus or "", message, entry.basis, evidence)
 
 
 class Insufficiency:

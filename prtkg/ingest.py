@@ -27,8 +27,9 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, 
                            TimeRemainingColumn)
 
 from . import findings as F
-from .checking import Context, run_checks, stored_records, today
+from .checking import Context, run_checks, today
 from .errors import InputError
+from .rdf import RecordGraph
 from .records import FieldError, LoadResult, Record, Rejection
 from .store import Store, _whoami
 
@@ -37,13 +38,21 @@ STREAM_BYTES = 4 << 20  # JSON Lines files above this size are streamed
 
 
 def findings_update(records: Sequence[Record], found: Sequence[F.Finding], as_of: dt.date) -> str:
-    """The SPARQL update replacing the stored findings about these records with `found`."""
-    ids = " ".join(F.rdf.literal(r.id).__str__() for r in records)
+    """The SPARQL update replacing the stored findings about these records with `found`.
+
+    Replaced: every finding about a record under check, and every finding of the same rule about
+    the same subject as a new one -- a cross-record finding names an organisation or group, not a
+    record under check, and a re-check must replace it (with its new counts), not add a second."""
+    ids = " ".join(str(F.rdf.literal(r.id)) for r in records)
+    pairs = " ".join(f"({F.rdf.literal(f.rule)} {F.rdf.literal(f.record)})"
+                     for f in {(f.rule, f.record): f for f in found}.values())
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     body = "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in F.to_quads(found, as_of, now))
     g = f"<{F.rdf.FINDINGS_GRAPH}>"
     return (f"DELETE {{ GRAPH {g} {{ ?f ?p ?o }} }} WHERE {{ VALUES ?r {{ {ids} }} GRAPH {g} {{ ?f prtkg:record ?r ; ?p ?o }} }} ;\n"
-            f"INSERT DATA {{ GRAPH {g} {{ {body} }} }}")
+            + (f"DELETE {{ GRAPH {g} {{ ?f ?p ?o }} }} WHERE {{ VALUES (?rule ?r) {{ {pairs} }} "
+               f"GRAPH {g} {{ ?f prtkg:rule ?rule ; prtkg:record ?r ; ?p ?o }} }} ;\n" if pairs else "")
+            + f"INSERT DATA {{ GRAPH {g} {{ {body} }} }}")
 
 
 def store_findings(store: Store, records: Sequence[Record], found: Sequence[F.Finding], as_of: dt.date) -> None:
@@ -138,31 +147,38 @@ def count_processes(path: Path) -> int:
 # -- loading ---------------------------------------------------------------------------------------
 
 class Writer:
-    """Writes batches of records, each batch one transaction replacing its records' graphs."""
+    """Writes batches of records, each batch one transaction replacing its records' graphs; keeps
+    what the checks need of each record written (not its triples), so a streamed load checks what
+    it wrote and not the whole store."""
 
     def __init__(self, store: Store):
         self.store = store
         self.agent = _whoami()
         self.at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        self.written: list[Record] = []
 
     def write(self, records: Sequence[Record]) -> None:
         if records:
             self.store.replace_records(records, agent=self.agent, at=self.at)
+            self.written += [Record(r.id, r.kind, RecordGraph(r.graph.graph), r.source, r.digest, r.focus)
+                             for r in records]
 
 
 def load_into(store: Store, paths: Sequence[Path], console: Console | None = None,
-              on_commit: Callable[[int, int | None], None] | None = None) -> tuple[int, list[Rejection]]:
+              on_commit: Callable[[int, int | None], None] | None = None,
+              writer: Writer | None = None) -> tuple[int, list[Rejection]]:
     """Load every path into the store; (records written, rejections). Streams big JSON Lines files."""
     from prtkg import loaders
 
     files = loaders.expand_named(paths)
     big = [(p, n) for p, n in files if streamable(p)]
     small = [(p, n) for p, n in files if not streamable(p)]
-    writer = Writer(store)
+    writer = writer if writer is not None else Writer(store)
     rejected: list[Rejection] = []
     written = 0
+    keep_going = len(files) > 1  # one unusable file among several is a rejection, not the end of the load
     if small:
-        loaded = loaders.load_named(small)
+        loaded = loaders.load_named(small, keep_going=keep_going)
         rejected += loaded.rejected
         with _progress(console, len(loaded.records), "loading", len(loaded.records) < BATCH) as bar:
             task = bar.add_task("load", total=len(loaded.records))
@@ -176,7 +192,10 @@ def load_into(store: Store, paths: Sequence[Path], console: Console | None = Non
         try:
             total = count_processes(path)
         except OSError as e:
-            raise InputError(str(path), f"cannot read: {e.strerror or e}") from e
+            if not keep_going:
+                raise InputError(str(path), f"cannot read: {e.strerror or e}") from e
+            rejected.append(Rejection(name, [FieldError("(file)", f"cannot read: {e.strerror or e}")]))
+            continue
         with _progress(console, total, f"loading {path.name}", False) as bar:
             task = bar.add_task("load", total=total)
             for result in stream_jsonl(path, rejected, name=name):
@@ -203,11 +222,13 @@ def ingest(paths: Sequence[Path], as_of: dt.date | None = None, console: Console
     if not any(streamable(p) for p in files):
         return _ingest_in_memory(paths, as_of, console, store, check, on_commit)
     store.load_ontology()
-    written, rejected = load_into(store, paths, console, on_commit)
+    writer = Writer(store)
+    written, rejected = load_into(store, paths, console, on_commit, writer)
     found: list[F.Finding] = []
     if check:
-        # The records just written, as the checks see them: graph names only, read back from the store.
-        records = stored_records(store)
+        # The records just written (graph names, not triples): each check reads them from the store
+        # and bounds its cross-record queries by them, so a load does not re-check the whole store.
+        records = writer.written
         with _progress(console, len(records), "checking", len(records) < BATCH) as bar:
             task = bar.add_task("check", total=len(records))
             for i in range(0, len(records), BATCH):

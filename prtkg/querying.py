@@ -12,7 +12,7 @@ from typing import Collection, Sequence
 from urllib.parse import urljoin
 
 import pyoxigraph as ox
-from pyparsing import ParseException, ParseResults
+from pyparsing import ParseException, ParserElement, ParseResults
 from rdflib import URIRef
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
@@ -136,13 +136,25 @@ _deep_lock = threading.Lock()
 PARSE_STACK_BYTES = 64 * 1024 * 1024
 
 
+def _fresh_locks() -> None:
+    """In a forked child: locks another thread of the parent held at the fork would stay held forever.
+    pyparsing takes its class-wide cache lock on every parse (rdflib, pyshacl parse in the server)."""
+    global _deep_lock
+    _deep_lock = threading.Lock()
+    ParserElement.packrat_cache_lock = threading.RLock()
+    ParserElement.recursion_lock = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_fresh_locks)
+
+
 def allow_deep_parsing() -> None:
     """Let this process parse in a thread with a large stack and a high recursion limit. Only for
     processes that do nothing but queries (query workers, the CLI): the limit is process-wide, and in
     a server it would let other deep recursion (a nested JSON body) overflow a normal thread's stack."""
     global _deep_parsing
     _deep_parsing = True
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 60_000))
 
 
 def _parse(text: str, parse):
@@ -157,14 +169,19 @@ def _parse(text: str, parse):
         except BaseException as e:  # handed to the caller's thread
             box.append(("error", e))
 
-    with _deep_lock:  # stack_size is process-wide: set it for this one thread only
-        old = threading.stack_size(PARSE_STACK_BYTES)
+    # stack_size and the recursion limit are process-wide: raise them for this one parse only, so that
+    # nothing else in the process (a JSON body in a test run, say) recurses that deep afterwards.
+    with _deep_lock:
+        old_stack, old_limit = threading.stack_size(PARSE_STACK_BYTES), sys.getrecursionlimit()
+        sys.setrecursionlimit(max(old_limit, 60_000))
         try:
             worker = threading.Thread(target=target, name="sparql-parse", daemon=True)
             worker.start()
+            threading.stack_size(old_stack)
+            worker.join()
         finally:
-            threading.stack_size(old)
-    worker.join()
+            threading.stack_size(old_stack)
+            sys.setrecursionlimit(old_limit)
     kind, value = box[0]
     if kind == "error":
         raise value
@@ -233,8 +250,8 @@ def standard_query(text: str) -> CheckedQuery:
         except (ParseException, RecursionError, ValueError):
             raise QueryRefused(_syntax_message(e)) from None
         ops = ", ".join(dict.fromkeys(_UPDATE_NAMES.get(op.name, op.name) for op in update.request)) or "update"
-        raise QueryRefused(f"updates are refused: this answers queries only (SELECT, ASK, CONSTRUCT, "
-                           f"DESCRIBE); this is an update ({ops})") from None
+        raise QueryRefused(f"updates are refused: this is not a SPARQL query but an update ({ops}); only "
+                           "queries run here (SELECT, ASK, CONSTRUCT, DESCRIBE)") from None
     except ValueError as e:  # rdflib's own escape expansion; _canonical left none, but say so cleanly
         raise QueryRefused(f"not a SPARQL query in standard SPARQL 1.1 syntax: {e}") from None
     prologue, query = tree[0], tree[1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from typing import Iterable, Union
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 
@@ -115,3 +115,15 @@ class RecordGraph:
 
     def __len__(self) -> int:
         return len(self.triples)
+
+
+def group_concat(expr: str, alias: str) -> str:
+    """GROUP_CONCAT of distinct values that any character in a value survives: each value is
+    percent-encoded (ENCODE_FOR_URI, standard SPARQL 1.1), so the separator never occurs inside
+    one; `split_group` reads the list back. A plain separator split a name or code holding it."""
+    return f'(GROUP_CONCAT(DISTINCT ENCODE_FOR_URI(STR({expr})); separator=" ") AS ?{alias})'
+
+
+def split_group(joined: str | None) -> list[str]:
+    """The values of a `group_concat` column."""
+    return [unquote(x) for x in (joined or "").split(" ") if x]

@@ -310,6 +310,33 @@ class Calendar:
             o = stop + 1
 
 
+@dataclass(frozen=True)
+class Period:
+    """A period "within N days of X": its last day X+N, and the day it really ends -- the first
+    working day on or after the last day (民法典 art. 203)."""
+
+    last_day: date
+    end: date
+
+    @property
+    def extended(self) -> bool:
+        return self.end != self.last_day
+
+    def evidence(self, basis: str) -> dict:
+        """What a finding shows of the reading it took: the end, and whether and why it moved."""
+        if not self.extended:
+            return {}
+        return {"extendedFrom": self.last_day.isoformat(), "basis": basis}
+
+
+def period_within(start: date, n: int, calendar: Calendar | None = None) -> Period:
+    """The period of ``n`` calendar days after ``start``, extended past rest days (CalendarUnknown
+    when the calendar does not know the year the last day falls in)."""
+    cal = calendar or default_calendar()
+    last = cal.add_days(start, n)
+    return Period(last, cal.add_days(start, n, extend_to_workday=True))
+
+
 @lru_cache(maxsize=1)
 def default_calendar() -> Calendar:
     """The process-wide calendar: chinesecalendar plus the file named by PRTKG_CALENDAR_OVERRIDE

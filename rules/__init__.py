@@ -4,6 +4,6 @@ from __future__ import annotations
 
 
 def checks():
-    from . import cardinal, collusion, complaints, credit, credit_codes, oversight, risk, supervision
+    from . import cardinal, collusion, complaints, credit, credit_codes, dataquality, oversight, risk, supervision
     return [credit_codes.check, supervision.check, credit.check, oversight.check_inspections,
-            oversight.check_plans, complaints.check, risk.check, collusion.check, cardinal.check]
+            oversight.check_plans, complaints.check, risk.check, collusion.check, cardinal.check, dataquality.check]

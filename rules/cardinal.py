@@ -3,8 +3,8 @@ RISK-LATE-WINNING-BID (R030), RISK-ALL-BUT-WINNER-DISQUALIFIED (R035), RISK-LOWE
 RISK-WINNING-MARGIN-LOW (R024), RISK-HEAVY-DISCOUNT (R058), RISK-LOW-WIN-RATE (R025),
 RISK-DISQUALIFICATION-RATE (R038), RISK-HETEROGENEOUS-SUPPLIER (R048).
 
-Cardinal's conventions, kept: a bid is submitted when its status is pending, valid or disqualified
-(not invited or withdrawn); an active award is one with status active; a process with a pending or
+Cardinal's conventions, kept: a bid is submitted when it has a status other than invited or withdrawn
+(get_submitted_bids: pending, valid, disqualified); an active award is one with status active; a process with a pending or
 invalid award is left out of the award-based flags; amounts in another currency than the main one
 are left out; outlier fences are Q1 - k*IQR and Q3 + k*IQR with "at or beyond the fence" flagged.
 A cancelled tender is left out of every flag (nothing was bought).
@@ -16,8 +16,9 @@ Where we differ, and why (each is also a parameter or named in the evidence):
 - RISK-SHORT-PERIOD leaves out trade types with a statutory period rule (BID-PERIOD-20D,
   GP-PERIOD-20D judge those as violations); RISK-LOWEST-DISQUALIFIED requires the award criteria
   to be price only, as the catalogue and Cardinal's title say (its methodology section does not list it);
-- where the IQR is 0 only values strictly beyond the fence are flagged (at the fence would be the
-  quartile itself, i.e. ordinary data);
+- a population with no spread (IQR 0) gives no fence either (every value would be "at the fence",
+  or a fence of 0.0 would make any non-zero value abnormal); either way the flag does not run and
+  RISK-OUTLIER-NOT-RUN says so once per check, with the reason;
 - RISK-ALL-BUT-WINNER-DISQUALIFIED counts a joint bid (联合体) as one bidder, as Chinese law does,
   where Cardinal counts its tenderers one by one;
 - RISK-HETEROGENEOUS-SUPPLIER reads the award's items and, when an award lists none, the tender's
@@ -33,14 +34,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from durable.lang import m
+from .engine import m
 
 from prtkg import findings
 
 from . import engine
-from .common import code, param, records
+from .common import code, concat, org_key, param, records, split
 
-SUBMITTED = ("pending", "valid", "disqualified")
+NOT_SUBMITTED = ("invited", "withdrawn")
 
 
 def _rules():
@@ -70,7 +71,7 @@ SELECT ?record ?p ?tstatus ?method ?criteria ?tt ?start ?end ?endTime ?buyer ?pe
   OPTIONAL { ?p prtkg:procuringEntity ?e OPTIONAL { ?e prtkg:uscc ?eu } BIND(COALESCE(UCASE(?eu), STR(?e)) AS ?pe) } } }"""
 
 _BIDS = """
-SELECT ?p ?b ?status ?amount ?currency ?date ?dateTime (GROUP_CONCAT(DISTINCT ?tid; separator=" ") AS ?tenderers)
+SELECT ?p ?b ?status ?amount ?currency ?date ?dateTime """ + concat("?tid", "tenderers") + """
 WHERE { GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p . ?p prtkg:hasBid ?b . ?b prtkg:tenderer ?e .
   OPTIONAL { ?e prtkg:uscc ?u } BIND(COALESCE(UCASE(?u), STR(?e)) AS ?tid)
   OPTIONAL { ?b prtkg:status ?status } OPTIONAL { ?b prtkg:amount ?amount ; prtkg:currency ?currency }
@@ -78,7 +79,7 @@ WHERE { GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p . ?p prtkg:has
 GROUP BY ?p ?b ?status ?amount ?currency ?date ?dateTime"""
 
 _AWARDS = """
-SELECT ?p ?a ?status (GROUP_CONCAT(DISTINCT ?sid; separator=" ") AS ?suppliers) WHERE { GRAPH ?g {
+SELECT ?p ?a ?status """ + concat("?sid", "suppliers") + """ WHERE { GRAPH ?g {
   ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p . ?p prtkg:hasAward ?a . OPTIONAL { ?a prtkg:status ?status }
   OPTIONAL { ?a prtkg:supplier ?s OPTIONAL { ?s prtkg:uscc ?su } BIND(COALESCE(UCASE(?su), STR(?s)) AS ?sid) } } }
 GROUP BY ?p ?a ?status"""
@@ -87,6 +88,25 @@ _ITEMS = """
 SELECT DISTINCT ?p ?owner ?cls WHERE { GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p .
   { ?p prtkg:hasAward ?owner } UNION { ?p prtkg:hasTender ?owner }
   ?owner prtkg:hasItem/prtkg:classificationId ?cls } }"""
+
+
+_NAMES = """
+SELECT DISTINCT ?who ?name WHERE { GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p .
+  { ?p prtkg:hasBid/prtkg:tenderer ?e } UNION { ?p prtkg:hasAward/prtkg:supplier ?e } UNION { ?p prtkg:buyer ?e }
+  UNION { ?p prtkg:procuringEntity ?e }
+  ?e prtkg:name ?name OPTIONAL { ?e prtkg:uscc ?u } BIND(COALESCE(UCASE(?u), STR(?e)) AS ?who) } }"""
+
+
+def names(store) -> dict[str, str]:
+    """Organisation id (org_key) -> a name it is published under, to name organisations in findings."""
+    out: dict[str, str] = {}
+    for r in store.select(_NAMES):
+        out.setdefault(org_key(r["who"]), r["name"])
+    return out
+
+
+def _named(who: str, known: dict[str, str]) -> str:
+    return f"{known[who]}（{who}）" if who in known else who
 
 
 @dataclass
@@ -104,7 +124,7 @@ class Process:
 
     @property
     def submitted(self) -> list[dict]:
-        return [b for b in self.bids if b["status"] in SUBMITTED]
+        return [b for b in self.bids if b["status"] is not None and b["status"] not in NOT_SUBMITTED]
 
     @property
     def active(self) -> list[dict]:
@@ -122,13 +142,13 @@ class Process:
 def _population(store) -> dict[str, Process]:
     procs: dict[str, Process] = {}
     for r in store.select(_PROCESSES):
-        procs.setdefault(r["p"], Process(r["record"], r["p"], r))
+        procs.setdefault(r["p"], Process(r["record"], r["p"], {**r, "buyer": org_key(r["buyer"]), "pe": org_key(r["pe"])}))
     for r in store.select(_BIDS):
         if r["p"] in procs:
-            procs[r["p"]].bids.append({**r, "tenderers": sorted(r["tenderers"].split())})
+            procs[r["p"]].bids.append({**r, "tenderers": sorted(org_key(t) for t in split(r["tenderers"]))})
     for r in store.select(_AWARDS):
         if r["p"] in procs:
-            procs[r["p"]].awards.append({**r, "suppliers": sorted((r["suppliers"] or "").split())})
+            procs[r["p"]].awards.append({**r, "suppliers": sorted(org_key(s) for s in split(r["suppliers"]))})
     for r in store.select(_ITEMS):
         if r["p"] in procs:
             procs[r["p"]].items[r["owner"]].add(r["cls"])
@@ -143,24 +163,37 @@ class Fences:
     lower: float
     upper: float
 
-    # Cardinal flags values at or beyond a fence. With no spread (IQR 0) the fence is the quartile
-    # itself and "at" would flag the ordinary quarter of the population: then only beyond counts.
+    # Cardinal flags values at or beyond a fence (fences() gives none without spread).
     def low(self, value: float) -> bool:
-        return value <= self.lower if self.q3 > self.q1 else value < self.lower
+        return value <= self.lower
 
     def high(self, value: float) -> bool:
-        return value >= self.upper if self.q3 > self.q1 else value > self.upper
+        return value >= self.upper
 
     def as_dict(self, population: str) -> dict:
         return {"population": population, "size": self.n, "q1": round(self.q1, 4), "q3": round(self.q3, 4),
                 "lowerFence": round(self.lower, 4), "upperFence": round(self.upper, 4)}
 
 
-def fences(values: list[float], rule_id: str) -> Fences | None:
-    """Tukey's fences over a population, or None when it is smaller than the rule's min_population."""
-    if len(values) < max(2, param(rule_id, "min_population")):
+def fences(values: list[float], rule_id: str, skipped: dict | None = None, population: str = "",
+           concerned: bool = True) -> Fences | None:
+    """Tukey's fences over a population, or None when it cannot carry one: smaller than the rule's
+    min_population, or no spread (IQR 0: every value is "at the fence", or a fence of 0.0 would
+    call any non-zero value abnormal). Then, if the records under check are `concerned`, why is
+    noted once in `skipped` (rule -> evidence) for RISK-OUTLIER-NOT-RUN."""
+    minimum = param(rule_id, "min_population")
+    reason = None
+    if len(values) < max(2, minimum):
+        reason = f"population {len(values)} is below the minimum of {minimum}"
+    else:
+        q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
+        if q3 <= q1:
+            reason = f"no spread: the interquartile range is 0 (Q1 = Q3 = {round(q1, 4)})"
+    if reason is not None:
+        if skipped is not None and concerned:
+            skipped.setdefault(rule_id, {"rule": rule_id, "reason": reason, "population": population,
+                                         "size": len(values), "minimum": minimum})
         return None
-    q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
     k = param(rule_id, "iqr_factor")
     return Fences(len(values), q1, q3, q1 - k * (q3 - q1), q3 + k * (q3 - q1))
 
@@ -248,11 +281,16 @@ def margin(p: Process, currency: str) -> tuple[Decimal, dict, dict] | None:
     return (others[0]["amount"] - win["amount"]) / win["amount"], win, others[0]
 
 
-def _margin_facts(procs: dict[str, Process], under: set[str]):
+_MARGINS = "contracting processes in the store with a winning and a second valid bid"
+
+
+def _margin_facts(procs: dict[str, Process], under: set[str], skipped: dict | None = None):
     currency = param("RISK-WINNING-MARGIN-LOW", "currency")
     margins = {node: x for node, p in procs.items() if (x := margin(p, currency)) is not None}
     values = [float(x[0]) for x in margins.values()]
-    low, high = fences(values, "RISK-WINNING-MARGIN-LOW"), fences(values, "RISK-HEAVY-DISCOUNT")
+    concerned = bool(margins.keys() & under)
+    low = fences(values, "RISK-WINNING-MARGIN-LOW", skipped, _MARGINS, concerned)
+    high = fences(values, "RISK-HEAVY-DISCOUNT", skipped, _MARGINS, concerned)
     for node in sorted(margins.keys() & under):
         diff, win, second = margins[node]
         p = procs[node]
@@ -263,15 +301,13 @@ def _margin_facts(procs: dict[str, Process], under: set[str]):
                "winningBid": {"bid": win["b"].rsplit("/", 1)[-1], "tenderer": win["tenderers"][0], "amount": str(win["amount"])},
                "secondBid": {"bid": second["b"].rsplit("/", 1)[-1], "tenderer": second["tenderers"][0],
                              "amount": str(second["amount"])},
-               "lowFences": low.as_dict("contracting processes in the store with a winning and a second valid bid")
-               if low else None,
-               "highFences": high.as_dict("contracting processes in the store with a winning and a second valid bid")
-               if high else None}
+               "lowFences": low.as_dict(_MARGINS) if low else None,
+               "highFences": high.as_dict(_MARGINS) if high else None}
 
 
 # -- per organisation ---------------------------------------------------------------------------
 
-def _win_rate_facts(procs: dict[str, Process], involved: set[str]):
+def _win_rate_facts(procs: dict[str, Process], involved: set[str], skipped: dict | None = None):
     bids: dict[str, int] = defaultdict(int)
     wins: dict[str, int] = defaultdict(int)
     for p in procs.values():
@@ -288,7 +324,8 @@ def _win_rate_facts(procs: dict[str, Process], involved: set[str]):
     if not bids:
         return
     ratios = {t: wins[t] / n for t, n in bids.items()}
-    f = fences(list(ratios.values()), "RISK-LOW-WIN-RATE")
+    f = fences(list(ratios.values()), "RISK-LOW-WIN-RATE", skipped, "tenderers in the store with valid bids",
+               bool(ratios.keys() & involved))
     if f is None:
         return
     top = _percentile(list(bids.values()), param("RISK-LOW-WIN-RATE", "top_percentile"))
@@ -298,7 +335,7 @@ def _win_rate_facts(procs: dict[str, Process], involved: set[str]):
                "topTendererFence": top, "fences": f.as_dict("tenderers in the store with valid bids")}
 
 
-def _disq_rate_facts(procs: dict[str, Process], involved: set[str]):
+def _disq_rate_facts(procs: dict[str, Process], involved: set[str], skipped: dict | None = None):
     counts = {kind: defaultdict(lambda: [0, 0, set()]) for kind in ("buyer", "procuringEntity", "tenderer")}
     for p in procs.values():
         if p.cancelled:
@@ -320,7 +357,8 @@ def _disq_rate_facts(procs: dict[str, Process], involved: set[str]):
         else:
             eligible = {w: c for w, c in by.items()
                         if len(c[2]) >= param("RISK-DISQUALIFICATION-RATE", "min_contracting_processes")}
-        f = fences([c[1] / c[0] for c in eligible.values()], "RISK-DISQUALIFICATION-RATE")
+        f = fences([c[1] / c[0] for c in eligible.values()], "RISK-DISQUALIFICATION-RATE", skipped,
+                   f"{kind}s in the store with enough submitted bids", bool(eligible.keys() & involved))
         if f is None:
             continue
         for who in sorted(eligible.keys() & involved):
@@ -331,7 +369,7 @@ def _disq_rate_facts(procs: dict[str, Process], involved: set[str]):
                    "fences": f.as_dict(f"{kind}s in the store with enough submitted bids")}
 
 
-def _variety_facts(procs: dict[str, Process], involved: set[str]):
+def _variety_facts(procs: dict[str, Process], involved: set[str], skipped: dict | None = None):
     n = param("RISK-HETEROGENEOUS-SUPPLIER", "prefix_length")
     variety: dict[str, set[str]] = defaultdict(set)
     for p in procs.values():
@@ -343,7 +381,8 @@ def _variety_facts(procs: dict[str, Process], involved: set[str]):
                 continue
             variety[a["suppliers"][0]] |= {c[:n] for c in (p.items.get(a["a"]) or tender_items)}
     variety = {t: v for t, v in variety.items() if v}
-    f = fences([len(v) for v in variety.values()], "RISK-HETEROGENEOUS-SUPPLIER")
+    f = fences([len(v) for v in variety.values()], "RISK-HETEROGENEOUS-SUPPLIER", skipped,
+               "suppliers of active awards in the store with classified items", bool(variety.keys() & involved))
     if f is None:
         return
     for t in sorted(variety.keys() & involved):
@@ -368,9 +407,13 @@ def check(ctx):
     for node in sorted(under):
         p = procs[node]
         facts += [*_period_facts(p), *_late_facts(p), *_disqualification_facts(p), *_lowest_facts(p)]
-    facts += [*_margin_facts(procs, under), *_win_rate_facts(procs, involved),
-              *_disq_rate_facts(procs, involved), *_variety_facts(procs, involved)]
-    out = []
+    skipped: dict[str, dict] = {}
+    facts += [*_margin_facts(procs, under, skipped), *_win_rate_facts(procs, involved, skipped),
+              *_disq_rate_facts(procs, involved, skipped), *_variety_facts(procs, involved, skipped)]
+    # Said once per check, on the first record under check: the flag did not run, and why.
+    first = min(r.id for r in recs)
+    out = [findings.make("RISK-OUTLIER-NOT-RUN", first, None, e) for _, e in sorted(skipped.items())]
+    known: dict[str, str] | None = None  # organisation names, read once if a per-organisation flag fires
     for f in engine.run("cardinal", _rules, facts):
         x = dict(f.m)
         node = x.pop("node", None)
@@ -389,5 +432,12 @@ def check(ctx):
             x["fence"] = x["fences"]["lowerFence" if f.rule == "RISK-LOW-WIN-RATE" else "upperFence"]
         if f.rule == "RISK-SHORT-PERIOD":
             x["method"] = procs[node].row["method"]
-        out.append(findings.make(f.rule, record, node, x))
+        shown = {}
+        for key in ("tenderer", "party"):  # per-organisation flags: named by name and id
+            if key in x:
+                if known is None:
+                    known = names(ctx.store)
+                x[key + "Name"] = known.get(x[key])
+                shown[key] = _named(x[key], known)
+        out.append(findings.make(f.rule, record, node, x, **shown))
     return out

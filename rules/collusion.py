@@ -17,7 +17,7 @@ from collections import defaultdict
 from decimal import Decimal
 from itertools import combinations
 
-from durable.lang import m
+from .engine import m
 
 from prtkg import findings
 from prtkg.store import to_python

@@ -7,6 +7,7 @@ from typing import Any, Iterable
 
 from prtkg import workdays
 from prtkg.catalogue import rule as catalogue_rule
+from prtkg.rdf import group_concat as concat, split_group as split  # noqa: F401 (for the rule families)
 
 
 def param(rule_id: str, name: str) -> Any:
@@ -21,6 +22,19 @@ def day(d: dt.date | None) -> int:
 def code(iri: str | None) -> str | None:
     """The code of a concept IRI (its last segment)."""
     return iri.rsplit("/", 1)[-1] if iri else None
+
+
+def org_key(value: str | None) -> str | None:
+    """An organisation as findings name it: its credit code, `SCHEME/id` for another identifier,
+    `ocid/party/id` for a party without one -- never a node IRI (rules group on the query's
+    COALESCE(UCASE(uscc), STR(node)), which this turns into text)."""
+    from urllib.parse import unquote
+
+    from prtkg.rdf import ID
+    if value is None or not value.startswith(ID):
+        return value
+    rest = value[len(ID):]
+    return unquote(rest.removeprefix("entity/").removeprefix("project/"))
 
 
 def records(ctx, *kinds: str) -> list:
@@ -46,3 +60,22 @@ def workday_deadline(start: dt.date, n: int) -> dt.date | None:
         return workdays.default_calendar().add_workdays(start, n)
     except workdays.CalendarUnknown:
         return None
+
+
+def period_deadline(rule_id: str, start: dt.date, n: int, done: dt.date | None) -> tuple[dt.date, dict] | None:
+    """The deadline of a rule's period of n calendar days after start, with the evidence of its
+    reading: the last day runs on past rest days (民法典 art. 203) for a rule whose catalogue entry
+    cites it (`extension_basis`). None when the calendar does not know the last day's year and the
+    event `done` does not settle it (on or before the last day is in time whatever the calendar)."""
+    rule = catalogue_rule(rule_id)
+    if "extension_basis" not in rule.params:
+        due = start + dt.timedelta(days=n)
+        return due, {}
+    try:
+        period = workdays.period_within(start, n)
+    except workdays.CalendarUnknown:
+        last = start + dt.timedelta(days=n)
+        if done is not None and done <= last:
+            return last, {}
+        return None
+    return period.end, period.evidence(rule.param("extension_basis"))

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from durable.lang import m
+from .engine import m
 
 from prtkg import findings
 
 from . import engine
-from .common import day, graphs_values, param, records, workday_deadline
+from .common import day, graphs_values, param, period_deadline, records, workday_deadline
 
 _LATE = ((m.done == 0) & (m.as_of > m.due)) | (m.done > m.due)
 
@@ -67,10 +67,16 @@ def check(ctx):
             if due is None:
                 ctx.insufficient.add(r["record"], r["tr"], "CMP-FEEDBACK", [f"working-day calendar {r['date'].year}"])
                 continue
+            reading = {}
         else:
-            due = r["date"] + dt.timedelta(days=clu_days)
+            found = period_deadline("CLU-FEEDBACK", r["date"], clu_days, r["feedback"])
+            if found is None:
+                ctx.insufficient.add(r["record"], r["tr"], "CLU-FEEDBACK",
+                                     [f"working-day calendar {(r['date'] + dt.timedelta(days=clu_days)).year}"])
+                continue
+            due, reading = found
         facts.append({"t": "transfer", "id": f"transfer|{r['tr']}", "kind": r["kind"], "record": r["record"],
-                      "node": r["tr"], "to": r["to"], "toName": r["toName"] or r["to"],
+                      "reading": reading, "node": r["tr"], "to": r["to"], "toName": r["toName"] or r["to"],
                       "date": r["date"].isoformat(), "due": day(due), "dueDate": due.isoformat(),
                       "done": day(r["feedback"]), "feedbackDate": r["feedback"].isoformat() if r["feedback"] else None,
                       "as_of": as_of})
@@ -96,5 +102,5 @@ def check(ctx):
         else:
             out.append(findings.make(f.rule, x["record"], x["node"],
                                      {"transferredTo": x["to"], "transferDate": x["date"], "due": x["dueDate"],
-                                      "feedbackDate": x["feedbackDate"]}))
+                                      "feedbackDate": x["feedbackDate"], **x["reading"]}))
     return out

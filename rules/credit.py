@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from durable.lang import c, m
+from .engine import c, m
 
 from prtkg import credit as credit_status
 from prtkg import findings
 
 from . import engine
-from .common import day, graphs_values, literal_values, param, records
+from .common import day, graphs_values, literal_values, param, period_deadline, records
 
 _END_OF_TIME = dt.date.max.toordinal()
 
@@ -135,7 +135,6 @@ def _measure_facts(ctx, recs):
     for r in serious:
         if r.start is None:
             continue
-        due = r.start + dt.timedelta(days=max_days)
         for measure in r.measures:
             resp = conf.get(measure, {}).get("responsible", "external")
             ways = resp if isinstance(resp, list) else [resp]
@@ -145,7 +144,14 @@ def _measure_facts(ctx, recs):
             if "deciding-department" in ways and r.decided_by:
                 depts.add(r.decided_by)
             done = sorted(d for d, dept in executions.get((r.node, measure), []) if dept in depts)
+            found = period_deadline("CRD-MEASURE-NOT-EXECUTED", r.start, max_days, done[0] if done else None)
+            if found is None:
+                ctx.insufficient.add(r.id, r.node, "CRD-MEASURE-NOT-EXECUTED",
+                                     [f"working-day calendar {(r.start + dt.timedelta(days=max_days)).year}"])
+                continue
+            due, reading = found
             yield {"t": "measure", "id": f"measure|{r.id}|{measure}", "record": r.id, "node": r.node,
+                   "reading": reading,
                    "measure": measure, "entity": r.subject, "start": r.start.isoformat(),
                    "due": day(due), "dueDate": due.isoformat(), "as_of": day(ctx.as_of),
                    "executed": day(done[0]) if done else 0,
@@ -177,7 +183,7 @@ def _finding(f: engine.Fired):
     if f.rule == "CRD-MEASURE-NOT-EXECUTED":
         x = f.m
         ev = {"creditRecord": x["record"], "entity": x["entity"], "measure": x["measure"], "from": x["start"],
-              "due": x["dueDate"], "executed": x["executedDate"], "responsible": x["responsible"]}
+              "due": x["dueDate"], "executed": x["executedDate"], "responsible": x["responsible"], **x["reading"]}
         return findings.make(f.rule, x["record"], x["node"], ev)
     r, x = f.facts["r"], f.facts["x"]
     date_key = "bidDate" if f.rule == "CRD-RESTRICTED-BID" else "awardDate"

@@ -8,12 +8,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from durable.lang import m
+from .engine import m
 
 from prtkg import findings
 
 from . import engine
-from .common import day, graphs_values, iri_values, param, records
+from .common import concat, day, graphs_values, iri_values, param, period_deadline, records, split
 
 _PERIOD_EXPR = {
     "quarter": 'CONCAT(STR(YEAR(?date)), "-Q", STR(xsd:integer(FLOOR((MONTH(?date) - 1) / 3) + 1)))',
@@ -45,8 +45,7 @@ def _plan_rules():
 # case-blind match of codes as an index join, where comparing UCASE()s is a filter over every pair.
 _PERIODS = """
 SELECT ?code ?period (COUNT(DISTINCT ?i) AS ?n) (COUNT(DISTINCT ?dept) AS ?nd)
-       (GROUP_CONCAT(DISTINCT CONCAT(STR(?date), "|", ?rid); separator=" ") AS ?dated)
-       (GROUP_CONCAT(DISTINCT ?rid; separator=" ") AS ?ids) (GROUP_CONCAT(DISTINCT ?dept; separator=" ") AS ?depts)
+       """ + concat('CONCAT(STR(?date), "|", ?rid)', "dated") + " " + concat("?rid", "ids") + " " + concat("?dept", "depts") + """
 WHERE {
   { SELECT DISTINCT ?t ?period WHERE { %s GRAPH ?g { ?x a prtkg:Inspection ; prtkg:target ?t ;
         prtkg:inspectionDate ?date . ?t prtkg:uscc ?c . BIND(%s AS ?period) } } }
@@ -72,8 +71,8 @@ def check_inspections(ctx):
     for r in ctx.store.select(_PERIODS % (graphs_values(recs), expr, expr)):
         facts.append({"t": "period", "id": f"period|{r['code']}|{r['period']}", "entity": r["code"],
                       "period": r["period"], "inspections": int(r["n"]), "departments": int(r["nd"]),
-                      "records": sorted(r["ids"].split()), "departmentCodes": sorted(r["depts"].split()),
-                      "second": sorted(r["dated"].split())[1].split("|", 1)[1] if int(r["n"]) > 1 else None})
+                      "records": sorted(split(r["ids"])), "departmentCodes": sorted(split(r["depts"])),
+                      "second": sorted(split(r["dated"]))[1].split("|", 1)[1] if int(r["n"]) > 1 else None})
     for r in ctx.store.select(_INSPECTIONS % graphs_values(recs)):
         facts.append({"t": "inspection", "id": f"inspection|{r['record']}", "record": r["record"], "node": r["i"],
                       "kind": r["kind"] or "routine", "targets_from": int(bool(r["tf"])),
@@ -102,7 +101,7 @@ SELECT DISTINCT ?dept ?name ?region WHERE {
   GRAPH <urn:prtkg:ontology> { ?region prtkg:level "province" } }"""
 
 _PLAN_YEARS = """
-SELECT ?year (GROUP_CONCAT(DISTINCT ?dept; separator=" ") AS ?depts) WHERE { GRAPH ?g {
+SELECT ?year """ + concat("?dept", "depts") + """ WHERE { GRAPH ?g {
   ?p a prtkg:SupervisionPlan ; prtkg:year ?year ; prtkg:planKind ?kind . FILTER(?kind IN (%s))
   OPTIONAL { { ?p prtkg:planDepartment/prtkg:uscc ?dept } UNION { ?p prtkg:hasPlanItem/prtkg:planDepartment/prtkg:uscc ?dept } } } }
 GROUP BY ?year"""
@@ -139,7 +138,7 @@ def check_plans(ctx):
         # departments it names, not a neighbouring province whose list was received for remote evaluation.
         years: dict = defaultdict(dict)
         for r in ctx.store.select(_PLAN_YEARS % kinds):
-            depts = set((r["depts"] or "").split())
+            depts = set(split(r["depts"]))
             for province in {province_of[d] for d in depts if d in province_of}:
                 years[province].setdefault(int(r["year"]), set()).update(depts)
         for d in provincial:
@@ -156,9 +155,15 @@ def check_plans(ctx):
                           "executedDate": r["first"].isoformat() if r["first"] else None, "as_of": day(ctx.as_of)})
         max_days = param("PLN-SUMMARY-MISSING", "max_days")
         for r in ctx.store.select(_PLANS % values):
-            due = dt.date(int(r["year"]), 12, 31) + dt.timedelta(days=max_days)
+            year_end = dt.date(int(r["year"]), 12, 31)
+            found = period_deadline("PLN-SUMMARY-MISSING", year_end, max_days, r["summary"])
+            if found is None:
+                ctx.insufficient.add(r["record"], r["plan"], "PLN-SUMMARY-MISSING",
+                                     [f"working-day calendar {(year_end + dt.timedelta(days=max_days)).year}"])
+                continue
+            due, reading = found
             facts.append({"t": "plan", "id": f"plan|{r['plan']}", "record": r["record"], "node": r["plan"],
-                          "year": int(r["year"]), "due": day(due), "dueDate": due.isoformat(),
+                          "reading": reading, "year": int(r["year"]), "due": day(due), "dueDate": due.isoformat(),
                           "summary": day(r["summary"]), "as_of": day(ctx.as_of),
                           "summaryDate": r["summary"].isoformat() if r["summary"] else None})
     out = []
@@ -174,5 +179,5 @@ def check_plans(ctx):
         else:
             out.append(findings.make(f.rule, x["record"], x["node"],
                                      {"plan": x["record"], "year": x["year"], "due": x["dueDate"],
-                                      "summaryDate": x["summaryDate"]}))
+                                      "summaryDate": x["summaryDate"], **x["reading"]}))
     return out

@@ -1,9 +1,17 @@
 """Risk indicators: RISK-SINGLE-BIDDER, RISK-IDENTICAL-BIDS, RISK-BID-ROTATION, RISK-SPLIT-CONTRACTS,
 RISK-WINNER-CONCENTRATION (warnings; parameters in the catalogue).
 
-Single bidder and identical bids follow OCP Cardinal R018/R028: submitted bids are those with a
-status other than invited or withdrawn; identical means the same amount in the same currency from
-different sets of tenderer ids, in a tender that is not cancelled. Cross-record indicators group in
+Single bidder follows OCP Cardinal R018 (numberOfTenderers is 1 in an open or selective tender) and,
+where we differ, also counts the distinct tenderers of submitted bids when numberOfTenderers is not
+published. Identical bids follow R028 where it is definite: bids counted are the submitted ones
+(Cardinal's get_submitted_bids: a status other than invited or withdrawn -- pending, valid and
+disqualified; a disqualified bid at the leaked price is the pattern, so it counts), identical means the same amount in the same currency
+from different sets of tenderer ids, in a tender that is not cancelled. Where we are stricter, and
+why: only bids with a positive amount count (a zero is how platforms write "no price", e.g. a
+disqualified bid, not a price anyone matched), and only bids for the same lot are compared (a bid
+without `relatedLots` is for the whole tender), since equal prices for different lots are different
+goods. One finding per group of identical bids (Cardinal flags the process once; a group of n
+bids is one event, not n(n-1)/2 pairs). Cross-record indicators group in
 the fact query or here (bidder groups, 90-day windows, buyer-years); the rules decide.
 Incremental: the buyers and bidders of the projects under check bound every cross-record query.
 """
@@ -12,23 +20,22 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
+from urllib.parse import unquote
 
-from durable.lang import c, m
+from .engine import c, m
 
 from prtkg import findings
 
 from . import engine
-from .common import code, day, graphs_values, literal_values, param, records
+from .common import code, concat, day, graphs_values, literal_values, org_key, param, records, split
 
 
 def _rules():
     return [
         engine.rule("RISK-SINGLE-BIDDER", (m.t == "tender")
                     & ((m.number_of_tenderers == 1) | ((m.number_of_tenderers == -1) & (m.distinct_tenderers == 1)))),
-        engine.rule("RISK-IDENTICAL-BIDS",
-                    c.a << ((m.t == "bid") & (m.cancelled == 0)),
-                    c.b << ((m.t == "bid") & (m.project == c.a.project) & (m.amount == c.a.amount)
-                            & (m.currency == c.a.currency) & (m.tenderers != c.a.tenderers) & (m.bid > c.a.bid))),
+        engine.rule("RISK-IDENTICAL-BIDS", (m.t == "price") & (m.cancelled == 0) & (m.amount_positive == 1)
+                    & (m.tenderer_sets >= 2)),
         engine.rule("RISK-BID-ROTATION", (m.t == "group")
                     & (m.size >= param("RISK-BID-ROTATION", "min_group_size"))
                     & (m.tenders >= param("RISK-BID-ROTATION", "min_tenders"))
@@ -36,7 +43,7 @@ def _rules():
         engine.rule("RISK-SPLIT-CONTRACTS", (m.t == "window")
                     & (m.count >= param("RISK-SPLIT-CONTRACTS", "min_contracts")) & (m.total >= m.threshold)),
         engine.rule("RISK-WINNER-CONCENTRATION", (m.t == "share")
-                    & (m.awards >= param("RISK-WINNER-CONCENTRATION", "min_awards"))
+                    & (m.processes >= param("RISK-WINNER-CONCENTRATION", "min_processes"))
                     & (m.share > param("RISK-WINNER-CONCENTRATION", "min_share"))),
     ]
 
@@ -49,10 +56,11 @@ SELECT ?record ?p ?method ?n (COUNT(DISTINCT ?tenderer) AS ?distinct) (COUNT(DIS
 GROUP BY ?record ?p ?method ?n"""
 
 _BIDS = """
-SELECT ?record ?p ?b ?amount ?currency ?tstatus (GROUP_CONCAT(DISTINCT ?tid; separator=" ") AS ?tenderers) WHERE { %s GRAPH ?g {
+SELECT ?record ?p ?b ?amount ?currency ?tstatus """ + concat("?tid", "tenderers") + " " + concat("?lotId", "lots") + """ WHERE { %s GRAPH ?g {
   ?g prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:hasBid ?b . ?b prtkg:status ?st ; prtkg:amount ?amount ;
      prtkg:currency ?currency ; prtkg:tenderer ?e . FILTER(!(?st IN ("invited", "withdrawn")))
   OPTIONAL { ?e prtkg:uscc ?u } BIND(COALESCE(UCASE(?u), STR(?e)) AS ?tid)
+  OPTIONAL { ?b prtkg:relatedLot ?lot } BIND(STR(?lot) AS ?lotId)
   OPTIONAL { ?p prtkg:hasTender/prtkg:status ?tstatus } } }
 GROUP BY ?record ?p ?b ?amount ?currency ?tstatus"""
 
@@ -73,13 +81,13 @@ _LOST = ("cancelled", "unsuccessful")
 
 # Active awards of the buyers of the projects under check.
 _AWARDS = """
-SELECT ?record ?a ?buyer ?supplier ?date ?amount ?currency ?category ?tt WHERE {
+SELECT ?record ?a ?buyer ?supplier ?bname ?sname ?date ?amount ?currency ?category ?tt WHERE {
   { SELECT DISTINCT ?buyer WHERE { %s GRAPH ?g { ?g prtkg:mainNode ?p0 . ?p0 prtkg:buyer ?b0 .
       OPTIONAL { ?b0 prtkg:uscc ?bu0 } BIND(COALESCE(UCASE(?bu0), STR(?b0)) AS ?buyer) } } }
   GRAPH ?h { ?h prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:buyer ?b . OPTIONAL { ?b prtkg:uscc ?bu }
              BIND(COALESCE(UCASE(?bu), STR(?b)) AS ?buyer)
              ?p prtkg:hasAward ?a . ?a prtkg:awardDate ?date ; prtkg:supplier ?s . OPTIONAL { ?s prtkg:uscc ?su }
-             BIND(COALESCE(UCASE(?su), STR(?s)) AS ?supplier)
+             BIND(COALESCE(UCASE(?su), STR(?s)) AS ?supplier) OPTIONAL { ?s prtkg:name ?sname } OPTIONAL { ?b prtkg:name ?bname }
              FILTER NOT EXISTS { ?a prtkg:status ?ast . FILTER(?ast IN ("cancelled", "unsuccessful", "pending")) }
              OPTIONAL { ?a prtkg:amount ?amount ; prtkg:currency ?currency }
              OPTIONAL { ?p prtkg:hasTender/prtkg:mainProcurementCategory ?category }
@@ -100,11 +108,24 @@ def _tender_facts(ctx, recs):
 
 
 def _bid_facts(ctx, recs):
+    """One fact per price offered in one lot of one tender: its bids and how many different sets of
+    tenderers offered it (a tenderer may bid one price twice: Cardinal does not count that)."""
+    prices: dict[tuple, dict] = {}
     for r in ctx.store.select(_BIDS % graphs_values(recs)):
-        # durable-rules keeps "id" for itself (it cannot be compared): "bid" orders the pair.
-        yield {"t": "bid", "id": r["b"], "bid": r["b"], "record": r["record"], "project": r["p"],
-               "amount": format(Decimal(r["amount"]).normalize(), "f"), "currency": r["currency"],
-               "tenderers": " ".join(sorted(r["tenderers"].split())), "cancelled": int(r["tstatus"] == "cancelled")}
+        amount = Decimal(r["amount"])
+        # a lot is the last segment of its node (…/tender/lot/<id>); a bid without lots is for the whole tender
+        lot = " ".join(sorted(unquote(x.rsplit("/", 1)[-1]) for x in split(r["lots"])))
+        key = (r["p"], lot, format(amount.normalize(), "f"), r["currency"])
+        f = prices.setdefault(key, {"t": "price", "id": "price|" + "|".join(key), "record": r["record"],
+                                    "project": r["p"], "lot": lot, "amount": key[2], "currency": r["currency"],
+                                    "amount_positive": int(amount > 0), "cancelled": int(r["tstatus"] == "cancelled"),
+                                    "bids": [], "sets": set()})
+        f["bids"].append(r["b"])
+        f["sets"].add("\t".join(sorted(org_key(t) for t in split(r["tenderers"]))))
+    for f in prices.values():
+        sets = f.pop("sets")
+        yield {**f, "bids": sorted(f["bids"]), "tenderer_sets": len(sets),
+               "tenderers": sorted({t for s in sets for t in s.split("\t")})}
 
 
 def _group_facts(ctx, recs):
@@ -142,21 +163,30 @@ def _thresholds() -> dict[str, int]:
 
 def _award_facts(ctx, recs):
     awards = ctx.store.select(_AWARDS % graphs_values(recs))
+    names: dict[str, str] = {}
+    for a in awards:
+        a["buyer"], a["supplier"] = org_key(a["buyer"]), org_key(a["supplier"])
+        for who, name in ((a["buyer"], a["bname"]), (a["supplier"], a["sname"])):
+            if name and who not in names:
+                names[who] = name
     facts = []
-    # Concentration: one supplier's share of a buyer's awards in a year.
+    # Concentration: the share of a buyer's contracting processes of a year that one supplier won.
+    # Processes, not awards: a tender of 33 lots is one purchase, and counting its lots would let
+    # one tender make (or dilute) a concentration on its own.
     by_buyer_year: dict[tuple, list[dict]] = defaultdict(list)
     for a in awards:
         by_buyer_year[(a["buyer"], a["date"].year)].append(a)
     for (buyer, year), items in sorted(by_buyer_year.items()):
-        wins: dict[str, list[dict]] = defaultdict(list)
-        for a in items:
-            wins[a["supplier"]].append(a)
+        processes = {a["record"] for a in items}
+        wins: dict[str, dict[str, dict]] = defaultdict(dict)
+        for a in sorted(items, key=lambda a: (a["date"], a["record"])):
+            wins[a["supplier"]].setdefault(a["record"], a)
         for supplier, won in sorted(wins.items()):
-            won = sorted(won, key=lambda a: (a["date"], a["record"]))
+            last = max(won.values(), key=lambda a: (a["date"], a["record"]))
             facts.append({"t": "share", "id": f"share|{buyer}|{year}|{supplier}", "buyer": buyer, "year": year,
-                          "supplier": supplier, "wins": len(won), "awards": len(items),
-                          "share": len(won) / len(items), "records": sorted({a["record"] for a in won}),
-                          "record": won[-1]["record"]})
+                          "supplier": supplier, "supplierName": names.get(supplier), "buyerName": names.get(buyer),
+                          "wins": len(won), "processes": len(processes),
+                          "share": len(won) / len(processes), "records": sorted(won), "record": last["record"]})
     # Splitting: below-threshold awards of one buyer to one supplier, per window starting at each award.
     thresholds = _thresholds()
     window = param("RISK-SPLIT-CONTRACTS", "window_days")
@@ -179,6 +209,10 @@ def _award_facts(ctx, recs):
     return facts
 
 
+def _named(name: str | None, key: str) -> str:
+    return f"{name}（{key}）" if name else key
+
+
 def check(ctx):
     recs = records(ctx, "ocds")
     if not recs:
@@ -186,14 +220,12 @@ def check(ctx):
     facts = [*_tender_facts(ctx, recs), *_bid_facts(ctx, recs), *_group_facts(ctx, recs), *_award_facts(ctx, recs)]
     out, split_seen = [], []
     for f in engine.run("risk", _rules, facts):
-        if f.rule == "RISK-IDENTICAL-BIDS":
-            a, b = f.facts["a"], f.facts["b"]
-            tenderers = sorted({*a["tenderers"].split(), *b["tenderers"].split()})
-            out.append(findings.make(f.rule, a["record"], a["project"],
-                                     {"bids": sorted([a["bid"], b["bid"]]), "tenderers": tenderers,
-                                      "amount": a["amount"], "currency": a["currency"]}))
-            continue
         x = f.m
+        if f.rule == "RISK-IDENTICAL-BIDS":
+            out.append(findings.make(f.rule, x["record"], x["project"],
+                                     {"bids": x["bids"], "tenderers": x["tenderers"], "lot": x["lot"] or None,
+                                      "amount": x["amount"], "currency": x["currency"]}))
+            continue
         if f.rule == "RISK-SINGLE-BIDDER":
             out.append(findings.make(f.rule, x["record"], x["node"],
                                      {"procurementMethod": x["method"],
@@ -214,6 +246,9 @@ def check(ctx):
                                      count=x["count"], total=x["total"], threshold=x["threshold"]))
         else:
             out.append(findings.make(f.rule, x["supplier"], None,
-                                     {"buyer": x["buyer"], "supplier": x["supplier"], "year": x["year"],
-                                      "wins": x["wins"], "awards": x["awards"], "projects": x["records"]}))
+                                     {"buyer": x["buyer"], "buyerName": x["buyerName"], "supplier": x["supplier"],
+                                      "supplierName": x["supplierName"], "year": x["year"],
+                                      "wins": x["wins"], "processes": x["processes"], "projects": x["records"]},
+                                     supplier=_named(x["supplierName"], x["supplier"]),
+                                     buyer=_named(x["buyerName"], x["buyer"])))
     return out

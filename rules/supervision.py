@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from durable.lang import c, m
+from .engine import c, m
 
 from prtkg import codes, coverage, findings
 
 from . import engine
 from .common import code, graphs_values, param, records
-
-LIST_RULES = ("SUP-OVERLAP", "SUP-GAP", "SUP-SEPARATION", "SUP-LIST-INCOMPLETE")
 
 
 def _rules():
@@ -40,7 +38,7 @@ def _row_fact(row: coverage.PowerRow) -> dict:
     return {"t": "row", "id": row.ref, "ref": row.ref, "iri": row.iri, "row": row.row,
             "department": row.department, "department_name": row.department_name,
             "department_type": row.department_type or "", "kind": row.kind,
-            "power_name": row.power_name or row.power_code or "", "has_basis": int(row.has_basis),
+            "power_name": row.power_name or "", "power_code": row.power_code or "", "has_basis": int(row.has_basis),
             "has_duty": int(row.has_duty), "has_accountability": int(row.has_accountability)}
 
 
@@ -52,6 +50,7 @@ def list_facts(g: coverage.Grid):
             key = "|".join([row.kind, t, i or "", s, row.region])
             yield {"t": "holds", "id": f"{row.ref}|{key}", "key": key, "ref": row.ref, "iri": row.iri,
                    "department": row.department, "department_name": row.department_name,
+                   "power_name": row.power_name or "", "power_code": row.power_code or "",
                    "lead": int(row.lead), "kind": row.kind, "tradeType": t, "industry": i, "stage": s,
                    "region": row.region}
     for matter, rows in g.cover.items():
@@ -81,7 +80,9 @@ def overlap_evidence(pair: list[engine.Fired]) -> dict:
                        "stage": f.facts["a"]["stage"]} for f in pair),
                      key=lambda x: (x["tradeType"], x["industry"] or "", x["stage"]))
     return {"departmentA": a["department"], "departmentAName": a["department_name"], "rowA": a["ref"],
+            "powerCodeA": a["power_code"], "powerNameA": a["power_name"],
             "departmentB": b["department"], "departmentBName": b["department_name"], "rowB": b["ref"],
+            "powerCodeB": b["power_code"], "powerNameB": b["power_name"],
             "powerKind": a["kind"], "region": a["region"], "matters": matters,
             "_focus": a["iri"]}
 
@@ -177,21 +178,27 @@ def check(ctx):
     return list(_findings(fired, lists_record))
 
 
+def _power(name: str, code: str) -> str:
+    """A list row's power as the list names it: its own name and 权力编码."""
+    return f"{name}（{code}）" if name and code else name or code
+
+
 def _findings(fired: list[engine.Fired], lists_record: str = ""):
     for f in fired:
         x = f.facts.get("m")
         if f.rule == "SUP-SEPARATION":
             yield findings.make(f.rule, x["ref"], x["iri"],
                                 {"row": x["ref"], "department": x["department"], "departmentType": x["department_type"],
-                                 "powerKind": x["kind"], "powerName": x["power_name"]},
+                                 "powerKind": x["kind"], "powerName": x["power_name"], "powerCode": x["power_code"]},
                                 department=x["department_name"], department_type=x["department_type"],
-                                power_name=x["power_name"], power_kind=x["kind"])
+                                power_name=_power(x["power_name"], x["power_code"]), power_kind=x["kind"])
         elif f.rule == "SUP-LIST-INCOMPLETE":
             missing = [name for name, key in (("实施依据/legal basis", "has_basis"), ("责任事项/duties", "has_duty"),
                                               ("追责情形/accountability", "has_accountability")) if not x[key]]
             yield findings.make(f.rule, x["ref"], x["iri"],
-                                {"row": x["ref"], "department": x["department"], "missing": missing},
-                                row=x["ref"], power_name=x["power_name"])
+                                {"row": x["ref"], "department": x["department"], "missing": missing,
+                                 "powerName": x["power_name"], "powerCode": x["power_code"]},
+                                row=x["ref"], power_name=_power(x["power_name"], x["power_code"]))
         elif f.rule == "SUP-PROJECT-UNSUPERVISED":
             yield findings.make(f.rule, x["record"], x["project"],
                                 {k: x[k] for k in ("trade_type", "industry", "region", "given", "given_holding")},
@@ -203,4 +210,7 @@ def _findings(fired: list[engine.Fired], lists_record: str = ""):
     for pair in overlap_pairs(fired):
         ev = overlap_evidence(pair)
         focus = ev.pop("_focus")
-        yield findings.make("SUP-OVERLAP", ev["rowA"], focus, ev, matter=_matter_text(ev))
+        yield findings.make("SUP-OVERLAP", ev["rowA"], focus, ev,
+                            department_a=f"{ev['departmentAName']}（{ev['rowA']}，{_power(ev['powerNameA'], ev['powerCodeA'])}）",
+                            department_b=f"{ev['departmentBName']}（{ev['rowB']}，{_power(ev['powerNameB'], ev['powerCodeB'])}）",
+                            matter=_matter_text(ev))

@@ -39,9 +39,10 @@ class Case:
         return f"{self.rule}/{self.folder.name}"
 
     def run(self):
-        """One check run over the case folder; the CheckResult."""
+        """One check run over the case folder, as `prtkg check` makes it; the CheckResult (its findings
+        and loads are the run's own; its store is emptied by the next run)."""
         from prtkg import checking
-        return checking.check([self.folder], reference=self.reference, as_of=self.as_of)
+        return checking.check([self.folder], reference=self.reference, as_of=self.as_of, store=_empty_store())
 
     def problems(self, result) -> list[str]:
         """What is wrong with `result` for this case (empty when the case holds)."""
@@ -66,6 +67,29 @@ class Case:
         if self.records is not None and sorted({f.record for f in mine}) != sorted(self.records):
             out.append(f"fired on {sorted({f.record for f in mine})} (expected {sorted(self.records)})")
         return out
+
+
+_store = None
+_ontology_size = 0
+
+
+def _empty_store():
+    """An in-memory store holding only the ontology. Loading the ontology is most of a small check
+    run, so one store is emptied between runs instead of a new one being built for each; the size
+    check proves nothing of the last run is left."""
+    global _store, _ontology_size
+    from prtkg import rdf
+    from prtkg.store import Store
+    if _store is None:
+        _store = Store(None)
+        _store.load_ontology()
+        _ontology_size = len(_store)
+    for graph in list(_store.named_graphs()):
+        if graph != rdf.ONTOLOGY_GRAPH:
+            _store.remove_graph(graph)
+    if len(_store) != _ontology_size:
+        raise RuntimeError(f"the case store holds {len(_store)} quads after emptying, not the ontology's {_ontology_size}")
+    return _store
 
 
 def _date(value, where: str) -> dt.date:

@@ -33,8 +33,7 @@ from prtkg import rdf
 from prtkg.workdays import default_calendar
 
 from . import calendar_graph
-from .validate import (RUN, Result, _CONTEXT_PREDICATES, evidence_of, findings_from_results, render_message,
-                       shapes)
+from .validate import RUN, Result, _CONTEXT_PREDICATES, evidence_from_bindings, findings_from_results, shapes
 
 CHECK = "urn:prtkg:check:"
 _CHECKS = f"<{rdf.PRTKG}checks>"
@@ -284,6 +283,20 @@ _IN_CHUNK = f"GRAPH <{_INDEX.value}> {{ ?g {_CHECKS} ?g }}"
 _XSD_DATE = ox.NamedNode(rdf.XSD + "date")
 
 
+def _add_period_ends(dates: dict) -> None:
+    """Per graph, the last days of the catalogue's periods from each date (as validate's data graph has)."""
+    for g, lits in dates.items():
+        parsed = set()
+        for lit in lits:
+            try:
+                parsed.add(dt.date.fromisoformat(lit.value))
+            except ValueError:
+                pass
+        known = {x.value for x in lits}
+        lits += [ox.Literal(d.isoformat(), datatype=_XSD_DATE)
+                 for d in sorted(calendar_graph.with_period_ends(parsed)) if d.isoformat() not in known]
+
+
 class Run:
     """The validation graphs of one bulk check, built one chunk of records at a time in a scratch
     in-memory Oxigraph store that the compiled queries then run on.
@@ -334,6 +347,7 @@ class Run:
         for row in mem.query(f"""SELECT DISTINCT ?g ?d WHERE {{ {_IN_CHUNK}
                 GRAPH ?g {{ ?s ?q ?d FILTER(isLiteral(?d) && DATATYPE(?d) = <{rdf.XSD}date>) }} }}"""):
             dates.setdefault(row["g"], []).append(row["d"])
+        _add_period_ends(dates)
         days = self._days({d for ds in dates.values() for d in ds})
         mem.extend([ox.Quad(s, p, o, g) for g, ds in dates.items() for d in ds for s, p, o in days.get(d, ())])
         t = self._time("day nodes", t)
@@ -381,18 +395,11 @@ class Run:
         meta = shapes()[1].get(query.source)
         out = []
         for row in rows:
-            bindings = {}
-            for name in variables:
-                term = row[name]
-                if term is not None:
-                    bindings[name] = term.value
-            graph = bindings.pop("g")
             value = row["value"] if "value" in variables else None
-            evidence = {}
-            if meta is not None and meta.template:
-                evidence = evidence_of([render_message(meta.template, bindings)])
-            out.append((graph, Result(query.source, query.shape, bindings["this"],
-                                       value.value if isinstance(value, ox.NamedNode) else None, evidence)))
+            # Evidence is read from the row's terms, as on the per-record path, never re-parsed text.
+            evidence = evidence_from_bindings(meta, row) if meta is not None and meta.select else {}
+            out.append((row["g"].value, Result(query.source, query.shape, row["this"].value,
+                                               value.value if isinstance(value, ox.NamedNode) else None, evidence)))
         self._time(query.label, t0)
         return out
 

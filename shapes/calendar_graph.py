@@ -6,6 +6,12 @@ calendar's epoch; a day off shares the ordinal of the working day before it) and
 prtkg:workdayOrdinalNext (the ordinal of the first working day on or after it). A day in a year no
 calendar knows has no ordinals, which the shapes turn into DATA-INSUFFICIENT naming the year.
 
+For calendar-day periods (民法典 第二百零三条: a period whose last day is a rest day or holiday ends
+on the next working day) a day node also carries prtkg:periodEnd and prtkg:periodEndNumber: the
+first working day on or after it (itself when it is one). A shape reaches the last day X+N of a
+period by its day number, so every data graph also holds the day nodes X+N of each date X it
+mentions, for each period length N of the catalogue (`period: within | minimum` parameters).
+
 Per record (pySHACL) only the days the record mentions are built; for bulk validation the whole
 known calendar is materialised once in the store, in graph urn:prtkg:calendar.
 """
@@ -34,6 +40,7 @@ class Day:
     date: dt.date
     ordinal: int | None = None        # None: the calendar does not know the year
     ordinal_next: int | None = None
+    period_end: dt.date | None = None   # first working day on or after the date; None: not known
 
     @property
     def node(self) -> str:
@@ -48,9 +55,29 @@ def day(d: dt.date) -> Day:
     cal = default_calendar()
     try:
         o = cal.ordinal(d)
-        return Day(d, o, o if cal.is_workday(d) else o + 1)
     except CalendarUnknown:
         return Day(d)
+    try:
+        end = cal.add_days(d, 0, extend_to_workday=True)
+    except CalendarUnknown:     # the rest days run into a year no calendar knows
+        end = None
+    return Day(d, o, o if cal.is_workday(d) else o + 1, end)
+
+
+@lru_cache(maxsize=1)
+def period_lengths() -> tuple[int, ...]:
+    """The calendar-day period lengths of the catalogue (parameters marked `period`), whose last
+    days the shapes look up."""
+    from prtkg.catalogue import catalogue
+    out = {int(spec["value"]) for rule in catalogue().values() for spec in rule.params.values()
+           if spec.get("period") in ("within", "minimum")}
+    return tuple(sorted(out))
+
+
+def with_period_ends(dates: Iterable[dt.date]) -> set[dt.date]:
+    """The dates plus the last day of every catalogue period starting on one of them."""
+    dates = set(dates)
+    return dates | {d + dt.timedelta(days=n) for d in dates for n in period_lengths()}
 
 
 def known_days() -> Iterator[Day]:
@@ -65,8 +92,15 @@ def known_days() -> Iterator[Day]:
             runs.append((start, a))
             start = b
     for first, last in runs:
-        for d, workday, o in default_calendar().ordinal_table(dt.date(first, 1, 1), dt.date(last, 12, 31)):
-            yield Day(d, o, o if workday else o + 1)
+        table = list(default_calendar().ordinal_table(dt.date(first, 1, 1), dt.date(last, 12, 31)))
+        # Walk back so each day knows the first working day on or after it; the days after the
+        # run's last working day have none known (the next year may be unknown).
+        ends, nxt = [], None
+        for d, workday, _ in reversed(table):
+            nxt = d if workday else nxt
+            ends.append(nxt)
+        for (d, workday, o), end in zip(table, reversed(ends)):
+            yield Day(d, o, o if workday else o + 1, end)
 
 
 def quads(days: Iterable[Day], graph: ox.NamedNode | None = None) -> list[ox.Quad]:
@@ -79,6 +113,10 @@ def quads(days: Iterable[Day], graph: ox.NamedNode | None = None) -> list[ox.Qua
         if x.ordinal is not None:
             out.append(ox.Quad(node, ox.NamedNode(_P + "workdayOrdinal"), ox.Literal(x.ordinal), g))
             out.append(ox.Quad(node, ox.NamedNode(_P + "workdayOrdinalNext"), ox.Literal(x.ordinal_next), g))
+        if x.period_end is not None:
+            out.append(ox.Quad(node, ox.NamedNode(_P + "periodEnd"),
+                               ox.Literal(x.period_end.isoformat(), datatype=_XSD_DATE), g))
+            out.append(ox.Quad(node, ox.NamedNode(_P + "periodEndNumber"), ox.Literal(x.period_end.toordinal()), g))
     return out
 
 
@@ -88,7 +126,7 @@ def _calendar(cal) -> tuple[tuple[Day, ...], str]:
     days = tuple(known_days())
     h = hashlib.sha256()
     for x in days:
-        h.update(f"{x.date}:{x.ordinal}:{x.ordinal_next}\n".encode())
+        h.update(f"{x.date}:{x.ordinal}:{x.ordinal_next}:{x.period_end}\n".encode())
     return days, h.hexdigest()
 
 

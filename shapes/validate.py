@@ -3,8 +3,11 @@
 The shapes (shapes/*.ttl) carry, per shape, `prtkg:ruleId` and the record kind they read; every
 number in them is a `{{param}}` placeholder filled at load time from the rule's parameters in
 rules/catalogue.yaml ("parameters injected at load time", README "Shapes"). The zh/en messages of
-the catalogue are copied onto each shape, and each SPARQL constraint gets one more sh:message: a
-JSON template of its selected variables, which is how a result's evidence survives the report.
+the catalogue are not copied onto the shapes: a result's evidence is the row of its SPARQL
+constraint, read as RDF terms (`evidence_from_bindings`), never text pasted into a message and
+parsed back -- a quote, backslash or brace in a record must not lose its findings. For the same
+reason no SPARQL constraint carries an sh:message: pySHACL fills messages with `re.sub`, which
+raises on a backslash in any bound value.
 
 Each record is validated against a small data graph: its own named graph, the context it
 references (code-list concepts, the trade type of a project an event is about), the calendar days
@@ -38,7 +41,10 @@ P = Namespace(rdf.PRTKG)
 RUN = URIRef("urn:prtkg:run")           # reserved prefix: no loaded record can write it
 _PLACEHOLDER = re.compile(r"\{\{\s*(?:([A-Z0-9-]+)\.)?([a-z_]+)\s*\}\}")
 _SELECT_VARS = re.compile(r"SELECT\s+(?:DISTINCT\s+)?(.*?)\s+WHERE", re.S | re.I)
-_UNFILLED = re.compile(r"^\{[?$][A-Za-z_]\w*\}$")
+# The lexical forms read as JSON numbers (xsd:integer, xsd:decimal, xsd:double without INF/NaN).
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_THIS = ox.Variable("this")
 # Context pulled from outside the record's graph: what its shapes read about referenced nodes.
 _CONTEXT_PREDICATES = (rdf.RDF + "type", rdf.PRTKG + "tradeType", rdf.SKOS + "inScheme",
                        rdf.SKOS + "notation")
@@ -59,7 +65,7 @@ class ShapeInfo:
     numbers: frozenset = frozenset()
     problems: dict = field(default_factory=dict)   # problem code -> {"zh": .., "en": ..}
     working_days: bool = False
-    template: str = ""              # the JSON sh:message of a SPARQL constraint (its evidence)
+    select: str = ""                # a SPARQL constraint's query (prefixes included)
 
 
 def _param_text(value: Any) -> str:
@@ -88,19 +94,6 @@ def _prefixes(text: str) -> str:
     a dozen unused declarations each time was ~20% of a small query's cost."""
     names = {**rdf.PREFIXES, **EXTRA_PREFIXES}
     return "".join(f"PREFIX {k}: <{v}>\n" for k, v in names.items() if re.search(rf"(?<![\w.-]){k}:", text))
-
-
-def _shacl_template(template: str, evidence: Iterable[str], params: dict) -> str:
-    """A catalogue message (Python format fields) as a SHACL message ({?var} fields)."""
-    def sub(m: re.Match) -> str:
-        name = m.group(1)
-        if name in evidence:
-            return "{?" + name + "}"
-        if name in params:
-            return str(params[name])
-        return m.group(0)
-    # A field's format spec ({method:procurement-method}) is for findings' messages; SHACL's {?var} has none.
-    return re.sub(r"\{([A-Za-z_]\w*)(?::[^{}]*)?\}", sub, template)
 
 
 def shape_files() -> list[str]:
@@ -135,16 +128,9 @@ def shapes() -> tuple[Graph, dict]:
             names = tuple(v for v in re.findall(r"[?$](\w+)", projected.group(1) if projected else "")
                           if v not in ("this", "value", "path"))
             numbers = frozenset(str(g.value(constraint, P.numbers) or "").split())
-            g.set((constraint, SH.select, Literal(_prefixes(select) + select)))
-            template = "{" + ", ".join(f'"{n}": ' + ("{?%s}" % n if n in numbers else '"{?%s}"' % n)
-                                      for n in names) + "}"
-            g.add((constraint, SH.message, Literal(template)))
-            info[constraint] = ShapeInfo(**{**base, "evidence": names, "numbers": numbers, "template": template})
-            if rule_id and not blocked:
-                entry = catalogue_rule(rule_id)
-                for lang, text in entry.message.items():
-                    g.add((constraint, SH.message,
-                           Literal(_shacl_template(text, names, entry.param_values()), lang=lang)))
+            select = _prefixes(select) + select
+            g.set((constraint, SH.select, Literal(select)))
+            info[constraint] = ShapeInfo(**{**base, "evidence": names, "numbers": numbers, "select": select})
     return g, info
 
 
@@ -173,7 +159,7 @@ def _context_quads(store, record, as_of: dt.date) -> tuple[list[ox.Quad], set[in
                 days.add(dt.date.fromisoformat(o.value))
             except ValueError:
                 pass        # an ill-typed date has no day node on either path
-    found = [calendar_graph.day(d) for d in sorted(days)]
+    found = [calendar_graph.day(d) for d in sorted(calendar_graph.with_period_ends(days))]
     out += [ox.Quad(q.subject, q.predicate, q.object) for q in calendar_graph.quads(found)]
     out.append(ox.Quad(_RUN_OX, _AS_OF_OX, ox.Literal(as_of.isoformat(), datatype=_XSD_DATE)))
     return out, {x.date.year for x in found if x.ordinal is None}
@@ -195,6 +181,7 @@ class Outcome:
     record: Any
     report: Graph
     seconds: float
+    data: ox.Store | None = None    # the data graph validated, where results' evidence is read
 
 
 _TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
@@ -266,33 +253,40 @@ def validate_record(store, record, as_of: dt.date) -> tuple[Outcome, set[int]]:
                                   allow_warnings=True, abort_on_first=False)
     if not isinstance(report, Graph):   # pySHACL refused the shapes: a bug in shapes/*.ttl
         raise RuntimeError(f"SHACL validation of {record.id} failed: {report}")
-    return Outcome(record, report, time.perf_counter() - t0), unknown
+    return Outcome(record, report, time.perf_counter() - t0, data), unknown
 
 
-def render_message(template: str, bindings: dict[str, str]) -> str:
-    """A SHACL-SPARQL message with its {?var} fields filled the way pySHACL fills them (the
-    lexical form of each bound variable; unbound ones stay), so both paths read evidence alike."""
-    for var, val in bindings.items():
-        template = re.sub("{{[?$]{}}}".format(var), val, template)
-    return template
+def _number(text: str) -> int | float | str:
+    if _INTEGER.fullmatch(text):
+        return int(text)
+    if _DECIMAL.fullmatch(text):
+        return float(text)
+    return text     # not a number after all: kept as written rather than dropped
 
 
-def evidence_of(messages: Iterable[Literal | str]) -> dict:
-    for m in messages:
-        if getattr(m, "language", None) is None and str(m).startswith("{"):
-            # A number left unbound stays a bare {?name}: read it as null, not as broken JSON.
-            text = re.sub(r":\s*\{[?$]\w+\}", ": null", str(m))
-            try:
-                raw = json.loads(text)
-            except json.JSONDecodeError:
-                continue
-            out = {}
-            for k, v in raw.items():
-                if v is None or isinstance(v, str) and (_UNFILLED.match(v) or v == ""):
-                    continue
-                out[k] = v
-            return out
-    return {}
+def evidence_from_bindings(meta: ShapeInfo, row: Any) -> dict:
+    """A SPARQL constraint's evidence from one result row (a pyoxigraph solution or a dict of
+    terms): each selected variable's value (lexical form or IRI), numbers as numbers; unbound and
+    empty values left out. The same on both paths, whatever characters the values hold."""
+    out = {}
+    for name in meta.evidence:
+        term = row[name]
+        if term is None or term.value == "":
+            continue
+        out[name] = _number(term.value) if name in meta.numbers else term.value
+    return out
+
+
+def _focus_term(node) -> ox.NamedNode | ox.BlankNode:
+    return ox.NamedNode(str(node)) if isinstance(node, URIRef) else ox.BlankNode(str(node))
+
+
+def constraint_rows(data: ox.Store, meta: ShapeInfo, focus) -> Iterable[tuple[Any, Any]]:
+    """(row, its ?value or None) of a SPARQL constraint for one focus node, $this pre-bound as
+    pySHACL binds it."""
+    rows = data.query(meta.select, substitutions={_THIS: _focus_term(focus)})
+    has_value = any(v.value == "value" for v in rows.variables)
+    return [(row, row["value"] if has_value else None) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -305,13 +299,25 @@ class Result:
     evidence: dict
 
 
-def _results(report: Graph) -> Iterable[Result]:
+def _results(report: Graph, data: ox.Store) -> Iterable[Result]:
+    """The report's results; those of a SPARQL constraint as the rows of its query, which the
+    report only names (pySHACL keeps no bindings but ?value), so evidence stays RDF terms."""
+    info = shapes()[1]
+    done: set = set()
     for r in report.subjects(RDF.type, SH.ValidationResult):
         source = report.value(r, SH.sourceConstraint) or report.value(r, SH.sourceShape)
-        value = report.value(r, SH.value)
-        yield Result(source, report.value(r, SH.sourceShape), str(report.value(r, SH.focusNode)),
-                     str(value) if isinstance(value, URIRef) else None,
-                     evidence_of(report.objects(r, SH.resultMessage)))
+        shape, focus = report.value(r, SH.sourceShape), report.value(r, SH.focusNode)
+        meta = info.get(source)
+        if meta is None or not meta.select:
+            value = report.value(r, SH.value)
+            yield Result(source, shape, str(focus), str(value) if isinstance(value, URIRef) else None, {})
+            continue
+        if (source, focus) in done:
+            continue
+        done.add((source, focus))
+        for row, value in constraint_rows(data, meta, focus):
+            yield Result(source, shape, str(focus), value.value if isinstance(value, ox.NamedNode) else None,
+                         evidence_from_bindings(meta, row))
 
 
 def _order(result: Result) -> tuple:
@@ -349,33 +355,37 @@ def findings_from_results(ctx, record, results: Iterable[Result]) -> list:
     for meta, focus, evidence in raw:
         if meta.rule in blocked or not applies(meta.rule):
             continue
+        if meta.rule in gated:
+            evidence = {**evidence, **ctx.assumed(meta.rule, record.id)}
         out.append(make_finding(meta, record.id, focus, evidence))
     return out
 
 
 def findings_of(ctx, outcome: Outcome) -> list:
     """Turn one record's pySHACL report into findings."""
-    return findings_from_results(ctx, outcome.record, _results(outcome.report))
+    return findings_from_results(ctx, outcome.record, _results(outcome.report, outcome.data))
 
 
 def make_finding(meta: ShapeInfo, record_id: str, focus: str, evidence: dict):
     fields = {}
+    # A constraint may select ?severity for a reading a policy parameter opts into (shapes/works.ttl).
+    evidence = dict(evidence)
+    severity = evidence.pop("severity", None)
     problem = evidence.get("problem")
     if problem in meta.problems:
         labels = meta.problems[problem]
         # A problem's wording may quote the rule's parameters as well as the evidence.
         values = _Blank({**catalogue_rule(meta.rule).param_values(), **evidence})
-        # Filled like a catalogue message: {field:SCHEME} is a code shown by its label, {field:org} a name.
-        fields["problem"] = F.render(labels.get("en", problem), "en", values)
-        fields["problem_zh"] = F.render(labels.get("zh", problem), "zh", values)
+        fields["problem"] = labels.get("en", problem).format_map(values)
+        fields["problem_zh"] = labels.get("zh", problem).format_map(values)
     if meta.rule == "CRD-CODE-INVALID":
         # The shape decides; the wording of a code problem has one source, prtkg.uscc.
         from prtkg import uscc
-        found = uscc.problem(evidence["code"])
+        found = uscc.problem(evidence.get("code", ""))
         if found is None or found.kind != problem:
-            raise AssertionError(f"CRD-CODE-INVALID shape and prtkg.uscc disagree on {evidence['code']!r}")
+            raise AssertionError(f"CRD-CODE-INVALID shape and prtkg.uscc disagree on {evidence.get('code')!r}")
         fields = {"problem": found.message_en, "problem_zh": found.message_zh}
-    return F.make(meta.rule, record_id, focus, evidence, **fields)
+    return F.make(meta.rule, record_id, focus, evidence, severity=severity, **fields)
 
 
 class _Blank(dict):

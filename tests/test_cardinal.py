@@ -67,8 +67,15 @@ def test_margin_fences_name_the_population(margins):
     assert f.evidence["winningBid"]["amount"] == "1000" and f.evidence["secondBid"]["amount"] == "1500"
 
 
-def test_small_population_has_no_fence():
-    assert cardinal.fences([0.1] * 7, "RISK-HEAVY-DISCOUNT") is None
+def test_small_population_or_no_spread_has_no_fence_and_says_why():
+    skipped = {}
+    assert cardinal.fences([0.1] * 7, "RISK-HEAVY-DISCOUNT", skipped, "p") is None
+    assert skipped["RISK-HEAVY-DISCOUNT"]["reason"] == "population 7 is below the minimum of 8"
+    # IQR 0: the fence would be 0.0 and flag any non-zero value as abnormally high
+    assert cardinal.fences([0.0] * 9 + [0.2], "RISK-DISQUALIFICATION-RATE", skipped, "p") is None
+    assert skipped["RISK-DISQUALIFICATION-RATE"]["reason"].startswith("no spread")
+    assert cardinal.fences([0.0] * 9 + [0.2], "RISK-LOW-WIN-RATE", skipped, "p", concerned=False) is None
+    assert "RISK-LOW-WIN-RATE" not in skipped  # nothing under check had a value: nothing to say
     f = cardinal.fences([1, 2, 3, 4, 5, 6, 7, 8], "RISK-HEAVY-DISCOUNT")
     assert (f.q1, f.q3) == (2.75, 6.25) and f.upper == 6.25 + 1.5 * 3.5
 
@@ -117,19 +124,22 @@ def test_disqualification_rate_per_role():
     for n in range(20, 24):
         procs[f"urn:p{n}"] = proc(n, [("Y", "disqualified"), (f"V{n}", "valid")], f"V{n}", buyer="BX")
     procs["urn:p99"] = proc(99, [("Y", "disqualified"), ("V99", "valid")], "V99", buyer="BX", cancelled=True)
-    facts = {(f["role"], f["party"]): f for f in cardinal._disq_rate_facts(procs, {"Y", "T1", "V20", "BX", "B1"})}
-    assert facts[("tenderer", "Y")]["high"] == 1 and facts[("tenderer", "Y")]["submitted"] == 4  # cancelled left out
-    assert facts[("tenderer", "T1")]["high"] == 0
+    skipped = {}
+    facts = {(f["role"], f["party"]): f
+             for f in cardinal._disq_rate_facts(procs, {"Y", "T1", "V20", "BX", "B1"}, skipped)}
     assert facts[("buyer", "BX")]["high"] == 1 and facts[("buyer", "B1")]["high"] == 0
-    assert ("tenderer", "V20") not in facts  # fewer than 2 submitted bids
+    # 16 of the 18 tenderers have rate 0: no spread, so no fence and no tenderer flag; said why
+    assert not [k for k in facts if k[0] == "tenderer"]
+    assert skipped["RISK-DISQUALIFICATION-RATE"]["reason"].startswith("no spread")
+    assert skipped["RISK-DISQUALIFICATION-RATE"]["population"].startswith("tenderers")
 
 
 def test_heterogeneous_supplier():
     procs = {}
-    for n in range(9):
-        procs[f"urn:p{n}"] = proc(n, [(f"S{n}", "valid")], f"S{n}", items=["A0201", "A0202"])
+    for n in range(9):  # one or two first-level classes each: a population with spread
+        procs[f"urn:p{n}"] = proc(n, [(f"S{n}", "valid")], f"S{n}", items=["A0201", "A0202"] + ["B0101"] * (n % 2))
     for n, cls in enumerate(["A0201", "B0101", "C1600", "C2104", "A0601", "A0202"], 20):
         procs[f"urn:p{n}"] = proc(n, [("H", "valid")], "H", items=[cls])
     facts = {f["tenderer"]: f for f in cardinal._variety_facts(procs, {"H", "S1"})}
     assert facts["H"]["high"] == 1 and facts["H"]["count"] == 5   # A02 twice is one first-level class
-    assert facts["S1"]["high"] == 0 and facts["S1"]["classes"] == ["A02"]
+    assert facts["S1"]["high"] == 0 and facts["S1"]["classes"] == ["A02", "B01"]

@@ -102,8 +102,8 @@ def test_parties_and_roles(package):
     assert len(select(s, f"{P} prtkg:hasParty ?p")) == 10
     # an invalid USCC loads: node minted from the code as given, raw code kept for CRD-CODE-INVALID
     assert one(s, f"<{E}91530100MA6K12345X> prtkg:uscc ?u") == "91530100MA6K12345X"
-    # a party without a USCC: the project-scoped party IRI with its scheme and id
-    foreign = f"<https://w3id.org/prtkg/id/project/{OCID}/party/T-D>"
+    # a party identified in another scheme: one node per scheme + id, across records
+    foreign = "<https://w3id.org/prtkg/id/entity/LA-ERC/0152-2019>"
     assert one(s, f"{foreign} prtkg:identifierScheme ?a ; prtkg:identifierId ?b ; prtkg:name ?c") == \
         ("LA-ERC", "0152-2019", "Mekong Engineering Co.")
 
@@ -160,9 +160,9 @@ def test_bids_awards_contracts(package):
         ("BID-1", "915301027708123477", "2026-03-23"),
         ("BID-2", "91530112567890120M", "2026-03-23"),   # 2026-03-22T17:10Z is the 23rd in China
         ("BID-3", "91530100MA6K12345X", "2026-03-23"),
-        ("BID-4", f"https://w3id.org/prtkg/id/project/{OCID}/party/T-D", "2026-03-23")]
+        ("BID-4", "LA-ERC/0152-2019", "2026-03-23")]
     B2 = f"<https://w3id.org/prtkg/id/project/{OCID}/bid/BID-2>"
-    assert one(s, f"{B2} prtkg:bidDateTime ?d") == "2026-03-23T01:10:00+08:00"
+    assert one(s, f"{B2} prtkg:bidDateTime ?d") == "2026-03-22T17:10:00Z"  # the instant as published
     B1 = f"<https://w3id.org/prtkg/id/project/{OCID}/bid/BID-1>"
     assert Decimal(one(s, f"{B1} prtkg:amount ?a")) == Decimal("11850000.50")
     assert one(s, f"{B1} prtkg:agent ?a ; prtkg:projectManager ?m ; prtkg:depositAccount ?d ; "
@@ -260,19 +260,25 @@ def test_real_ocds_without_our_extension_loads():
     assert result.rejected == []
     s = store_of(*result.records)
     assert select(s, "?_p prtkg:tradeType ?t") == [] and select(s, "?_p prtkg:hasSupervisorAssignment ?a") == []
-    supplier = "https://w3id.org/prtkg/id/project/ocds-b5fd17-8a1f2c3d/party/GB-COH-01234567"
+    supplier = "https://w3id.org/prtkg/id/entity/GB-COH/01234567"
     assert one(s, "?_a prtkg:supplier ?s") == supplier
     assert one(s, f"<{supplier}> prtkg:identifierScheme ?s ; prtkg:identifierId ?i") == ("GB-COH", "01234567")
-    assert one(s, "?_t prtkg:tenderPeriodEndDateTime ?d") == "2025-09-01T19:00:00+08:00"
+    # a foreign record: the instant keeps its offset, the day is the day as published
+    assert one(s, "?_t prtkg:tenderPeriodEndDateTime ?d") == "2025-09-01T12:00:00+01:00"
+    assert one(s, "?_t prtkg:tenderPeriodEnd ?d") == "2025-09-01"
 
 
 def test_dates_without_time_or_offset():
-    result = loaded(release(tender={"id": "t", "tenderPeriod": {"startDate": "2026-03-02",
-                                                                "endDate": "2026-03-23T09:30:00"}}))
+    result = loaded(release(tender={"id": "t", "tradeType": "works", "tenderPeriod": {
+        "startDate": "2026-03-02", "endDate": "2026-03-23T09:30:00"}}))
     s = store_of(*result.records)
     assert one(s, "?_t prtkg:tenderPeriodStart ?d") == "2026-03-02"
-    # no offset: Beijing time, as Chinese platforms publish
+    # no offset in a Chinese record: Beijing time, as Chinese platforms publish
     assert one(s, "?_t prtkg:tenderPeriodEndDateTime ?d") == "2026-03-23T09:30:00+08:00"
+    # no offset in a foreign record: the offset is unknown, so only the day is kept
+    foreign = store_of(*loaded(release(tender={"id": "t", "tenderPeriod": {"endDate": "2026-03-23T23:30:00"}})).records)
+    assert one(foreign, "?_t prtkg:tenderPeriodEnd ?d") == "2026-03-23"
+    assert select(foreign, "?_t prtkg:tenderPeriodEndDateTime ?d") == []
     date_only = loaded(release(tender={"id": "t", "tenderPeriod": {"endDate": "2026-03-23"}}))
     s = store_of(*date_only.records)
     assert one(s, "?_t prtkg:tenderPeriodEnd ?d") == "2026-03-23"

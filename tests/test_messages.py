@@ -84,10 +84,3 @@ def test_organisations_are_named_from_the_store(demo):
     assert gap and all(f.evidence["transferredTo"] not in f.message["zh"] for f in gap)
     assert all("局" in f.message["zh"] or "委员会" in f.message["zh"] for f in gap)
 
-
-def test_shacl_messages_take_fields_with_a_format_spec():
-    from prtkg.shapes.validate import _shacl_template
-
-    text = _shacl_template("{category:procurement-category}：{amount}，{method:procurement-method}",
-                           {"category", "amount", "method"}, {})
-    assert text == "{?category}：{?amount}，{?method}"

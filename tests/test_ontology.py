@@ -25,8 +25,8 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 
 # A prtkg: term in text, but not the middle of urn:prtkg:graph:... or a prefix declaration.
 TERM = re.compile(r"(?<![\w:/#-])prtkg:([A-Za-z][A-Za-z0-9_]*)")
-# shapes/ is left out: its prtkg: terms annotate SHACL shapes (ruleId ...) and are the shapes' own.
-CODE_DIRS = ("prtkg", "loaders", "rules", "api", "queries")
+# Every folder whose files read or write prtkg: terms: code, saved queries and the SHACL shapes.
+CODE_DIRS = ("prtkg", "loaders", "rules", "api", "queries", "shapes")
 TERM_KINDS = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
 
 
@@ -93,6 +93,13 @@ def test_value_types_follow_the_vocabulary(onto):
 
 
 # ---------------------------------------------------------------- (d) vocabulary page and code in step
+def test_vocabulary_page_is_generated_and_fresh():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import vocabulary_doc
+    page = (ROOT / "docs" / "vocabulary.md").read_text(encoding="utf-8")
+    assert page == vocabulary_doc.render(), "docs/vocabulary.md is stale: run python scripts/vocabulary_doc.py"
+
+
 def test_vocabulary_page_terms_are_defined(onto):
     used = set(TERM.findall((ROOT / "docs" / "vocabulary.md").read_text(encoding="utf-8")))
     assert used, "docs/vocabulary.md names no prtkg: term"
@@ -102,7 +109,8 @@ def test_vocabulary_page_terms_are_defined(onto):
 
 def _terms_in_python(source: str) -> set[str]:
     """prtkg terms a module writes: p("x") / rdf.p("x"), RecordGraph.add(s, "x", o), .type(s, "X"),
-    P.x where P = Namespace(rdf.PRTKG), and prtkg:x inside any string (SPARQL)."""
+    P.x where P = Namespace(rdf.PRTKG), PRTKG + "x" (or an alias of PRTKG), and prtkg:x inside any
+    string (SPARQL)."""
     found = set(TERM.findall(source))
     try:
         tree = ast.parse(source)
@@ -113,7 +121,14 @@ def _terms_in_python(source: str) -> set[str]:
                   and isinstance(node.value, ast.Call) and "Namespace" in ast.unparse(node.value.func)
                   and re.search(r"PRTKG|prtkg/ontology", ast.unparse(node.value))
                   for t in node.targets if isinstance(t, ast.Name)}
+    aliases = {t.id for node in ast.walk(tree) if isinstance(node, ast.Assign)
+               and re.fullmatch(r"(\w+\.)?PRTKG", ast.unparse(node.value)) for t in node.targets if isinstance(t, ast.Name)}
     for node in ast.walk(tree):
+        if (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add)
+                and isinstance(node.right, ast.Constant) and isinstance(node.right.value, str)
+                and re.fullmatch(r"[A-Za-z]\w*", node.right.value)
+                and (re.fullmatch(r"(\w+\.)?PRTKG", ast.unparse(node.left)) or ast.unparse(node.left) in aliases)):
+            found.add(node.right.value)
         if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
                 and node.value.id in namespaces and not node.attr.startswith("_") and node.attr != "term"):
             found.add(node.attr)
@@ -134,8 +149,9 @@ def _terms_in_python(source: str) -> set[str]:
 
 def test_python_unit_of_term_scanner():
     src = ('g.add(node, "localId", x)\ng.type(node, "Tender")\nrdf.p("hasLot")\nseen.add("x")\n'
-           'q = "?s prtkg:ocid ?o . <urn:prtkg:graph:x>"\nP = Namespace(rdf.PRTKG)\nP.region\nQ.other\n')
-    assert _terms_in_python(src) == {"localId", "Tender", "hasLot", "ocid", "region"}
+           'q = "?s prtkg:ocid ?o . <urn:prtkg:graph:x>"\nP = Namespace(rdf.PRTKG)\nP.region\nQ.other\n'
+           '_P = rdf.PRTKG\nox.NamedNode(_P + "dayNumber")\nrdf.PRTKG + "rule"\nOTHER + "nothing"\n')
+    assert _terms_in_python(src) == {"localId", "Tender", "hasLot", "ocid", "region", "dayNumber", "rule"}
 
 
 def test_terms_used_in_code_are_defined(onto):
@@ -156,6 +172,16 @@ def test_terms_used_in_code_are_defined(onto):
         f"  prtkg:{t}  ({', '.join(sorted(files))})" for t, files in sorted(missing.items()))
 
 
+def _datatype(literal: ox.Literal) -> str:
+    return "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString" if literal.language else literal.datatype.value
+
+
+def test_every_datatype_property_has_a_range(onto):
+    missing = sorted(str(s)[len(PRTKG):] for s in onto.subjects(RDF.type, OWL.DatatypeProperty)
+                     if str(s).startswith(str(PRTKG)) and onto.value(s, RDFS.range) is None)
+    assert not missing, f"datatype properties without rdfs:range in ontology/prtkg.ttl: {missing}"
+
+
 def _load_quietly(path: Path):
     """Records of one fixture file; a file meant to be unusable (InputError) gives none."""
     from prtkg.errors import InputError
@@ -173,6 +199,8 @@ def test_loaded_records_use_defined_terms_of_the_right_kind(onto):
     objects = {str(s) for s in onto.subjects(RDF.type, OWL.ObjectProperty)}
     data = {str(s) for s in onto.subjects(RDF.type, OWL.DatatypeProperty)}
     defined = {str(PRTKG[t]) for t in defined_terms(onto)}
+    # The declared range of a datatype property is what the loaders write, literal for literal.
+    ranges = {p: str(onto.value(rdflib.URIRef(p), RDFS.range)) for p in data if onto.value(rdflib.URIRef(p), RDFS.range)}
     files = [ROOT / "data" / "reference"] + sorted(p for p in (ROOT / "tests" / "fixtures").rglob("*") if p.is_file())
     problems: set[str] = set()
     checked = 0
@@ -192,6 +220,8 @@ def test_loaded_records_use_defined_terms_of_the_right_kind(onto):
                     problems.add(f"object property <{pred}> given a literal in {where}")
                 if pred in data and not isinstance(obj, ox.Literal):
                     problems.add(f"datatype property <{pred}> given a node in {where}")
+                elif pred in ranges and _datatype(obj) != ranges[pred]:
+                    problems.add(f"<{pred}> has range <{ranges[pred]}> but is given a <{_datatype(obj)}> in {where}")
     assert checked, "no records loaded from data/reference or tests/fixtures"
     assert not problems, "\n".join(sorted(problems))
 

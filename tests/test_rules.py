@@ -49,6 +49,9 @@ def test_overlap_names_both_departments_rows_and_matter(found):
     assert ev["powerKind"] == "administrative-penalty" and ev["region"] == "530000"
     assert ev["matters"] == [{"tradeType": "works", "industry": "housing-municipal", "stage": "tender"}]
     assert "省住建厅" in f.message["zh"] and "省水利厅" in f.message["zh"]
+    # each row is named by its own power name and 权力编码
+    assert (ev["powerCodeA"], ev["powerCodeB"]) == ("A-CF", "B-CF")
+    assert "省住建厅行政处罚（A-CF）" in f.message["zh"] and "省水利厅行政处罚（B-CF）" in f.message["en"]
 
 
 def test_lead_clears_overlap(found):
@@ -75,12 +78,15 @@ def test_separation_flags_enforcement_power_of_trading_centre_only(found):
     f = one(found, "SUP-SEPARATION", "powers-small.csv#5")
     assert f.evidence["departmentType"] == "trading-centre"
     assert f.evidence["powerKind"] == "administrative-inspection"
+    assert f.evidence["powerCode"] == "T-JC" and "省交易中心行政检查（T-JC）" in f.message["zh"]
     assert not of(found, "SUP-SEPARATION", "powers-small.csv#6")                # 其他: a service
 
 
 def test_list_incomplete_names_missing_part(found):
     f = one(found, "SUP-LIST-INCOMPLETE", "powers-small.csv#7")
     assert f.evidence["missing"] == ["追责情形/accountability"]
+    assert (f.evidence["powerCode"], f.evidence["powerName"]) == ("F-CF", "省财政厅行政处罚")
+    assert "省财政厅行政处罚（F-CF）" in f.message["zh"]
     assert len(of(found, "SUP-LIST-INCOMPLETE")) == 1
 
 
@@ -148,7 +154,10 @@ def test_plan_item_executed_on_due_day_not_after(found):
 
 def test_plan_summary_60_days(found):
     f = one(found, "PLN-SUMMARY-MISSING", "PLAN-2024")
-    assert f.evidence["due"] == "2025-03-01" and f.evidence["summaryDate"] == "2025-03-02"
+    # Day 60 (Sat 2025-03-01) is a rest day: the period ends on Mon 2025-03-03 (民法典 art. 203).
+    assert f.evidence == {"plan": "PLAN-2024", "year": 2024, "due": "2025-03-03", "summaryDate": "2025-03-04",
+                          "extendedFrom": "2025-03-01", "basis": "民法典 第二百零三条"}
+    assert not of(found, "PLN-SUMMARY-MISSING", "PLAN-2024-B")                    # on the extended last day
     assert not of(found, "PLN-SUMMARY-MISSING", "PLAN-2025")                      # on 2026-03-01, day 60
     assert not of(found, "PLN-SUMMARY-MISSING", "PLAN-2026")                      # still running
 
@@ -210,8 +219,8 @@ def test_split_contracts_within_90_days(found):
 
 def test_winner_concentration_more_than_half_of_at_least_5(found):
     f = one(found, "RISK-WINNER-CONCENTRATION", E["S3"])
-    assert (f.evidence["wins"], f.evidence["awards"], f.evidence["buyer"]) == (3, 5, E["B3"])
-    assert not of(found, "RISK-WINNER-CONCENTRATION", E["S4"])    # 4 of 4: fewer than 5 awards
+    assert (f.evidence["wins"], f.evidence["processes"], f.evidence["buyer"]) == (3, 5, E["B3"])
+    assert not of(found, "RISK-WINNER-CONCENTRATION", E["S4"])    # 4 of 4: fewer than 5 processes
     assert not of(found, "RISK-WINNER-CONCENTRATION", E["S5"])    # 3 of 6: exactly half
 
 

@@ -12,15 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from prtkg.catalogue import catalogue
 from prtkg.checking import check
 
 FIXTURES = Path(__file__).parent / "fixtures" / "shapes"
 AS_OF = dt.date(2026, 11, 25)
-SHAPE_RULES = ["BID-PERIOD-20D", "BID-CLARIFY-15D", "BID-MIN-3-BIDDERS", "BID-CANDIDATE-PUBLICITY-3D",
-               "BID-CONTRACT-30D", "BID-MUST-TENDER", "GP-PERIOD-20D", "GP-RESULT-2WD", "GP-CONTRACT-30D",
-               "GP-CONTRACT-PUB-2WD", "GP-OVER-BUDGET", "DIS-TENDER-NOTICE", "DIS-RESULT-NOTICE",
-               "DIS-CONTRACT", "REM-RESPONSIBILITY", "CMP-ACCEPT", "CMP-DECIDE-30WD", "INS-PUBLISH-20WD",
-               "CRD-CODE-INVALID"]
+SHAPE_RULES = [r.id for r in catalogue().values() if r.is_shape]
 
 
 def base(name: str) -> dict:
@@ -58,7 +55,8 @@ def test_bid_period_20_days(tmp_path, end, fires):
     hits = of(run(tmp_path, rec), "BID-PERIOD-20D")
     if fires:
         assert [(h.record, h.evidence) for h in hits] == [("ocds-p7x2k1-shp-works", {
-            "tenderPeriodStart": "2026-03-02", "tenderPeriodEnd": end, "days": 19})]
+            "problem": "short", "tenderPeriodStart": "2026-03-02", "tenderPeriodEnd": end, "days": 19})]
+        assert "fewer than 20" in hits[0].message["en"] and hits[0].severity == "violation"
         assert hits[0].focus.endswith("/project/ocds-p7x2k1-shp-works/tender")
     else:
         assert hits == []
@@ -101,7 +99,8 @@ def test_bid_candidate_publicity(tmp_path, start, end, award, problem):
     hits = of(run(tmp_path, rec), "BID-CANDIDATE-PUBLICITY-3D")
     assert [h.evidence["problem"] for h in hits] == ([problem] if problem else [])
     if problem == "late":
-        assert hits[0].evidence == {"problem": "late", "reportDate": "2026-03-23", "publicityStart": start, "days": 4}
+        assert hits[0].evidence == {"problem": "late", "reportDate": "2026-03-23", "publicityStart": start, "days": 4,
+                                    "deadline": "2026-03-26"}
 
 
 def test_bid_candidate_publicity_missing_by_as_of(tmp_path):
@@ -110,7 +109,8 @@ def test_bid_candidate_publicity_missing_by_as_of(tmp_path):
     del rec["awards"], rec["contracts"]
     assert of(run(tmp_path, rec, as_of=dt.date(2026, 3, 26)), "BID-CANDIDATE-PUBLICITY-3D") == []
     hits = of(run(tmp_path, rec, as_of=dt.date(2026, 3, 27)), "BID-CANDIDATE-PUBLICITY-3D")
-    assert [h.evidence for h in hits] == [{"problem": "missing", "reportDate": "2026-03-23", "asOf": "2026-03-27"}]
+    assert [h.evidence for h in hits] == [{"problem": "missing", "reportDate": "2026-03-23", "asOf": "2026-03-27",
+                                           "deadline": "2026-03-26"}]
     assert "2026-03-27" in hits[0].message["zh"]
 
 
@@ -119,8 +119,8 @@ def test_bid_contract_30_days(tmp_path, signed, fires):
     rec = base("works")
     rec["contracts"][0]["dateSigned"] = t(signed)
     hits = of(run(tmp_path, rec), "BID-CONTRACT-30D")
-    assert [h.evidence for h in hits] == ([{"awardId": "aw1", "awardDate": "2026-03-30", "dateSigned": signed, "days": 31}]
-                                          if fires else [])
+    assert [h.evidence for h in hits] == ([{"awardId": "aw1", "awardDate": "2026-03-30", "dateSigned": signed, "days": 31,
+                                            "deadline": "2026-04-29"}] if fires else [])
 
 
 @pytest.mark.parametrize("as_of, fires", [(dt.date(2026, 4, 29), False), (dt.date(2026, 4, 30), True)])
@@ -128,8 +128,8 @@ def test_bid_contract_missing_is_missed_only_after_the_deadline(tmp_path, as_of,
     rec = base("works")
     del rec["contracts"]
     hits = of(run(tmp_path, rec, as_of=as_of), "BID-CONTRACT-30D")
-    assert [h.evidence for h in hits] == ([{"awardId": "aw1", "awardDate": "2026-03-30", "asOf": "2026-04-30", "days": 31}]
-                                          if fires else [])
+    assert [h.evidence for h in hits] == ([{"awardId": "aw1", "awardDate": "2026-03-30", "asOf": "2026-04-30", "days": 31,
+                                            "deadline": "2026-04-29"}] if fires else [])
 
 
 @pytest.mark.parametrize("category, amount, method, fires", [
@@ -179,8 +179,8 @@ def test_gp_period_20_days(tmp_path, end, fires):
     rec = base("gp")
     rec["tender"]["tenderPeriod"]["endDate"] = t(end)
     hits = of(run(tmp_path, rec), "GP-PERIOD-20D")
-    assert [h.evidence for h in hits] == ([{"tenderPeriodStart": "2026-09-01", "tenderPeriodEnd": end, "days": 19}]
-                                          if fires else [])
+    assert [h.evidence for h in hits] == ([{"problem": "short", "tenderPeriodStart": "2026-09-01", "tenderPeriodEnd": end,
+                                            "days": 19}] if fires else [])
 
 
 def test_gp_period_only_for_open_tendering(tmp_path):
@@ -214,8 +214,8 @@ def test_gp_contract_30_days(tmp_path, signed, fires):
     rec["contracts"][0]["dateSigned"] = t(signed)
     rec["contracts"][0]["documents"][0]["datePublished"] = t(signed)
     hits = of(run(tmp_path, rec), "GP-CONTRACT-30D")
-    assert [h.evidence for h in hits] == ([{"awardId": "aw1", "awardDate": "2026-09-29", "dateSigned": signed, "days": 31}]
-                                          if fires else [])
+    assert [h.evidence for h in hits] == ([{"awardId": "aw1", "awardDate": "2026-09-29", "dateSigned": signed, "days": 31,
+                                            "deadline": "2026-10-29"}] if fires else [])
 
 
 @pytest.mark.parametrize("signed, published, working_days", [
@@ -352,7 +352,8 @@ def test_ins_publish_20_working_days_across_spring_festival(tmp_path, published,
     found = run(tmp_path, [inspection(date="2026-02-10", resultPublishedDate=published)])
     hits = of(found, "INS-PUBLISH-20WD")
     assert [h.evidence for h in hits] == ([] if working_days is None else [{
-        "problem": "late", "inspectionDate": "2026-02-10", "resultPublishedDate": published, "workingDays": 21}])
+        "problem": "late", "inspectionDate": "2026-02-10", "resultDate": "2026-02-10", "resultPublishedDate": published,
+        "workingDays": 21}])
 
 
 def test_unknown_calendar_year_is_insufficient_not_guessed(tmp_path):

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from prtkg import loaders
+from prtkg.catalogue import catalogue
 from prtkg.checking import Context, bundled
 from prtkg.store import Store
 from prtkg.shapes import bulk, calendar_graph, validate
@@ -169,11 +170,7 @@ def test_bulk_and_per_record_agree_on_the_shape_fixtures(fixture_records, as_of)
     rules = {json.loads(row)[0] for row in compiled}
     if as_of == dt.date(2026, 11, 25):
         # The comparison is only worth something if the fixtures make the rules fire.
-        assert {"BID-PERIOD-20D", "BID-CLARIFY-15D", "BID-MIN-3-BIDDERS", "BID-CANDIDATE-PUBLICITY-3D",
-                "BID-CONTRACT-30D", "BID-MUST-TENDER", "GP-PERIOD-20D", "GP-RESULT-2WD", "GP-CONTRACT-30D",
-                "GP-CONTRACT-PUB-2WD", "GP-OVER-BUDGET", "DIS-TENDER-NOTICE", "DIS-RESULT-NOTICE",
-                "DIS-CONTRACT", "REM-RESPONSIBILITY", "CMP-ACCEPT", "CMP-DECIDE-30WD", "INS-PUBLISH-20WD",
-                "CRD-CODE-INVALID", "DATA-INSUFFICIENT"} <= rules
+        assert {r.id for r in catalogue().values() if r.is_shape} | {"DATA-INSUFFICIENT"} <= rules
 
 
 def test_unknown_calendar_year_is_insufficient_in_bulk_too(fixture_records):
@@ -237,5 +234,7 @@ def test_bulk_and_per_record_agree_on_the_demo():
     records = ref.records + demo.records
     store = _store(records)
     per_record, compiled = _both(store, records, dt.date(2026, 11, 25))
-    assert len(compiled) > 40  # the demo plants 48 shape violations; the two paths must see them all
     assert compiled == per_record
+    # The demo plants some 40 shape violations (fewer since tender rules skip direct awards); the two
+    # paths must see them all.
+    assert len(compiled) > 30

@@ -133,6 +133,38 @@ def test_every_bypass_form_is_refused_by_the_one_check(listener):
     assert listener.hits == []
 
 
+def test_where_the_check_sees_no_service_the_store_sees_none_either():
+    """Two parsers read each query; generated texts that hide SERVICE inside a string, IRI, name or comment
+    for the check (so it accepts them) must hide it from Oxigraph as well. A SERVICE Oxigraph saw would
+    fail on the closed port and name it; none may."""
+    import random
+
+    import pyoxigraph as ox
+    rng = random.Random(15)
+    store = ox.Store()
+    service = f"SERVICE <http://127.0.0.1:{_closed_port()}/x> {{ ?a ?b ?c }}"
+    pairs = [('"', '"'), ("'", "'"), ('"""', '"""'), ("'''", "'''"), ("#", "\n"), ("<http://x/", ">"), ("e:a", ""),
+             ("1", "")]
+    junk = ['\\"', "\\'", "\\\\", "\\n", '"', "'", '""', "\r", "\n", "\u2028", "\x85", "\x00", "\\", ">", "<",
+            "#", " ", "a", "\\#", "\\.", ".", "\\u0022", "\\u0027", "\\u003E", "\\U00000022", "\x0c", "\u00a0"]
+    accepted = 0
+    for _ in range(600):
+        opener, closer = rng.choice(pairs)
+        before = "".join(rng.choice(junk) for _ in range(rng.randint(0, 4)))
+        after = "".join(rng.choice(junk) for _ in range(rng.randint(0, 3)))
+        q = f"PREFIX e: <http://e/> SELECT * WHERE {{ ?s ?p {opener}{before} . {service} {after}{closer} . ?s ?p ?o }}"
+        try:
+            checked = standard_query(q)
+        except QueryRefused:
+            continue
+        accepted += 1
+        try:
+            list(store.query(checked.text))
+        except (SyntaxError, OSError, RuntimeError, ValueError) as e:
+            assert not re.search(r"(?i)service|connect|http|127\.0\.0\.1", str(e)), (q, str(e))
+    assert accepted > 50  # the generator does reach texts the check accepts
+
+
 def _api_status(c, how: str, q: str):
     if how == "get":
         return c.get("/sparql", params={"query": q}, headers=STAFF)
@@ -302,7 +334,7 @@ def test_two_queries_in_one_request_are_refused(client):
 @pytest.mark.parametrize("query", [
     "SELECT * WHERE " + "{" * 3000 + "?s ?p ?o" + "}" * 3000,
     "SELECT * WHERE { FILTER(" + "(" * 3000 + "1" + ")" * 3000 + ") }",
-    "SELECT * WHERE { FILTER(" + "1+(" * 2000 + "1" + ")" * 2000 + ") }",
+    "SELECT * WHERE { FILTER(" + "1+(" * 500 + "1" + ")" * 500 + ") }",
     "SELECT * WHERE { " + "{ SELECT * WHERE " * 800 + "{ ?s ?p ?o }" + " }" * 800 + " }",
     "SELECT * WHERE " + "{" * 200_000 + "}" * 200_000,
 ])

@@ -307,3 +307,27 @@ def test_deadline_status_at_n_minus_1_n_n_plus_1(cal):
     assert deadline_status(day_after, deadline, day_before) == MISSED
     with pytest.raises(ValueError):
         deadline_status(None, deadline, None)
+
+
+# -- 民法典 art. 203: a period's last day on a rest day runs on to the next working day -----------------
+
+def test_period_within_runs_past_rest_days():
+    from prtkg.workdays import period_within
+    p = period_within(date(2026, 9, 1), 30)
+    assert (p.last_day, p.end, p.extended) == (date(2026, 10, 1), date(2026, 10, 8), True)
+    assert p.evidence("民法典 第二百零三条") == {"extendedFrom": "2026-10-01", "basis": "民法典 第二百零三条"}
+    p = period_within(date(2026, 9, 10), 30)            # Sat 2026-10-10 is an adjusted working day
+    assert (p.end, p.extended, p.evidence("x")) == (date(2026, 10, 10), False, {})
+    assert period_within(date(2026, 4, 2), 30).end == date(2026, 5, 6)      # May Day
+    assert period_within(date(2026, 1, 17), 30).end == date(2026, 2, 24)    # Spring Festival
+
+
+def test_materialised_period_ends_match_the_per_record_day_nodes():
+    from prtkg.shapes import calendar_graph
+    days = {x.date: x for x in calendar_graph.known_days() if x.date.year == 2026}
+    for d in (date(2026, 1, 1), date(2026, 2, 15), date(2026, 5, 2), date(2026, 10, 1), date(2026, 10, 10)):
+        assert days[d] == calendar_graph.day(d), d
+    assert days[date(2026, 10, 1)].period_end == date(2026, 10, 8)
+    # after the last working day of the last known year nothing is known
+    last = max(calendar_graph.known_days(), key=lambda x: x.date)
+    assert last.period_end is None or last.period_end == last.date

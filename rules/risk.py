@@ -210,7 +210,8 @@ def _award_facts(ctx, recs):
 
 
 def _named(name: str | None, key: str) -> str:
-    return f"{name}（{key}）" if name else key
+    # A message names an organisation by name; its key (credit code) is in the evidence.
+    return name or key
 
 
 def check(ctx):

@@ -100,4 +100,6 @@ def error_response(request: Request, exc: BaseException) -> JSONResponse:
     log.error("error %s on %s %s: %s: %s", error_id, request.method, request.url.path, type(exc).__name__,
               exc, exc_info=exc)
     detail = f"{told or exc} (error id {error_id})"
-    return JSONResponse({"detail": detail, "errorId": error_id}, status_code=status)
+    # An unforeseen exception is answered by Starlette's outermost middleware, outside SecurityHeaders.
+    return JSONResponse({"detail": detail, "errorId": error_id}, status_code=status,
+                        headers=hygiene.data_headers())

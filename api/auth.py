@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from .settings import split_role
 
 bearer = HTTPBearer(auto_error=False, description="A token from PRTKG_TOKENS / PRTKG_TOKENS_FILE")
 
@@ -33,18 +36,28 @@ def caller(request: Request, cred: HTTPAuthorizationCredentials | None) -> str:
     return f"anonymous@{host}"
 
 
+@dataclass(frozen=True)
+class Principal:
+    """Who calls: the token's role, its division (None = province-wide) and its name in provenance."""
+    role: str
+    division: str | None
+    agent: str
+
+
 def require(*roles: str):
-    """A dependency that admits a token of one of `roles` (or admin), 401 without a valid token, 403 otherwise."""
+    """A dependency that admits a token of one of `roles` (or admin), 401 without a valid token, 403 otherwise.
+    It returns the caller as a Principal: routes that scope by division read `.division`."""
     needed = " or ".join(repr(r) for r in roles)
 
-    def check(request: Request, cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> str:
+    def check(request: Request, cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
         if cred is None:
             raise HTTPException(401, f"this resource needs a bearer token with role {needed}",
                                 headers={"WWW-Authenticate": "Bearer"})
         found = role_of(request.app.state.settings.tokens, cred.credentials)
         if found is None:
             raise HTTPException(401, "unknown bearer token", headers={"WWW-Authenticate": "Bearer"})
-        if found not in (*roles, "admin"):
-            raise HTTPException(403, f"this resource needs role {needed}; the token has role {found!r}")
-        return found
+        found_role, division = split_role(found)
+        if found_role not in (*roles, "admin"):
+            raise HTTPException(403, f"this resource needs role {needed}; the token has role {found_role!r}")
+        return Principal(found_role, division, fingerprint(cred.credentials))
     return check

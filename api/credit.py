@@ -21,7 +21,7 @@ from prtkg.checking import today
 from prtkg.credit import MalformedCode
 from prtkg.store import Store
 
-from .auth import bearer, caller, require
+from .auth import Principal, bearer, caller, require
 from .records import read_body
 
 router = APIRouter(tags=["credit"])
@@ -159,18 +159,28 @@ def parse_check(body: bytes, max_codes: int) -> CreditCheckRequest:
     return parsed
 
 
-@router.post("/credit/checks", status_code=201, dependencies=[Depends(require("ingest", "staff"))],
-             responses={401: {}, 403: {}, 413: {"description": "Body over the limit"},
+@router.post("/credit/checks", status_code=201,
+             responses={401: {}, 403: {"description": "The role does not allow it, or the project is another division's"},
+                        413: {"description": "Body over the limit"},
                         422: {"description": "Malformed request; `detail` names each bad item"}},
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": CreditCheckRequest.model_json_schema()}}}})
-async def create_check(request: Request, cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> JSONResponse:
+async def create_check(request: Request, cred: HTTPAuthorizationCredentials | None = Depends(bearer),
+                       who: Principal = Depends(require("ingest", "staff"))) -> JSONResponse:
     """The credit check an agency makes for every bidder at evaluation time: each code's status and
     restrictions for the trade type on the day. The check itself (id, time, caller, project, answers)
     is stored in the graph; GET /credit/checks/{id} returns it unchanged. Recording a check is a write
-    by the evaluation committee: a token with role `ingest` or `staff` (or `admin`)."""
+    by the evaluation committee: a token with role `ingest` or `staff` (or `admin`). A token with a
+    division records checks about its division's projects only (403 for a stored project of another)."""
     state = request.app.state
     body = parse_check(await read_body(request), state.settings.credit_max_codes)
+    if who.division and body.project:
+        from prtkg.jurisdiction import divisions_within, project_regions
+        outside = sorted(await run_in_threadpool(project_regions, state.store, body.project)
+                         - divisions_within(who.division))
+        if outside:
+            raise HTTPException(403, f"project {body.project} is in division {', '.join(outside)}, "
+                                     f"outside the token's division {who.division}")
     doc = await run_in_threadpool(make_check, state.store, state.write_lock, body, caller(request, cred))
     return JSONResponse(doc, status_code=201, headers={"Location": f"/credit/checks/{doc['id']}"})
 

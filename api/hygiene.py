@@ -35,6 +35,11 @@ NEGOTIATED = re.compile(r"/sparql$|/queries/[^/]+$")
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
 
 
+def data_headers() -> dict[str, str]:
+    """The headers of a data answer, for answers made outside SecurityHeaders."""
+    return {"content-security-policy": DATA_CSP, **{k.decode(): v.decode() for k, v in COMMON}}
+
+
 def _script_hashes(html: bytes) -> str:
     return "".join(f" 'sha256-{base64.b64encode(hashlib.sha256(s).digest()).decode()}'"
                    for s in _INLINE_SCRIPT.findall(html))

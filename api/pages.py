@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from prtkg import record_view, report_html, saved_queries
 
-from .auth import require
+from .auth import Principal, require
 from .findings import find
 
 STATIC = Path(str(resources.files("prtkg.api").joinpath("static")))
@@ -54,11 +54,11 @@ def public_code_labels() -> dict:
     return report_html.labels(set())
 
 
-def _findings(store) -> list[dict]:
+def _findings(store, division: str | None = None) -> list[dict]:
     # The page filters on the client: one request, then region / trade type / family / date locally.
     out, offset = [], 0
     while True:
-        page_ = find(store, limit=1000, offset=offset)
+        page_ = find(store, limit=1000, offset=offset, within=division)
         out.extend(page_["findings"])
         offset += 1000
         if offset >= page_["total"]:
@@ -66,10 +66,25 @@ def _findings(store) -> list[dict]:
     return report_html.enrich(out, report_html.record_context(store))
 
 
-@router.get("/workbench/findings", dependencies=[Depends(require("staff"))])
-async def findings(request: Request) -> list[dict]:
-    """Stored findings with their rule family, region, trade type and date, for the findings page."""
-    return await run_in_threadpool(_findings, request.app.state.store)
+@router.get("/workbench/findings")
+async def findings(request: Request, who: Principal = Depends(require("staff"))) -> list[dict]:
+    """Stored findings (of the caller's division) with their rule family, region, trade type, date,
+    status and handling time, for the findings page."""
+    return await run_in_threadpool(_findings, request.app.state.store, who.division)
+
+
+@router.get("/workbench/casework")
+def casework_machine() -> dict:
+    """The findings life cycle (rules/casework.yaml) as the findings page needs it: which action
+    may start from which status, what it needs, and per outcome where that differs."""
+    from prtkg.casework import machine
+
+    m = machine()
+    return {"states": list(m.states), "outcomes": list(m.outcomes),
+            "actions": {a.name: {"from": sorted(a.sources), "to": a.target, "needs": list(a.needs),
+                                 "outcomes": {o: {"from": sorted(src), "needs": list(needs)}
+                                              for o, (src, needs) in a.by_outcome.items()}}
+                        for a in m.actions.values()}}
 
 
 @router.get("/workbench/record/{record_id:path}", dependencies=[Depends(require("staff"))])

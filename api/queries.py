@@ -7,10 +7,11 @@ from starlette.concurrency import run_in_threadpool
 
 from prtkg import saved_queries
 
-from .auth import require
-from .sparql import GRAPH_TYPES, SOLUTION_TYPES, QueryRunner
+from .auth import Principal, require
+from .sparql import GRAPH_TYPES, SOLUTION_TYPES, QueryRunner, allowed_graphs
 
-router = APIRouter(tags=["saved questions"], dependencies=[Depends(require("staff"))])
+staff = require("staff")
+router = APIRouter(tags=["saved questions"], dependencies=[Depends(staff)])
 
 
 @router.get("/queries")
@@ -22,9 +23,10 @@ def list_queries() -> list[dict]:
 @router.get("/queries/{name}", responses={200: {"description": "SPARQL results by Accept", "content": {
     **{t: {} for t in SOLUTION_TYPES}, **{t: {} for t in GRAPH_TYPES}}}, 400: {}, 404: {},
     422: {"description": "A parameter value that does not fit its type (USCC, code list, number, date)"}, 503: {}})
-async def run_query(name: str, request: Request) -> Response:
+async def run_query(name: str, request: Request, who: Principal = Depends(staff)) -> Response:
     """Run a saved question. Its parameters are query parameters (see GET /queries for the names and
-    defaults); results by Accept, as at /sparql."""
+    defaults); results by Accept, as at /sparql (over the caller's division's graphs, for a token
+    with a division)."""
     try:
         sq = saved_queries.get(name)
     except saved_queries.UnknownQuery as e:
@@ -38,5 +40,6 @@ async def run_query(name: str, request: Request) -> Response:
     except saved_queries.QueryParamError as e:
         raise HTTPException(422, str(e)) from None
     runner: QueryRunner = request.app.state.runner
-    answer = await run_in_threadpool(runner.run, text, request.headers.get("accept"))
+    answer = await run_in_threadpool(runner.run, text, request.headers.get("accept"), (), (),
+                                     await allowed_graphs(request, who))
     return answer.response()

@@ -10,20 +10,18 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 
 from prtkg import findings as F
 from prtkg.checking import Context, bundled, run_checks, today
-from prtkg.errors import CheckFailed, InputError
+from prtkg.errors import CheckFailed, PrtkgError
 from prtkg.ingest import findings_update
 from prtkg.records import LoadResult
 from prtkg.remote_store import is_remote
 from prtkg.store import Store, _record_update
 
-from .auth import bearer, caller, require
+from .auth import Principal, require
 
 router = APIRouter(tags=["records"])
 
@@ -68,7 +66,8 @@ class Reference:
             return self._loaded
 
 
-async def _load(request: Request, name: str | None) -> LoadResult:
+async def _body(request: Request, name: str | None) -> tuple[bytes, str, str]:
+    """(body, source name, media type) of a records request, refused before parsing when unusable."""
     from prtkg import loaders
 
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -78,11 +77,17 @@ async def _load(request: Request, name: str | None) -> LoadResult:
     body = await read_body(request)
     if not body.strip():
         raise HTTPException(400, "the body is empty: send one or more records")
-    source = name or "body" + loaders.MEDIA_TYPES[media]
-    try:
-        return await run_in_threadpool(loaders.load_bytes, body, source, media)
-    except InputError as e:
-        raise HTTPException(400, str(e)) from None
+    return body, name or "body" + loaders.MEDIA_TYPES[media], media
+
+
+def _parse(body: bytes, source: str, media: str) -> LoadResult:
+    """The records of a body; InputError (400, from the app's error table) when it is unusable as a whole."""
+    from prtkg import loaders
+    return loaders.load_bytes(body, source, media)
+
+
+async def _load(request: Request, name: str | None) -> LoadResult:
+    return await run_in_threadpool(_parse, *await _body(request, name))
 
 
 def _check(store: Store, loaded: LoadResult, as_of: dt.date) -> list[F.Finding]:
@@ -96,9 +101,51 @@ def validate_records(loaded: LoadResult, reference: LoadResult, as_of: dt.date) 
     return F.report(len(loaded.records), _check(store, loaded, as_of), loaded.rejected)
 
 
-def _checked_in_trial(store: Store, loaded: LoadResult, as_of: dt.date, agent: str) -> list[F.Finding]:
-    """Write and check the records in a private, writable copy of the on-disk store, thrown away
-    afterwards: a RocksDB checkpoint beside the store (hard links; ~0.2 s on the demo's 137k quads)."""
+def _regions(store: Store, record) -> set[str]:
+    """The division codes a record names, in the version given and in the version stored."""
+    from prtkg import rdf
+
+    region = rdf.p("region")
+    given = {q.object.value for q in record.graph.quads() if q.predicate == region}
+    g = record.graph.graph
+    stored = {r["r"] for r in store.select(f"SELECT DISTINCT ?r WHERE {{ GRAPH {g} {{ ?x prtkg:region ?r }} }}")}
+    return {iri.rsplit("/", 1)[-1] for iri in given | stored}
+
+
+def within_division(store: Store, loaded: LoadResult, division: str | None) -> LoadResult:
+    """A division token may store (and replace) only records of its division and those below it:
+    a record naming another region, in the version sent or the one stored, is rejected."""
+    if division is None:
+        return loaded
+    from prtkg.jurisdiction import divisions_within
+    from prtkg.records import FieldError, Rejection
+
+    keep = divisions_within(division)
+    out = LoadResult(rejected=list(loaded.rejected))
+    for record in loaded.records:
+        outside = sorted(_regions(store, record) - keep)
+        if outside:
+            out.rejected.append(Rejection(record.id, [FieldError(
+                "region", f"names division {', '.join(outside)}, outside the token's division {division}")]))
+        else:
+            out.records.append(record)
+    return out
+
+
+def _checked(check: Callable[[], list[F.Finding]], count: int) -> list[F.Finding]:
+    """A failure inside checking is a defect: CheckFailed. A store failing meanwhile keeps its kind."""
+    try:
+        return check()
+    except PrtkgError:
+        raise
+    except Exception as e:
+        raise CheckFailed(f"checking the {count} record(s) failed, so none of them was stored") from e
+
+
+def _store_via_trial(store: Store, loaded: LoadResult, as_of: dt.date, agent: str) -> list[F.Finding]:
+    """Write and check the records in a private, writable copy of the on-disk store (a RocksDB
+    checkpoint beside it: hard links, ~0.2 s on the demo's 137k quads), thrown away afterwards; then
+    the records and their findings go into the real store in one update."""
     prefix = f".{store.path.name}.trial-"
     # Called under the write lock, so any copy left here is one a failed or killed call left behind.
     for stale in store.path.parent.glob(prefix + "*"):
@@ -108,24 +155,29 @@ def _checked_in_trial(store: Store, loaded: LoadResult, as_of: dt.date, agent: s
         store.checkpoint(folder / "store")
         trial = Store(folder / "store")
         trial.replace_records(loaded.records, agent=agent)
-        found = _check(trial, loaded, as_of)
+        found = _checked(lambda: _check(trial, loaded, as_of), len(loaded.records))
         del trial
-        gc.collect()  # pyoxigraph closes a store when its last reference goes (the check's context holds one)
-        return found
+        gc.collect()  # pyoxigraph closes a store when its last reference goes, and the check leaves it in a cycle
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    store.update(_record_update(loaded.records, agent, at) + " ;\n" + findings_update(store, loaded.records, found, as_of))
+    return found
 
 
-def _checked_in_place(store: Store, loaded: LoadResult, as_of: dt.date, agent: str) -> list[F.Finding]:
-    """The records are written, checked, and on failure their previous graphs (or none) are put back
-    in one update before the error goes on. For stores that cannot be copied cheaply: a remote one,
-    and an in-memory one (copying the demo's takes 1.2 s, against 0.05 s for the whole post; and what
-    is in memory dies with the process, so no crash can leave it half-written)."""
+def _store_in_place(store: Store, loaded: LoadResult, as_of: dt.date, agent: str) -> list[F.Finding]:
+    """The records are written, checked and their findings written; on any failure their previous
+    graphs (or none) are put back in one update before the error goes on. For stores that cannot be
+    copied cheaply: a remote one, and an in-memory one (copying the demo's takes 1.2 s, against
+    0.05 s for the whole post; and what is in memory dies with the process, so no crash can leave it
+    half-written)."""
     graphs = [r.graph.graph for r in loaded.records]
     before = store.graphs_quads(graphs)
     store.replace_records(loaded.records, agent=agent)
     try:
-        return _check(store, loaded, as_of)
+        found = _checked(lambda: _check(store, loaded, as_of), len(loaded.records))
+        store.update(findings_update(store, loaded.records, found, as_of))
+        return found
     except BaseException:
         restore = [f"DROP SILENT GRAPH {g}" for g in graphs]
         if before:
@@ -135,28 +187,21 @@ def _checked_in_place(store: Store, loaded: LoadResult, as_of: dt.date, agent: s
         raise
 
 
-def store_records(store: Store, lock: threading.Lock, loaded: LoadResult, as_of: dt.date, agent: str) -> dict:
+def store_records(store: Store, lock: threading.Lock, loaded: LoadResult, as_of: dt.date, agent: str,
+                  division: str | None = None) -> dict:
     """Check the records and store them with their findings; if checking fails, nothing is stored
-    (CheckFailed: a 500 whose error id is in the server log).
+    (CheckFailed: a 500 whose error id is in the server log). With a division, only records of it
+    (and below it) are stored; the others are rejected.
 
     On disk the check runs in a private copy of the store and the records and their findings are then
     written in one transaction: a reader, or a crash, sees both or neither."""
-    if not loaded.records:
-        return F.report(0, [], loaded.rejected)
     # One writer at a time: the store the check saw is the store the write changes.
     with lock:
+        loaded = within_division(store, loaded, division)
+        if not loaded.records:
+            return F.report(0, [], loaded.rejected)
         in_trial = not is_remote(store) and store.path is not None
-        try:
-            found = (_checked_in_trial if in_trial else _checked_in_place)(store, loaded, as_of, agent)
-        except Exception as e:
-            raise CheckFailed(f"checking the {len(loaded.records)} record(s) failed, so none of them "
-                              "was stored") from e
-        findings = findings_update(loaded.records, found, as_of)
-        if in_trial:
-            at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-            store.update(_record_update(loaded.records, agent, at) + " ;\n" + findings)
-        else:
-            store.update(findings)
+        found = (_store_via_trial if in_trial else _store_in_place)(store, loaded, as_of, agent)
         store.flush()
     return F.report(len(loaded.records), found, loaded.rejected)
 
@@ -199,18 +244,19 @@ async def _limited(request: Request, work: Callable[[], dict]) -> dict:
 async def validate(request: Request, name: str | None = _NAME, as_of: dt.date | None = _AS_OF) -> dict:
     """Check records against the bundled reference data; nothing is stored. At most
     PRTKG_MAX_VALIDATIONS run at once (more: 503), each within PRTKG_VALIDATE_TIMEOUT seconds (504)."""
-    loaded = await _load(request, name)
+    body = await _body(request, name)
     reference = request.app.state.reference
-    return await _limited(request, lambda: validate_records(loaded, reference.get(), as_of or today()))
+    # Parsing counts too: a body at the size limit takes seconds to read.
+    return await _limited(request, lambda: validate_records(_parse(*body), reference.get(), as_of or today()))
 
 
-@router.post("/records", responses={**_RESPONSES, 401: {}, 403: {}}, openapi_extra=_BODY_DOC,
-             dependencies=[Depends(require("ingest"))])
+@router.post("/records", responses={**_RESPONSES, 401: {}, 403: {}}, openapi_extra=_BODY_DOC)
 async def submit(request: Request, name: str | None = _NAME, as_of: dt.date | None = _AS_OF,
-                 cred: HTTPAuthorizationCredentials | None = Depends(bearer)) -> dict:
+                 who: Principal = Depends(require("ingest"))) -> dict:
     """Check records and store them; a re-submitted record replaces its earlier graph. Bad records
-    are listed under `rejected`, the others are stored."""
+    are listed under `rejected`, the others are stored. A token with a division stores records of
+    its division (and those below it) only; others are rejected."""
     loaded = await _load(request, name)
     state = request.app.state
     return await run_in_threadpool(store_records, state.store, state.write_lock, loaded, as_of or today(),
-                                   caller(request, cred))
+                                   who.agent, who.division)

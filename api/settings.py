@@ -1,6 +1,7 @@
 """Service settings, read from the environment once at start-up (never from the repository).
 
-PRTKG_TOKENS        "token1:role,token2:role" (roles: ingest, staff, admin)
+PRTKG_TOKENS        "token1:role,token2:role@530100" (roles: ingest, staff, admin; @DIVISION limits the
+                    token to that GB/T 2260 division and those below it)
 PRTKG_TOKENS_FILE   a file of such entries, one or more a line, '#' starts a comment
 PRTKG_QUERY_TIMEOUT seconds a SPARQL query may run (default 10)
 PRTKG_BODY_LIMIT    largest accepted request body in bytes (default 20 MB)
@@ -31,11 +32,27 @@ def parse_tokens(text: str, source: str) -> dict[str, str]:
         for entry in filter(None, (e.strip() for e in line.split(","))):
             token, sep, role = entry.rpartition(":")
             if not sep or not token:
-                raise ConfigError(f"{source}: entry {entry[:4]}... is not TOKEN:ROLE")
-            if role not in ROLES:
-                raise ConfigError(f"{source}: role {role!r} is not one of {', '.join(ROLES)}")
+                raise ConfigError(f"{source}: entry {entry[:4]}... is not TOKEN:ROLE or TOKEN:ROLE@DIVISION")
+            role_only, at, division = role.partition("@")
+            if role_only not in ROLES:
+                raise ConfigError(f"{source}: role {role_only!r} is not one of {', '.join(ROLES)}")
+            if at:
+                _check_division(division, source)
             tokens[token] = role
     return tokens
+
+
+def _check_division(code: str, source: str) -> None:
+    from prtkg.jurisdiction import divisions_within
+
+    if not divisions_within(code):
+        raise ConfigError(f"{source}: division {code!r} is not a GB/T 2260 code of the region code list")
+
+
+def split_role(value: str) -> tuple[str, str | None]:
+    """'staff@530100' -> ('staff', '530100'); 'staff' -> ('staff', None): a token's role and division."""
+    role, _, division = value.partition("@")
+    return role, division or None
 
 
 def _number(name: str, default: float, kind: type = float) -> float:

@@ -30,7 +30,7 @@ from fastapi.responses import Response
 from prtkg.remote_store import is_remote
 from prtkg.store import Store
 
-from .auth import require
+from .auth import Principal, require
 from .query_worker import (GRAPH_TYPES, SOLUTION_TYPES, WorkerPool, evaluate,  # noqa: F401 (api.queries uses the types)
                            memory_message, probe_network_isolation, sandbox)
 
@@ -162,7 +162,8 @@ def _warn_once_without_network_isolation() -> None:
                     "prevented by the query check alone", reason)
 
 
-router = APIRouter(tags=["sparql"], dependencies=[Depends(require("staff"))])
+staff = require("staff")
+router = APIRouter(tags=["sparql"], dependencies=[Depends(staff)])
 
 _BODY_DOC = {"requestBody": {"content": {
     "application/sparql-query": {"schema": {"type": "string"}},
@@ -177,14 +178,27 @@ _RESPONSES = {200: {"description": "Results in the negotiated format", "content"
     503: {"description": "Time or memory limit exceeded, or server busy"}}
 
 
-async def _answer(request: Request, text: str | None, defaults: list[str], named: list[str]) -> Response:
+async def allowed_graphs(request: Request, who: Principal) -> list[str] | None:
+    """The graphs a caller's queries may see: all (None) province-wide, else its division's records'
+    graphs and the shared ones (prtkg.jurisdiction)."""
+    from starlette.concurrency import run_in_threadpool
+
+    if who.division is None:
+        return None
+    from prtkg.jurisdiction import visible_graphs
+    return await run_in_threadpool(visible_graphs, request.app.state.store, who.division)
+
+
+async def _answer(request: Request, text: str | None, defaults: list[str], named: list[str],
+                  who: Principal) -> Response:
     from starlette.concurrency import run_in_threadpool
 
     if not text or not text.strip():
         raise QueryError(400, "no query given: send it as ?query=, as the form field query, "
                               "or as an application/sparql-query body")
     runner: QueryRunner = request.app.state.runner
-    answer = await run_in_threadpool(runner.run, text, request.headers.get("accept"), defaults, named)
+    answer = await run_in_threadpool(runner.run, text, request.headers.get("accept"), defaults, named,
+                                     await allowed_graphs(request, who))
     return answer.response()
 
 
@@ -196,7 +210,7 @@ def _one_query(values: list[str], where: str) -> str | None:
 
 
 @router.get("/sparql", responses=_RESPONSES, summary="SPARQL 1.1 query (GET)")
-async def sparql_get(request: Request) -> Response:
+async def sparql_get(request: Request, who: Principal = Depends(staff)) -> Response:
     """SPARQL 1.1 Protocol query via GET. The default graph is the union of all graphs unless
     `default-graph-uri` / `named-graph-uri` or the query's FROM / FROM NAMED say otherwise.
     Only standard SPARQL 1.1 queries run: updates, vendor extensions and SERVICE are refused."""
@@ -204,11 +218,11 @@ async def sparql_get(request: Request) -> Response:
     if "update" in q:
         raise QueryError(400, "updates are refused: this endpoint answers queries only")
     return await _answer(request, _one_query(q.getlist("query"), "URL"), q.getlist("default-graph-uri"),
-                         q.getlist("named-graph-uri"))
+                         q.getlist("named-graph-uri"), who)
 
 
 @router.post("/sparql", responses=_RESPONSES, openapi_extra=_BODY_DOC, summary="SPARQL 1.1 query (POST)")
-async def sparql_post(request: Request) -> Response:
+async def sparql_post(request: Request, who: Principal = Depends(staff)) -> Response:
     """SPARQL 1.1 Protocol query via POST, as a form or as an application/sparql-query body."""
     from .records import read_body
 
@@ -224,7 +238,7 @@ async def sparql_post(request: Request) -> Response:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise QueryError(400, "the query is not UTF-8 text") from None
-        return await _answer(request, text, q.getlist("default-graph-uri"), q.getlist("named-graph-uri"))
+        return await _answer(request, text, q.getlist("default-graph-uri"), q.getlist("named-graph-uri"), who)
     if media == "application/x-www-form-urlencoded":
         body = await read_body(request)
         try:
@@ -234,6 +248,6 @@ async def sparql_post(request: Request) -> Response:
         if "update" in form:
             raise QueryError(400, "updates are refused: this endpoint answers queries only")
         return await _answer(request, _one_query(form.get("query", []), "form"),
-                             form.get("default-graph-uri", []), form.get("named-graph-uri", []))
+                             form.get("default-graph-uri", []), form.get("named-graph-uri", []), who)
     raise QueryError(415, f"unsupported Content-Type {media or '(none)'!r}; send application/sparql-query "
                           "or application/x-www-form-urlencoded")

@@ -121,15 +121,18 @@ def load_paths(paths: Iterable[str | Path], keep_going: bool | None = None) -> L
 
 
 def load_named(files: Iterable[tuple[Path, str]], keep_going: bool | None = None) -> LoadResult:
-    """Load (file, source name) pairs (expand_named) together; `keep_going` as for load_paths."""
+    """Load (file, source name) pairs (expand_named) together; `keep_going` (default: when there are
+    several files) lists a file unusable as a whole under `rejected` instead of raising InputError."""
     files = list(files)
 
     def read(path: Path, name: str) -> tuple[str, str, bytes] | InputError:
         try:
             return name, path.suffix.lower(), path.read_bytes()
         except OSError as e:
-            # The one place the path itself is shown: to whoever ran the command, never stored.
-            return InputError(str(path), f"cannot read: {e.strerror or e}")
+            if len(files) == 1:
+                # The one place the path itself is shown: to whoever ran the command, never stored.
+                return InputError(str(path), f"cannot read: {e.strerror or e}")
+            return InputError(name, f"cannot read: {e.strerror or e}")
 
     # One file unusable as a whole is the answer; among several it is one rejection among results.
     return load_inputs((read(p, n) for p, n in files),

@@ -24,6 +24,8 @@ class Rule:
     message: dict[str, str]
     params: dict[str, dict[str, Any]]
     implementation: tuple[str, ...] = ()   # repository paths: shapes/*.ttl or a module producing it
+    # The evidence entries that make a finding's identity; empty = the default (prtkg.casework).
+    identity: tuple[str, ...] = ()
 
     @property
     def is_shape(self) -> bool:
@@ -81,7 +83,7 @@ def catalogue() -> dict[str, Rule]:
         impl = entry.get("implementation") or ()
         rules[rule_id] = Rule(rule_id, entry["severity"], entry["family"], entry["basis"],
                               entry["message"], entry.get("params") or {},
-                              (impl,) if isinstance(impl, str) else tuple(impl))
+                              (impl,) if isinstance(impl, str) else tuple(impl), tuple(entry.get("identity") or ()))
     return rules
 
 

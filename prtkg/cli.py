@@ -294,6 +294,78 @@ def credit(
         Console().print(C.status_table(statuses, lang.value))
 
 
+@app.command()
+def findings(
+    status: Optional[str] = typer.Option(None, "--status", help="Case status: open, assigned, acknowledged, verified, disposed, closed or resolved."),
+    region: Optional[str] = typer.Option(None, "--region", help="GB/T 2260 division: its findings and those below it."),
+    rule: Optional[str] = typer.Option(None, "--rule", help="Rule id, e.g. BID-PERIOD-20D."),
+    overdue: bool = typer.Option(False, "--overdue", help="Only findings past their handling time."),
+    fmt: str = typer.Option("table", "--format", help="table, json, or html (the report, with case status and overdue marks)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write to this file."),
+    limit: int = typer.Option(1000, "--limit", min=1, help="At most this many findings."),
+    lang: Lang = typer.Option(Lang.zh, "--lang", help="Message language of the table."),
+) -> None:
+    """The stored findings (PRTKG_STORE) with their id, case status and handling time."""
+    from . import casework
+    from .jurisdiction import divisions_within
+    from .store import Store
+
+    if status is not None and status not in casework.machine().states:
+        _fail(f"--status: {status!r} is not one of {', '.join(casework.machine().states)}")
+    if region is not None and not divisions_within(region):
+        _fail(f"--region: {region!r} is not a GB/T 2260 division code of the region code list")
+    if fmt not in ("table", "json", "html"):
+        _fail(f"--format: {fmt!r} is not table, json or html")
+    store = Store.from_env()
+    try:
+        found = casework.find(store, rule=rule, status=status, region=region,
+                              limit=limit if not overdue else 10_000_000)
+    except PrtkgError as e:
+        _fail(str(e))
+    rows = [f for f in found["findings"] if f["overdue"]][:limit] if overdue else found["findings"]
+    if fmt == "json":
+        _write(json.dumps({"total": len(rows) if overdue else found["total"], "findings": rows},
+                          ensure_ascii=False, indent=2), out)
+        return
+    if fmt == "html":
+        from .report_html import stored_report
+        _write(stored_report(store, rows), out)
+        return
+    table = Table("id", "status", "due", "severity", "rule", "record", "message",
+                  title=f"{len(rows)} of {len(rows) if overdue else found['total']} findings")
+    for f in rows:
+        due = (f["dueDate"] or "?") + (" [red]overdue[/]" if f["overdue"] else "")
+        table.add_row(f["id"], f["status"], due, f["severity"], f["rule"], f["record"], f["message"].get(lang.value, ""))
+    if out is None:
+        Console(width=max(Console().width, 160)).print(table)
+    else:
+        console = Console(record=True, width=200, file=io.StringIO())
+        console.print(table)
+        _write(console.export_text(), out)
+
+
+@app.command()
+def act(
+    finding: str = typer.Argument(..., help="The finding's id (see `prtkg findings`)."),
+    action: str = typer.Argument(..., help="assign, acknowledge, verify, dispose, close or reopen."),
+    note: Optional[str] = typer.Option(None, "--note", help="What was found or done (needed to close as false-positive)."),
+    outcome: Optional[str] = typer.Option(None, "--outcome", help="rectified, penalised, transferred or false-positive."),
+    to: Optional[str] = typer.Option(None, "--to", help="The department's unified social credit code (assign)."),
+) -> None:
+    """Move a stored finding through its life cycle (rules/casework.yaml), recorded with who and when.
+    Exit 2 when the action is unknown, lacks a field or is not allowed from the finding's status."""
+    from . import casework
+    from .store import Store, _whoami
+
+    store = Store.from_env()
+    try:
+        result = casework.act(store, finding, action, _whoami(), note, outcome, to)
+        store.flush()
+    except PrtkgError as e:
+        _fail(str(e))
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+
+
 def main() -> None:  # pragma: no cover - console entry
     app()
 

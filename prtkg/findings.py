@@ -128,7 +128,7 @@ class Finding:
     evidence: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        return {"rule": self.rule, "severity": self.severity, "record": self.record,
+        return {"id": self.id, "rule": self.rule, "severity": self.severity, "record": self.record,
                 "focus": self.focus, "message": dict(self.message), "basis": self.basis,
                 "evidence": self.evidence}
 
@@ -137,6 +137,33 @@ class Finding:
         raw = json.dumps([self.rule, self.record, self.focus, self.evidence], sort_keys=True,
                          ensure_ascii=False)
         return hashlib.sha1(raw.encode()).hexdigest()
+
+    @property
+    def id(self) -> str:
+        """The stable identity: same rule, record, focus and evidence key -> same id, on any day."""
+        return finding_id(self.rule, self.record, self.focus, self.evidence)
+
+
+def evidence_key(rule_id: str, evidence: dict) -> dict:
+    """The part of the evidence that tells one finding of a rule from another on the same focus:
+    the entries the catalogue names (`identity`), else all but those that grow with "today"."""
+    from .casework import volatile_evidence
+
+    named = catalogue_rule(rule_id).identity if rule_id in _rules() else ()
+    if named:
+        return {k: evidence.get(k) for k in named}
+    volatile = volatile_evidence()
+    return {k: v for k, v in evidence.items() if k not in volatile}
+
+
+def _rules() -> dict:
+    from .catalogue import catalogue
+    return catalogue()
+
+
+def finding_id(rule: str, record: str, focus: str, evidence: dict) -> str:
+    raw = json.dumps([rule, record, focus, evidence_key(rule, evidence)], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(raw.encode()).hexdigest()[:24]
 
 
 def make(rule_id: str, record: str, focus: str | NamedNode | None, evidence: dict | None = None,
@@ -225,9 +252,10 @@ def report(records: int, findings: list[Finding], rejected: list[Rejection]) -> 
 
 
 def dedupe(findings: Iterable[Finding]) -> list[Finding]:
+    # One finding per id: the id is what staff act on, so two findings with one id would be one case.
     seen: dict[str, Finding] = {}
     for f in findings:
-        seen.setdefault(f.key, f)
+        seen.setdefault(f.id, f)
     return list(seen.values())
 
 
@@ -235,8 +263,9 @@ def to_quads(findings: Iterable[Finding], as_of: dt.date, at: dt.datetime) -> It
     g = NamedNode(rdf.FINDINGS_GRAPH)
     json_dt = NamedNode(rdf.RDF + "JSON")
     for f in findings:
-        node = rdf.iri("finding", f.key)
+        node = rdf.iri("finding", f.id)
         yield Quad(node, rdf.RDF_TYPE, rdf.p("Finding"), g)
+        yield Quad(node, rdf.p("findingId"), Literal(f.id), g)
         yield Quad(node, rdf.p("rule"), Literal(f.rule), g)
         yield Quad(node, rdf.p("severity"), Literal(f.severity), g)
         yield Quad(node, rdf.p("record"), Literal(f.record), g)

@@ -37,27 +37,19 @@ BATCH = 500  # records per transaction: large enough to amortise the update, sma
 STREAM_BYTES = 4 << 20  # JSON Lines files above this size are streamed
 
 
-def findings_update(records: Sequence[Record], found: Sequence[F.Finding], as_of: dt.date) -> str:
-    """The SPARQL update replacing the stored findings about these records with `found`.
+def findings_update(store: Store, records: Sequence[Record], found: Sequence[F.Finding], as_of: dt.date) -> str:
+    """The SPARQL update storing a re-check of these records: new findings, resolved and reopened
+    cases (prtkg.casework.findings_update; read against the store as it is, under the write lock)."""
+    from .casework import findings_update as update
 
-    Replaced: every finding about a record under check, and every finding of the same rule about
-    the same subject as a new one -- a cross-record finding names an organisation or group, not a
-    record under check, and a re-check must replace it (with its new counts), not add a second."""
-    ids = " ".join(str(F.rdf.literal(r.id)) for r in records)
-    pairs = " ".join(f"({F.rdf.literal(f.rule)} {F.rdf.literal(f.record)})"
-                     for f in {(f.rule, f.record): f for f in found}.values())
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    body = "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in F.to_quads(found, as_of, now))
-    g = f"<{F.rdf.FINDINGS_GRAPH}>"
-    return (f"DELETE {{ GRAPH {g} {{ ?f ?p ?o }} }} WHERE {{ VALUES ?r {{ {ids} }} GRAPH {g} {{ ?f prtkg:record ?r ; ?p ?o }} }} ;\n"
-            + (f"DELETE {{ GRAPH {g} {{ ?f ?p ?o }} }} WHERE {{ VALUES (?rule ?r) {{ {pairs} }} "
-               f"GRAPH {g} {{ ?f prtkg:rule ?rule ; prtkg:record ?r ; ?p ?o }} }} ;\n" if pairs else "")
-            + f"INSERT DATA {{ GRAPH {g} {{ {body} }} }}")
+    return update(store, records, found, as_of)
 
 
 def store_findings(store: Store, records: Sequence[Record], found: Sequence[F.Finding], as_of: dt.date) -> None:
-    """Replace the stored findings about these records with the new ones, in one transaction."""
-    store.update(findings_update(records, found, as_of))
+    """Store a re-check of these records: new findings, resolved and reopened cases, in one transaction."""
+    from .casework import record_check
+
+    record_check(store, records, found, as_of)
 
 
 def _progress(console: Console | None, total: int, what: str, disable: bool) -> Progress:

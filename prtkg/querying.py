@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import rdf
-from .errors import PrtkgError
+from .errors import PrtkgError, StoreError
 from .remote_store import is_remote
 from .store import DEFAULT_PATH, Store, open_store, to_python
 
@@ -351,8 +351,8 @@ def run_query(text: str, fmt: str = "table", store: Store | None = None) -> str:
         result = store.raw_query(checked.text, **query_dataset(checked, remote=is_remote(store)))
     except SyntaxError as e:
         raise PrtkgError(f"not a SPARQL query (updates are refused here): {e}") from None
-    except OSError as e:
-        raise PrtkgError(f"query failed: {e}") from None
+    except OSError as e:  # the store's files or the remote server, not the query
+        raise StoreError(f"query failed: {e}") from None
     if isinstance(result, bool):
         return "true" if result else "false"
     if isinstance(result, ox.QueryTriples):

@@ -252,6 +252,7 @@ table{border-collapse:collapse;margin:.5em 0}
 th,td{border:1px solid #ccc;padding:3px 6px;vertical-align:top;font-size:13px;text-align:left}
 .summary td{font-size:18px;text-align:center;min-width:6em}
 .violation{color:#b00020;font-weight:600}.warning{color:#a86500}.info{color:#2060a0}
+.case-status{font-weight:400;color:#24446c}.overdue{background:#b00020;color:#fff;padding:0 4px}.due{font-weight:400;color:#555}
 .cell.gap{background:#f7c6c6}.cell.overlap{background:#fde3a7}.cell.ok{background:#d4edda}.cell.empty{background:#eee}
 .legend .cell{padding:2px 8px;border:1px solid #ccc}
 .chart svg text{font-size:12px}
@@ -339,7 +340,7 @@ def _finding_rows(findings: list[dict], evidence: Evidence) -> str:
     for f in findings:
         title = f' title="{html.escape(f["title"])}"' if f.get("title") else ""
         record = html.escape(f["record"]) + (f"<br><small>{html.escape(f['title'])}</small>" if f.get("title") else "")
-        rows.append(f'<tr><td class="{f["severity"]}">{_m("severity." + f["severity"])}</td>'
+        rows.append(f'<tr><td class="{f["severity"]}">{_m("severity." + f["severity"])}{_case(f)}</td>'
                     f'<td>{html.escape(f["rule"])}</td><td{title}>{record}</td>'
                     f'<td>{_both(f["message"])}</td><td>{html.escape(f.get("basis") or "")}</td>'
                     f"<td>{evidence.table(f.get('evidence') or {}, f['rule'])}</td></tr>")
@@ -358,6 +359,15 @@ def _insufficiency_table(findings: list[dict]) -> str:
         rows.append(f"<tr><td>{html.escape(x['rule'])}</td><td>{x['records']}</td><td>{_both(text)}</td></tr>")
     head = "".join(f"<th>{_m(k)}</th>" for k in ("col.rule", "summary.records", "col.message"))
     return f'<table class="insufficient"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+def _case(f: dict) -> str:
+    """A stored finding's case status and, past its handling time, the overdue mark (prtkg findings --format html)."""
+    if "status" not in f:
+        return ""
+    due = f' <span class="due">{html.escape(f["dueDate"])}</span>' if f.get("dueDate") else ""
+    mark = f' <b class="overdue">{_m("case.overdue")}</b>' if f.get("overdue") else ""
+    return f'<br><span class="case-status">{_m("case.status." + f["status"])}</span>{due}{mark}'
 
 
 def _findings_table(findings: list[dict], evidence: Evidence) -> str:
@@ -437,6 +447,20 @@ def render(doc: dict, matrix: dict, context: dict[str, dict], generated: dt.date
     parts.append(_bar_chart([(html.escape(k) if k else undated, n) for k, n in by_month], "chart.byMonth"))
     parts.append(f"</section><script>{_JS}</script></body></html>")
     return "".join(parts)
+
+
+def stored_report(store, found: list[dict]) -> str:
+    """The report of findings read from a store (prtkg findings --format html), with their case status."""
+    from .coverage import coverage_matrix
+
+    records = store.select("SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?g prtkg:recordId ?id } }")[0]["n"]
+    summary = {"records": records, "rejected": 0,
+               **{k + "s": sum(f["severity"] == k for f in found) for k in ("violation", "warning")},
+               "info": sum(f["severity"] == "info" for f in found)}
+    doc = {"summary": summary, "findings": found, "rejected": []}
+    from .findings import naming
+    with naming(store) as names:
+        return render(doc, coverage_matrix(store), record_context(store), names=names)
 
 
 def report(result) -> str:

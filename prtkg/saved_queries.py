@@ -24,7 +24,7 @@ from typing import Mapping
 import pyoxigraph as ox
 
 from . import codes, rdf, uscc
-from .errors import PrtkgError
+from .errors import ConfigError, PrtkgError
 
 TYPES = ("string", "integer", "date", "year", "iri", "entity", "code/<scheme>")
 MAX_STRING = 1000  # a string parameter is a name or a label, never a document
@@ -96,11 +96,11 @@ class Param:
                     raise ValueError(f"not a code of the {kind[5:]} list ({shown})")
                 return rdf.code(kind[5:], value)
         except KeyError as e:  # a code list the ontology lacks: the file's fault
-            raise PrtkgError(f"parameter {self.name}: {e.args[0]}") from None
+            raise ConfigError(f"parameter {self.name}: {e.args[0]}") from None
         except ValueError as e:
             reason = f" ({e})" if str(e) else ""
         else:
-            raise PrtkgError(f"parameter {self.name}: unknown type {kind!r} (one of {', '.join(TYPES)})")
+            raise ConfigError(f"parameter {self.name}: unknown type {kind!r} (one of {', '.join(TYPES)})")
         raise QueryParamError(f"parameter {self.name}: {value[:100]!r} is not a valid {kind}{reason}")
 
     def as_dict(self) -> dict:
@@ -155,7 +155,7 @@ def parse(name: str, text: str) -> SavedQuery:
     missing = [f"{k}@{lang}" for k, d in (("title", title), ("description", description))
                for lang in ("zh", "en") if lang not in d]
     if missing:
-        raise PrtkgError(f"saved query {name}: missing header {', '.join(missing)}")
+        raise ConfigError(f"saved query {name}: missing header {', '.join(missing)}")
     sq = SavedQuery(name, title, description, tuple(params), text)
     for p in params:  # a default that does not fit its type is a bug in the file: say so at load time
         p.term(p.default)

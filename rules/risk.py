@@ -22,7 +22,7 @@ from collections import defaultdict
 from decimal import Decimal
 from urllib.parse import unquote
 
-from .engine import c, m
+from .engine import m
 
 from prtkg import findings
 

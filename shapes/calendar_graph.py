@@ -64,14 +64,21 @@ def day(d: dt.date) -> Day:
     return Day(d, o, o if cal.is_workday(d) else o + 1, end)
 
 
-@lru_cache(maxsize=1)
 def period_lengths() -> tuple[int, ...]:
-    """The calendar-day period lengths of the catalogue (parameters marked `period`), whose last
-    days the shapes look up."""
+    """The calendar-day period lengths of the shapes' rules (catalogue parameters marked `period`),
+    whose last days the shapes look up; read from the catalogue each time, as configuration may change a
+    policy period."""
     from prtkg.catalogue import catalogue
-    out = {int(spec["value"]) for rule in catalogue().values() for spec in rule.params.values()
-           if spec.get("period") in ("within", "minimum")}
-    return tuple(sorted(out))
+    rules = catalogue()
+    # Keyed by the catalogue object: catalogue.cache_clear() (new parameters) recomputes it.
+    if _LENGTHS.get("of") is not rules:
+        _LENGTHS.update(of=rules, value=tuple(sorted(
+            {int(spec["value"]) for rule in rules.values() if rule.is_shape for spec in rule.params.values()
+             if spec.get("period") in ("within", "minimum")})))
+    return _LENGTHS["value"]
+
+
+_LENGTHS: dict = {}
 
 
 def with_period_ends(dates: Iterable[dt.date]) -> set[dt.date]:

@@ -6,6 +6,7 @@ tokens, and that no token ever shows up in logs, responses or stored provenance.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from pathlib import Path
@@ -16,6 +17,8 @@ from fastapi.testclient import TestClient
 from prtkg.api import auth
 from prtkg.api.app import create_app
 from prtkg.api.settings import Settings
+from prtkg.checking import Context, run_checks
+from prtkg.ingest import store_findings
 from prtkg.store import Store
 
 FIX = Path(__file__).parent / "fixtures"
@@ -39,6 +42,10 @@ ROUTES = {
     ("POST", "/records"): ("ingest", "/records?name=credit_yn.csv&asOf=2026-06-01",
                            {"content": CSV, "headers": {"Content-Type": "text/csv"}}),
     ("GET", "/findings"): ("staff", "/findings", {}),
+    ("GET", "/findings/{finding_id}"): ("staff", "/findings/{finding_id}", {}),
+    # assign may repeat (a re-assignment), so every admitted credential gets a 200
+    ("POST", "/findings/{finding_id}/actions"): ("staff", "/findings/{finding_id}/actions",
+                                                 {"json": {"action": "assign", "to": CODE}}),
     ("GET", "/supervision/coverage"): ("staff", "/supervision/coverage", {}),
 }
 # Authorization headers that carry no usable credential.
@@ -75,13 +82,17 @@ def client():
 
     store = Store(None)
     store.load_ontology()
-    store.replace_records(loaders.load_paths([FIX / "csv" / "credit_yn.csv"]).records, agent="test")
+    records = loaders.load_paths([FIX / "csv" / "credit_yn.csv"]).records
+    store.replace_records(records, agent="test")
+    found = run_checks(Context(store, records, dt.date(2026, 6, 1)))
+    store_findings(store, records, found, dt.date(2026, 6, 1))
     app = create_app(store, Settings(tokens=dict(TOKENS), query_timeout=5))
     with TestClient(app, raise_server_exceptions=False) as c:
         r = c.post("/credit/checks", json={"codes": [CODE]}, headers={"Authorization": f"Bearer {SECRET['staff']}"})
         assert r.status_code == 201
         c.check_id = r.json()["id"]
         c.store = store
+        c.finding_id = found[0].id
         yield c
     root.removeHandler(handler)
     root.setLevel(old_level)
@@ -115,7 +126,8 @@ def test_access_matrix(client, route, cred):
         headers["Authorization"] = MALFORMED[cred].encode("latin-1")
     elif cred != "none":
         headers["Authorization"] = f"Bearer {SECRET[cred]}"
-    r = client.request(route[0], path.replace("{check_id}", client.check_id), headers=headers, **kwargs)
+    path = path.replace("{check_id}", client.check_id).replace("{finding_id}", client.finding_id)
+    r = client.request(route[0], path, headers=headers, **kwargs)
     want = expected(role_needed, cred)
     if want == 2:
         assert 200 <= r.status_code < 300, r.text

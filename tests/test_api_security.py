@@ -165,6 +165,7 @@ def test_each_kind_maps_to_its_status(app_client, error, status):
         _swap_store(app_client, store)
     assert r.status_code == status
     doc = r.json()
+    assert r.headers["x-content-type-options"] == "nosniff"  # also on the answer to an unforeseen error
     if status >= 500:
         assert re.fullmatch(r"[0-9a-f]{16}", doc["errorId"])
         assert "bad" not in doc["detail"] and "bug" not in doc["detail"]  # details stay in the log
@@ -353,3 +354,32 @@ def test_workbench_labels_need_the_staff_token(app_client):
 def test_open_code_labels_name_no_region_of_the_store(app_client):
     r = app_client.get("/workbench/code-labels")
     assert r.status_code == 200 and r.json()["trade-type"] and not r.json().get("region")
+
+
+@pytest.mark.parametrize("kind", ["memory", "disk"])
+def test_a_store_failing_at_the_findings_write_leaves_nothing_and_keeps_its_kind(kind, tmp_path, monkeypatch):
+    from prtkg import rdf
+    store = Store(None if kind == "memory" else tmp_path / "store")
+    store.load_ontology()
+    app = create_app(store, Settings(tokens=dict(TOKENS)))
+    with TestClient(app, raise_server_exceptions=False) as c:
+        assert _post(c, _complaint("first")).status_code == 200
+        before = _state(store)
+        real = store.update
+
+        def refusing(text):
+            if rdf.FINDINGS_GRAPH in text:
+                raise StoreError("the store refused the write")
+            return real(text)
+        monkeypatch.setattr(store, "update", refusing)
+        r = _post(c, _complaint("second"))
+        assert r.status_code == 502 and r.json()["errorId"]
+        monkeypatch.undo()
+        assert _state(store) == before
+
+
+def test_a_broken_saved_question_file_is_the_servers_fault(app_client, monkeypatch):
+    from prtkg import saved_queries
+    monkeypatch.setattr(saved_queries, "library", lambda: {"x": saved_queries.parse("x", "SELECT * { ?s ?p ?o }")})
+    r = app_client.get("/queries", headers=STAFF)
+    assert r.status_code == 500 and "misconfigured" in r.json()["detail"] and r.json()["errorId"]

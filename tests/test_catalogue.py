@@ -118,7 +118,7 @@ def test_finding_is_built_from_the_catalogue():
     assert findings.make("BID-CONTRACT-30D", "ocds-x-1", None, {}, severity="warning").severity == "warning"
     with pytest.raises(ValueError):
         findings.make("BID-CONTRACT-30D", "ocds-x-1", None, {}, severity="minor")
-    assert set(d) == {"rule", "severity", "record", "focus", "message", "basis", "evidence"}
+    assert set(d) == {"id", "rule", "severity", "record", "focus", "message", "basis", "evidence"}
 
 
 def test_report_counts_and_dedupes():

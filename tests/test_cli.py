@@ -32,7 +32,7 @@ def test_demo_check_follows_the_findings_contract(demo_json):
     assert s["violations"] == sum(f["severity"] == "violation" for f in doc["findings"])
     assert code == (1 if s["violations"] else 0)
     for f in doc["findings"]:
-        assert set(f) == {"rule", "severity", "record", "focus", "message", "basis", "evidence"}
+        assert set(f) == {"id", "rule", "severity", "record", "focus", "message", "basis", "evidence"}
         assert f["message"]["zh"] and f["message"]["en"] and f["basis"]
         # "?" is what a message field the finding could not fill turns into
         assert "?" not in f["message"]["en"] and "?" not in f["message"]["zh"], f

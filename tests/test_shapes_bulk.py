@@ -108,6 +108,10 @@ def fixture_items() -> list[dict]:
         ("contract-pub", lambda r: (_set("contracts.0.dateSigned", t("2026-10-08"))(r),
                                     _set("contracts.0.documents.0.datePublished", t("2026-10-11"))(r))),
         ("over-budget", _set("awards.0.value.amount", 1000001)),
+        ("clarify", _set("tender.amendments", [{"id": "am1", "date": t("2026-09-07"), "description": "c"}])),
+        # award 2026-09-01: day 30 is 1 Oct, extended to 8 Oct (民法典 art. 203); signed on 9 Oct
+        ("contract-extended", lambda r: (_set("awards.0.date", t("2026-09-01"))(r),
+                                         _set("contracts.0.dateSigned", t("2026-10-09"))(r))),
         ("notice-late", _set("tender.documents.0.datePublished", t("2026-09-02"))),
         ("notice-missing", _drop("tender.documents", "awards", "contracts")),
         ("no-contract-doc", _drop("contracts.0.documents")),

@@ -151,12 +151,17 @@ def test_token_is_kept_for_the_session_and_open_pages_work_without_it(web):
     assert not web.problems, web.problems
 
 
-def test_findings_page_filters(web):
+def _findings_page(web):
+    """The findings page, logged in and loaded: (page, number of findings shown)."""
     page = web.page
     web.login()
     page.goto(web.base + "/pages/findings")
     page.wait_for_selector("#list article.finding")
-    total = int(page.inner_text("#count"))
+    return page, int(page.inner_text("#count"))
+
+
+def test_findings_page_filters(web):
+    page, total = _findings_page(web)
     assert total == page.locator("#list article").count() > 20
     page.select_option("#f-severity", "violation")
     shown = int(page.inner_text("#count"))
@@ -303,6 +308,43 @@ def test_record_page_reads_as_a_record(web):
     page.click("#lang-switch")
     assert "tenderer" in page.inner_text("#sec-parties + table")
     assert not web.problems, web.problems
+
+
+def test_findings_page_case_timeline_and_actions(web):
+    page, total = _findings_page(web)
+    page.select_option("#f-status", "open")
+    assert int(page.inner_text("#count")) == total  # the demo's findings are all open at first
+    page.select_option("#f-severity", "violation")
+    first = page.locator("#list article").first
+    fid = first.get_attribute("data-id")
+    first.locator("details.case summary").click()
+    page.wait_for_selector(f"article[data-id='{fid}'] form.actions button[data-action=acknowledge]")
+    case = f"article[data-id='{fid}']"
+    assert page.locator(f"{case} .timeline").count() == 0  # no action yet
+    # allowed from open: assign, acknowledge, close (as a false positive); not verify, dispose, reopen
+    buttons = page.eval_on_selector_all(f"{case} form.actions button", "bs => bs.map(b => b.dataset.action)")
+    assert set(buttons) == {"assign", "acknowledge", "close"}
+    page.click(f"{case} button[data-action=acknowledge]")
+    page.wait_for_selector(f"{case}[data-status=acknowledged] .timeline li[data-action=acknowledge]")
+    # a refused action (a false positive without a note) says why and changes nothing
+    page.select_option(f"{case} select[name=outcome]", "false-positive")
+    page.click(f"{case} button[data-action=close]")
+    expect(page.locator(f"{case} .case-body p.error")).to_contain_text("note")
+    assert page.get_attribute(case, "data-status") == "acknowledged"
+    page.fill(f"{case} textarea[name=note]", "招标文件已按规定延长投标期，属误报")
+    page.click(f"{case} button[data-action=close]")
+    page.wait_for_selector(f"{case}[data-status=closed] .timeline li[data-action=close]")
+    assert "误报" in page.inner_text(f"{case} .timeline")
+    assert page.locator(f"{case} .timeline li").count() == 2
+    page.select_option("#f-status", "closed")
+    expect(page.locator("#count")).to_have_text("1")
+    page.select_option("#f-status", "")
+    page.locator(f"{case} details.case summary").click()
+    page.wait_for_selector(f"{case} .timeline li[data-action=close]")
+    web.shoot("findings")
+    page.click("#lang-switch")
+    assert page.locator(f"#f-status option[value=closed]").inner_text() == "closed"
+    assert [p for p in web.problems if "422" not in p] == [], web.problems
 
 
 def test_api_docs_render_offline_under_the_csp(web):

@@ -8,18 +8,20 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from prtkg import report_html
+from prtkg import record_view, report_html, saved_queries
 
 from .auth import Principal, require
 from .findings import find
 
 STATIC = Path(str(resources.files("prtkg.api").joinpath("static")))
-PAGES = {"findings": "findings.html", "coverage": "coverage.html", "entity": "entity.html"}
+PAGES = {"findings": "findings.html", "coverage": "coverage.html", "entity": "entity.html", "record": "record.html"}
+# Labels for at most this many IRIs per request: a page of SPARQL results, not the store.
+MAX_LABELS = 2000
 
 router = APIRouter(include_in_schema=False)
 
@@ -83,6 +85,30 @@ def casework_machine() -> dict:
                                  "outcomes": {o: {"from": sorted(src), "needs": list(needs)}
                                               for o, (src, needs) in a.by_outcome.items()}}
                         for a in m.actions.values()}}
+
+
+@router.get("/workbench/record/{record_id:path}", dependencies=[Depends(require("staff"))])
+async def record(request: Request, record_id: str) -> dict:
+    """One stored record for the record page: title, parties, dates, amounts, documents, findings, triples."""
+    found = await run_in_threadpool(record_view.view, request.app.state.store, record_id)
+    if found is None:
+        raise HTTPException(404, f"no record {record_id!r} in the store")
+    return found
+
+
+@router.post("/workbench/labels", dependencies=[Depends(require("staff"))])
+async def iri_labels(request: Request, iris: list[str] = Body(..., max_length=MAX_LABELS)) -> dict:
+    """zh/en labels of the IRIs a page shows (SPARQL results): ontology terms, codes, names, titles."""
+    return await run_in_threadpool(record_view.labels, request.app.state.store, iris)
+
+
+@router.get("/workbench/queries/{name}", dependencies=[Depends(require("staff"))])
+def saved_query_text(name: str) -> dict:
+    """A saved question's SPARQL text, for the editor (its parameters stay as ?variables)."""
+    try:
+        return {"name": name, "text": saved_queries.get(name).text}
+    except saved_queries.UnknownQuery as e:
+        raise HTTPException(404, str(e)) from None
 
 
 def mount(app) -> None:

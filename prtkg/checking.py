@@ -74,9 +74,10 @@ def run_checks(ctx: Context, checks: Sequence[Check] | None = None) -> list[Find
     if ctx._applicability is None:
         ctx._applicability = Applicability(ctx.store, ctx.graphs, ctx.insufficient)
     out: list[Finding] = []
-    for check in all_checks() if checks is None else checks:
-        out.extend(check(ctx))
-    out.extend(ctx.insufficient.findings())
+    with F.naming(ctx.store):
+        for check in all_checks() if checks is None else checks:
+            out.extend(check(ctx))
+        out.extend(ctx.insufficient.findings())
     return F.dedupe(out)
 
 
@@ -91,11 +92,15 @@ class CheckResult:
     reference: LoadResult
     findings: list[Finding]
     store: Store
+    as_of: dt.date | None = None
 
     def report(self) -> dict:
         doc = F.report(len(self.loaded.records), self.findings,
                        self.reference.rejected + self.loaded.rejected)
         doc["summary"]["reference"] = len(self.reference.records)
+        if self.as_of is not None:
+            # Every report says which day its running deadlines were measured against.
+            doc["summary"]["asOf"] = self.as_of.isoformat()
         return doc
 
 
@@ -118,4 +123,4 @@ def check(paths: Sequence[str | Path], reference: str | Path | None = "bundled",
     found = run_checks(ctx)
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     store.replace_graph(F.rdf.FINDINGS_GRAPH, F.to_quads(found, as_of, now))
-    return CheckResult(loaded, ref, found, store)
+    return CheckResult(loaded, ref, found, store, as_of)

@@ -15,9 +15,25 @@ from rich.table import Table
 
 from .errors import PrtkgError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  context_settings={"help_option_names": ["-h", "--help"]},
                   help="prtkg: compliance checks for public resource trading supervision (公共资源交易监管).")
 err = Console(stderr=True)
+# A report written to a file is not bound to this terminal's width.
+FILE_WIDTH = 160
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+        print(f"prtkg {version('prtkg')}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Show the version and exit.")) -> None:
+    """prtkg: compliance checks for public resource trading supervision (公共资源交易监管)."""
 
 
 class Format(str, Enum):
@@ -46,27 +62,55 @@ def _parse_date(value: Optional[str], option: str) -> Optional[dt.date]:
         _fail(f"{option}: {value!r} is not a date (YYYY-MM-DD)")
 
 
-def _write(text: str, out: Optional[Path]) -> None:
+def _write(text: str, out: Optional[Path], lang: str = "zh") -> None:
     if out is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    else:
+        return
+    try:
         out.write_text(text, encoding="utf-8")
+    except OSError as e:
+        _fail(f"--out: cannot write {out}: {e.strerror or e}")
+    err.print(f"{_ui(lang, 'report.wrote')} {out.resolve()}", highlight=False, markup=False, soft_wrap=True)
+
+
+def _ui(lang: str, key: str, **fields: object) -> str:
+    """A label of the shared message catalogue (api/static/messages.json) in `lang`."""
+    from .report_html import messages
+    text = messages()[lang].get(key, key)
+    return text.format(**fields) if fields else text
 
 
 def _findings_table(doc: dict, lang: str) -> Table:
+    from rich.markup import escape
+
+    from .findings import insufficiency_by_rule
+
     s = doc["summary"]
-    title = (f"{s['records']} records, {s['rejected']} rejected: "
-             f"{s['violations']} violations, {s['warnings']} warnings, {s.get('info', 0)} info")
+    title = _ui(lang, "cli.summary", records=s["records"], rejected=s["rejected"], violations=s["violations"],
+                warnings=s["warnings"], info=s.get("info", 0), asOf=s.get("asOf", "?"))
     table = Table(title=title, show_lines=False, expand=False)
-    for col in ("severity", "rule", "record", "message", "basis"):
-        table.add_column(col, overflow="fold")
+    table.add_column(_ui(lang, "col.severity"), no_wrap=True)
+    table.add_column(_ui(lang, "col.rule"), overflow="fold", max_width=20)
+    table.add_column(_ui(lang, "col.record"), overflow="fold", max_width=22)
+    # The basis goes under the message: a fifth column would squeeze both to a few characters.
+    table.add_column(f"{_ui(lang, 'col.message')} / {_ui(lang, 'col.basis')}", overflow="fold", ratio=1)
     colour = {"violation": "red", "warning": "yellow", "info": "cyan"}
+
+    def severity(word: str) -> str:
+        return f"[{colour.get(word, 'magenta')}]{escape(_ui(lang, 'severity.' + word))}[/]"
+
     for f in doc["findings"]:
-        table.add_row(f"[{colour[f['severity']]}]{f['severity']}[/]", f["rule"], f["record"],
-                      f["message"][lang], f["basis"])
+        if f["rule"] == "DATA-INSUFFICIENT":
+            continue
+        table.add_row(severity(f["severity"]), f["rule"], escape(f["record"]),
+                      f"{escape(f['message'][lang])}\n[dim]{escape(f['basis'])}[/]")
+    for x in insufficiency_by_rule(doc["findings"]):
+        table.add_row(severity("info"), f"DATA-INSUFFICIENT\n{x['rule']}",
+                      escape(_ui(lang, "insufficient.records", records=x["records"])),
+                      escape(_ui(lang, "insufficient.summary", records=x["records"], fields="、".join(x["fields"]))))
     for r in doc["rejected"]:
         reasons = "; ".join(f"{e['field']}: {e['error']}" for e in r["errors"])
-        table.add_row("[magenta]rejected[/]", "-", r["record"], reasons, "")
+        table.add_row(severity("rejected"), "-", escape(r["record"]), escape(reasons))
     return table
 
 
@@ -77,35 +121,43 @@ def check(
                                             help="Reference data folder, or 'none'; default: the bundled reference data."),
     fmt: Format = typer.Option(Format.table, "--format", help="table, json, shacl (the raw SHACL validation report, Turtle), or html (a self-contained report)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the report to this file."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="'Today' for running deadlines (YYYY-MM-DD)."),
-    lang: Lang = typer.Option(Lang.zh, "--lang", help="Message language of the table."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="'Today' for running deadlines (YYYY-MM-DD); "
+                                        "default today, or the demo's own date when checking the demo."),
+    lang: Lang = typer.Option(Lang.zh, "--lang", help="Language of the table (messages, headers, severities)."),
 ) -> None:
     """Validate and check records in a temporary store, with the bundled reference data."""
     from .checking import check as run_check
+    from .serve import DEMO_AS_OF
 
     day = _parse_date(as_of, "--as-of")
+    if day is None and not paths:
+        day = DEMO_AS_OF   # the demo's deadlines are planted against its own day, as `serve --demo` uses
     ref: Optional[str] = "bundled" if reference is None else (None if reference == "none" else reference)
     if ref not in (None, "bundled") and not Path(ref).is_dir():
         _fail(f"--reference: {ref!r} is not a folder (give a folder of reference data, or 'none')")
     try:
-        result = run_check(paths or [], reference=ref, as_of=day)
+        if err.is_terminal:
+            with err.status("loading and checking …" if lang is Lang.en else "正在载入并检查 …"):
+                result = run_check(paths or [], reference=ref, as_of=day)
+        else:
+            result = run_check(paths or [], reference=ref, as_of=day)
     except PrtkgError as e:
         _fail(str(e))
     doc = result.report()
     if fmt is Format.shacl:
         from .shapes.validate import report_turtle
-        _write(report_turtle(result, day), out)
+        _write(report_turtle(result, day), out, lang.value)
     elif fmt is Format.json:
-        _write(json.dumps(doc, ensure_ascii=False, indent=2), out)
+        _write(json.dumps(doc, ensure_ascii=False, indent=2), out, lang.value)
     elif fmt is Format.html:
         from .report_html import report as html_report
-        _write(html_report(result), out)
+        _write(html_report(result), out, lang.value)
     elif out is not None:
-        console = Console(record=True, width=200, file=io.StringIO())
+        console = Console(record=True, width=FILE_WIDTH, file=io.StringIO())
         console.print(_findings_table(doc, lang.value))
-        _write(console.export_text(), out)
+        _write(console.export_text(), out, lang.value)
     else:
-        Console(width=max(Console().width, 160)).print(_findings_table(doc, lang.value))
+        Console().print(_findings_table(doc, lang.value))
     if paths:  # none: the bundled demo
         _exit_if_nothing_checked(len(result.loaded.records), len(result.loaded.rejected))
     raise typer.Exit(1 if doc["summary"]["violations"] else 0)
@@ -181,7 +233,7 @@ def queries() -> None:
     for q in saved_queries.library().values():
         params = ", ".join(f"{p.name}={p.default}" for p in q.params)
         table.add_row(q.name, f"{q.title['zh']}\n{q.title['en']}", params)
-    Console(width=max(Console().width, 160)).print(table)
+    Console().print(table)
 
 
 @app.command()
@@ -205,24 +257,41 @@ def credit(
     trade_type: Optional[str] = typer.Option(None, "--trade-type", help="Only restrictions in this trade type (e.g. works)."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="The day to report on (YYYY-MM-DD; default today)."),
     fmt: str = typer.Option("table", "--format", help="table or json."),
+    lang: Lang = typer.Option(Lang.zh, "--lang", help="Language of the table and of the notes."),
 ) -> None:
-    """An entity's credit status from the store at PRTKG_STORE. Exit 2 for a malformed code; an
-    unknown code is an answer ("unknown"), exit 0."""
+    """An entity's credit status from the store at PRTKG_STORE. Exit 2 for a malformed code or when
+    nothing is loaded; a code the store does not know is an answer ("unknown", said in words), exit 0."""
+    import os
+
     from . import credit as C
     from .checking import today
-    from .store import Store
+    from .report_html import china_time
+    from .store import DEFAULT_PATH, open_store
 
     day = _parse_date(as_of, "--as-of") or today()
     if fmt not in ("table", "json"):
         _fail(f"--format: {fmt!r} is not table or json")
+    remote = os.environ.get("PRTKG_SPARQL_ENDPOINT")
+    where = remote or str(Path(os.environ.get("PRTKG_STORE", str(DEFAULT_PATH))).resolve())
+    # Opening an embedded store creates it: look first, or an empty store would answer "unknown".
+    if not remote and not Path(where).exists():
+        _fail(_ui(lang.value, "credit.nothingLoaded", where=where))
     try:
-        statuses = C.statuses(Store.from_env(), codes, day, trade_type)
+        store = open_store(read_only=not remote)
+        held = C.store_summary(store)
+        if not held["records"]:
+            _fail(_ui(lang.value, "credit.emptyStore", where=where))
+        statuses = C.statuses(store, codes, day, trade_type)
     except PrtkgError as e:
         _fail(str(e))
+    for s in statuses:
+        if s["status"] == "unknown":
+            s["note"] = _ui(lang.value, "credit.unknown", code=s["uscc"], records=held["records"],
+                            loaded=china_time(held["loadedAt"]) or "?")
     if fmt == "json":
         print(json.dumps(statuses, ensure_ascii=False, indent=2))
     else:
-        Console(width=max(Console().width, 140)).print(C.status_table(statuses))
+        Console().print(C.status_table(statuses, lang.value))
 
 
 @app.command()

@@ -34,7 +34,8 @@ class Concept:
     level: str | None = None
 
     def label(self, lang: str = "zh") -> str:
-        return self.labels.get(lang) or self.labels.get("en") or self.code
+        # A division has a Chinese name only: that name, not the number, in every language.
+        return self.labels.get(lang) or self.labels.get("en") or self.labels.get("zh") or self.code
 
 
 @dataclass
@@ -89,6 +90,18 @@ def scheme(name: str) -> Scheme:
         return _schemes()[name]
     except KeyError:
         raise KeyError(f"no code list {name!r} in the ontology's code schemes") from None
+
+
+def label(scheme_name: str, code: str, lang: str = "zh") -> str:
+    """The label of `code` in code list `scheme_name`, in `lang`; a code the list lacks stays as it is."""
+    c = scheme(scheme_name).concepts.get(code)
+    return c.label(lang) if c else code
+
+
+def labels(scheme_name: str, code: str) -> dict[str, str]:
+    """The labels of `code` by language (zh and en at least), for text shown in either language."""
+    c = scheme(scheme_name).concepts.get(code)
+    return {lang: (c.label(lang) if c else code) for lang in ("zh", "en")}
 
 
 def region_chain(code: str) -> list[str]:

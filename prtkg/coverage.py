@@ -117,6 +117,39 @@ def region_label(region: str) -> str:
     return f"{c.label('zh')}（{region}）" if c else region
 
 
+def region_names(region: str) -> dict[str, str]:
+    """A division's name by language, for messages (the code stays in the evidence)."""
+    try:
+        return codes.labels("region", region)
+    except KeyError:
+        return {"zh": region, "en": region}
+
+
+def matter_names(trade_type: str, industry: str | None) -> dict[str, str]:
+    """A trade type (and, for works, industry) by language: 工程建设项目招标投标（水利）."""
+    t = codes.labels("trade-type", trade_type)
+    if not industry:
+        return t
+    i = codes.labels("industry", industry)
+    return {"zh": f"{t['zh']}（{i['zh']}）", "en": f"{t['en']} ({i['en']})"}
+
+
+def listed_matters(rows: list[PowerRow]) -> frozenset[tuple[str, str]]:
+    """(region, trade type) that a supervision department's row of a loaded list speaks to: what a
+    project can be judged against."""
+    return frozenset((row.region, t) for row in rows if row.department_type == "supervision"
+                     for t in row.trade_types)
+
+
+def has_list(region: str, trade_type: str, listed: frozenset[tuple[str, str]]) -> bool:
+    """Whether a loaded powers list speaks to a project's trade type: a supervision department's row
+    for it in the project's division or one above. Where none does, the store lacks that list (or that
+    part of it, which SUP-GAP reports as the list's gap): the project is not judged, it is
+    DATA-INSUFFICIENT. Within a trade type the list does speak to, a missing industry or stage is a
+    finding about the project."""
+    return any((r, trade_type) in listed for r in region_chain(region))
+
+
 @dataclass(frozen=True)
 class Matter:
     trade_type: str
@@ -166,8 +199,9 @@ def grid(store, rows: list[PowerRow] | None = None) -> Grid:
     trade_types = _gap_codes("trade-type")
     industries = _gap_codes("industry")
     wanted_levels = set(catalogue_rule("SUP-GAP").param("region_levels"))
-    regions = sorted({reg for row in rows for reg in region_chain(row.region)
-                      if region_level(reg) in wanted_levels or region_level(reg) is None and reg == row.region})
+    # Only divisions whose own list is loaded: a county list alone says nothing of its province's gaps.
+    regions = sorted({row.region for row in rows
+                      if region_level(row.region) in wanted_levels or region_level(row.region) is None})
     g = Grid(rows, trade_types, industries, stages, regions)
     for region in regions:
         chain = set(region_chain(region))

@@ -211,19 +211,49 @@ def codes_scheme_trade_types() -> set[str]:
     return set(codes.scheme("trade-type").concepts)
 
 
-def status_table(statuses: list[dict]):
-    """A rich table: one block per entity, one line per restriction or record."""
+_STORE_SUMMARY = """SELECT (COUNT(DISTINCT ?g) AS ?n) (MAX(?at) AS ?last) WHERE {
+  GRAPH ?g { ?g prtkg:recordId ?id . OPTIONAL { ?g <http://www.w3.org/ns/prov#generatedAtTime> ?at } } }"""
+
+
+def store_summary(store) -> dict:
+    """How many records the store holds and when the last was loaded: what an "unknown" answer rests on."""
+    rows = store.select(_STORE_SUMMARY)
+    n = int(rows[0]["n"]) if rows and rows[0]["n"] is not None else 0
+    return {"records": n, "loadedAt": rows[0]["last"] if rows and rows[0]["last"] else None}
+
+
+def status_table(statuses: list[dict], lang: str = "zh"):
+    """A rich table: one block per entity, one line per restriction or record; headers and words from
+    the shared message catalogue, codes by their labels, in `lang`."""
+    from rich.markup import escape
     from rich.table import Table
 
+    from .report_html import messages
+
+    ui = messages()[lang]
+
+    def t(key: str, default: str) -> str:
+        return ui.get(key, default)
+
+    def label(scheme: str, code: str) -> str:
+        return codes.label(scheme, code, lang) if code else "-"
+
+    forever = "长期" if lang == "zh" else "no end"
     table = Table(show_lines=True)
-    for col in ("uscc", "status", "restrictions in force (trade type, from..until, measures, basis)", "history"):
-        table.add_column(col, overflow="fold")
+    for key, default in (("col.uscc", "uscc"), ("col.status", "status"),
+                         ("col.restrictions", "restrictions in force"), ("col.history", "history")):
+        table.add_column(t(key, default), overflow="fold")
     for s in statuses:
         restrictions = "\n".join(
-            f"{r['tradeType']} {r['from'] or '?'}..{r['until'] or '长期'} [{r['record']}] "
-            f"{'、'.join(m['zh'] for m in r['measures'])} ({r['basis'] or '-'})" for r in s.get("restrictions", []))
-        history = "\n".join(f"{h['record']} {h['type']} {h['from'] or '?'}..{h['until'] or '长期'}"
+            f"{label('trade-type', r['tradeType'])} {r['from'] or '?'}..{r['until'] or forever} [{r['record']}] "
+            f"{'、'.join(m.get(lang) or m['zh'] for m in r['measures'])} ({r['basis'] or '-'})"
+            for r in s.get("restrictions", []))
+        history = "\n".join(f"{h['record']} {label('credit-record-type', h['type'])} "
+                            f"{h['from'] or '?'}..{h['until'] or forever}"
                             f"{' *' if h['inForce'] else ''}" for h in s.get("history", []))
         name = f"\n{s['name']}" if s.get("name") else ""
-        table.add_row(s["uscc"] + name, s["status"], restrictions or "-", history or "-")
+        status = t("status." + s["status"], s["status"])
+        if s.get("note"):
+            status += "\n" + s["note"]
+        table.add_row(escape(s["uscc"] + name), escape(status), escape(restrictions or "-"), escape(history or "-"))
     return table

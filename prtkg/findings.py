@@ -1,16 +1,19 @@
 """The one place a finding is made: from its catalogue entry plus focus and evidence."""
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import hashlib
 import json
+import string
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Iterable
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from . import rdf
+from . import codes, rdf
 from .catalogue import rule as catalogue_rule
 from .records import Rejection
 
@@ -28,16 +31,90 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-class _Fields(dict):
-    # A message field the evidence lacks is a bug in the rule, but a finding must still be readable.
-    def __missing__(self, key: str) -> str:
-        return "?"
+class Text(dict):
+    """A message field that reads differently per language: {"zh": ..., "en": ...}."""
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return "、".join(_text(v) for v in value)
-    return str(value)
+_MISSING = object()
+_JOIN = {"zh": "、", "en": ", "}
+# Resolves an organisation's credit code to its name; set around a check run (see `naming`).
+_NAMES: contextvars.ContextVar[Any] = contextvars.ContextVar("prtkg_names", default=None)
+
+_NAME_QUERY = """SELECT ?code (SAMPLE(?n) AS ?name) WHERE { %s
+  GRAPH ?g { ?o prtkg:uscc ?code ; prtkg:name ?n } } GROUP BY ?code"""
+
+
+@contextlib.contextmanager
+def naming(store):
+    """Within this block, messages name organisations (`{field:org}`) by their name in `store`."""
+    cache: dict[str, str | None] = {}
+
+    def name(code: str) -> str | None:
+        if code not in cache:
+            rows = store.select(_NAME_QUERY % f"VALUES ?code {{ {json.dumps(code, ensure_ascii=False)} }}")
+            cache[code] = rows[0]["name"] if rows else None
+        return cache[code]
+
+    token = _NAMES.set(name)
+    try:
+        yield name
+    finally:
+        _NAMES.reset(token)
+
+
+def org_name(code: str) -> str:
+    """An organisation's name for a message built outside the catalogue template (within `naming`);
+    its code where the store has no name for it."""
+    names = _NAMES.get()
+    return (names(code) if names else None) or code
+
+
+def percent(value: Any) -> str:
+    """A ratio (0.0667) as a reader writes it (6.67%)."""
+    try:
+        return f"{float(value) * 100:.2f}".rstrip("0").rstrip(".") + "%"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+class _Message(string.Formatter):
+    """Fills a catalogue message in one language. A field's format spec says what its value is:
+    `{x:org}` an organisation's credit code (shown by name), `{x:%}` a ratio (shown as a percentage),
+    `{x:SCHEME}` a code of a code list of ontology/codes.ttl (shown by its label in the language).
+    A field the evidence lacks is a bug in the rule, but the finding must still be readable: "?"."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.names = _NAMES.get()
+
+    def get_value(self, key, args, kwargs):
+        try:
+            return kwargs[key]      # a mapping with __missing__ (a default for every field) is honoured
+        except KeyError:
+            return _MISSING
+
+    def format_field(self, value: Any, spec: str) -> str:
+        if value is _MISSING:
+            return "?"
+        if isinstance(value, Text):
+            return value.get(self.lang) or value.get("zh") or next(iter(value.values()), "")
+        if isinstance(value, (list, tuple, set, frozenset)):
+            return _JOIN.get(self.lang, ", ").join(self.format_field(v, spec) for v in value)
+        if value is None:
+            return ""
+        if spec == "org":
+            return org_name(str(value))
+        if spec == "%":
+            return percent(value)
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        if spec:
+            return codes.label(spec, str(value), self.lang)
+        return str(value)
+
+
+def render(template: str, lang: str, fields: dict[str, Any]) -> str:
+    return _Message(lang).vformat(template, (), fields)
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,11 +178,9 @@ def make(rule_id: str, record: str, focus: str | NamedNode | None, evidence: dic
     """
     entry = catalogue_rule(rule_id)
     evidence = _jsonable(evidence or {})
-    fields = _Fields({k: _text(v) for k, v in entry.param_values().items()})
-    fields.update({k: _text(v) for k, v in evidence.items()})
-    fields.update({k: _text(v) for k, v in message_fields.items()})
+    fields = {**entry.param_values(), **evidence, **message_fields}
     fields.setdefault("record", record)
-    message = {lang: template.format_map(fields) for lang, template in entry.message.items()}
+    message = {lang: render(template, lang, fields) for lang, template in entry.message.items()}
     if isinstance(focus, NamedNode):
         focus = focus.value
     if severity is not None and severity not in SEVERITY_ORDER:
@@ -136,6 +211,21 @@ class Insufficiency:
                         "byRule": {r: sorted(fs) for r, fs in sorted(rules.items())}}
             out.append(make("DATA-INSUFFICIENT", record, focus, evidence))
         return out
+
+
+def insufficiency_by_rule(findings: Iterable[dict]) -> list[dict]:
+    """DATA-INSUFFICIENT findings (as dicts) turned round: per rule that could not run, how many records
+    and which fields they lacked. For the table and the HTML report; JSON keeps the per-record entries."""
+    by_rule: dict[str, tuple[set[str], set[str]]] = {}
+    for f in findings:
+        if f["rule"] != "DATA-INSUFFICIENT":
+            continue
+        for rule_id, fields in (f["evidence"].get("byRule") or {}).items():
+            records, missing = by_rule.setdefault(rule_id, (set(), set()))
+            records.add(f["record"])
+            missing.update(fields)
+    return [{"rule": r, "records": len(recs), "fields": sorted(fields)}
+            for r, (recs, fields) in sorted(by_rule.items())]
 
 
 SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}

@@ -21,11 +21,13 @@ from .catalogue import catalogue
 LANGS = ("zh", "en")
 
 _CONTEXT = """
-SELECT ?id ?kind (SAMPLE(?r) AS ?region) (SAMPLE(?t) AS ?tradeType) (SAMPLE(?d) AS ?date) WHERE {
+SELECT ?id ?kind (SAMPLE(?r) AS ?region) (SAMPLE(?t) AS ?tradeType) (SAMPLE(?d) AS ?date) (SAMPLE(?ti) AS ?title)
+WHERE {
   GRAPH ?g {
     ?g prtkg:recordId ?id ; prtkg:recordKind ?kind .
     OPTIONAL { ?x prtkg:region ?r }
     OPTIONAL { ?y prtkg:tradeType ?t }
+    OPTIONAL { ?g prtkg:mainNode ?main . ?main prtkg:title ?ti }
   }
   OPTIONAL { GRAPH ?g { ?g prov:generatedAtTime ?d } }
 } GROUP BY ?id ?kind
@@ -45,6 +47,21 @@ def ordered(values: list[str], scheme: str) -> list[str]:
     return sorted(values, key=lambda v: (order.index(v) if v in order else len(order), v))
 
 
+def china_time(value: str | dt.datetime | None) -> str | None:
+    """A moment as a reader in China reads it: local time with the zone named (2026-11-30 11:47 UTC+8)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    from .checking import CHINA
+    return value.astimezone(CHINA).strftime("%Y-%m-%d %H:%M UTC+8")
+
+
 def _code(iri: str | None) -> str | None:
     return iri.rsplit("/", 1)[-1] if iri else None
 
@@ -53,7 +70,8 @@ def record_context(store) -> dict[str, dict]:
     """Per source record id: its kind, region and trade type, so findings can be filtered by them."""
     out = {}
     for r in store.select(_CONTEXT):
-        out[r["id"]] = {"kind": r["kind"], "region": _code(r["region"]), "tradeType": _code(r["tradeType"])}
+        out[r["id"]] = {"kind": r["kind"], "region": _code(r["region"]), "tradeType": _code(r["tradeType"]),
+                        "title": r["title"]}
     return out
 
 
@@ -65,7 +83,8 @@ def enrich(findings: list[dict], context: dict[str, dict]) -> list[dict]:
         ctx = context.get(f["record"], {})
         rule = rules.get(f["rule"])
         out.append({**f, "family": rule.family if rule else "data", "region": ctx.get("region"),
-                    "tradeType": ctx.get("tradeType"), "kind": ctx.get("kind"), "date": _finding_date(f)})
+                    "tradeType": ctx.get("tradeType"), "kind": ctx.get("kind"), "title": ctx.get("title"),
+                    "date": _finding_date(f)})
     return out
 
 
@@ -100,7 +119,8 @@ def _finding_date(f: dict) -> str | None:
 def labels(region_codes: set[str]) -> dict:
     """Code labels {scheme: {code: {lang: text}}} for the schemes the pages show, and the regions in use."""
     out: dict[str, dict] = {}
-    for name in ("trade-type", "stage", "industry", "credit-record-type", "power-kind"):
+    for name in ("trade-type", "stage", "industry", "credit-record-type", "power-kind", "department-type",
+                 "measure", "procurement-method", "procurement-category", "award-criteria", "record-kind"):
         out[name] = {k: dict(c.labels) for k, c in codes.scheme(name).concepts.items()}
     regions = {}
     try:
@@ -171,7 +191,20 @@ def _svg_text(texts: dict[str, str]) -> str:
     return f'<tspan lang="zh">{html.escape(zh)}</tspan><tspan lang="en">{html.escape(en)}</tspan>'
 
 
-def _coverage_section(matrix: dict, lab: dict) -> str:
+def home_province(context: dict[str, dict]) -> str | None:
+    """The province most of the loaded records are in: where the coverage map opens."""
+    provinces = Counter()
+    for ctx in context.values():
+        if ctx.get("region"):
+            try:
+                chain = codes.region_chain(ctx["region"])
+            except KeyError:
+                chain = []
+            provinces[(chain or [ctx["region"]])[-1]] += 1
+    return provinces.most_common(1)[0][0] if provinces else None
+
+
+def _coverage_section(matrix: dict, lab: dict, home: str | None = None) -> str:
     cells: dict[tuple, list[dict]] = defaultdict(list)
     for c in matrix["cells"]:
         cells[(c["region"], c["tradeType"], c["stage"])].append(c)
@@ -188,7 +221,9 @@ def _coverage_section(matrix: dict, lab: dict) -> str:
             chain.append(_label(lab, "region", cur))
             cur = lab["region"].get(cur, {}).get("parent")
         path = " › ".join(reversed(chain))
-        out.append(f'<h3>{_label(lab, "region", code)} <small>{code}{" · " + path if path else ""}</small></h3>')
+        is_open = " open" if code == home or (home is None and region is regions[0]) else ""
+        out.append(f'<details class="region" data-region="{html.escape(code)}"{is_open}><summary><h3>'
+                   f'{_label(lab, "region", code)} <small>{code}{" · " + path if path else ""}</small></h3></summary>')
         out.append('<table class="heat"><thead><tr><th></th>')
         stages = ordered(matrix["stages"], "stage")
         out.extend(f"<th>{_label(lab, 'stage', s)}</th>" for s in stages)
@@ -204,7 +239,7 @@ def _coverage_section(matrix: dict, lab: dict) -> str:
                 names = "<br>".join(html.escape(n) for n in sorted(depts.values()))
                 out.append(f'<td class="cell {cls}" title="{len(depts)}">{names or "—"}</td>')
             out.append("</tr>")
-        out.append("</tbody></table>")
+        out.append("</tbody></table></details>")
     return "<section id=\"coverage-section\">" + "".join(out) + "</section>"
 
 
@@ -222,7 +257,9 @@ th,td{border:1px solid #ccc;padding:3px 6px;vertical-align:top;font-size:13px;te
 .legend .cell{padding:2px 8px;border:1px solid #ccc}
 .chart svg text{font-size:12px}
 details{margin:.3em 0}pre{white-space:pre-wrap;margin:0;font-size:12px}
+table.evidence{margin:0}table.evidence th{font-weight:normal;color:#555;white-space:nowrap}
 nav a{margin-right:1em}
+details.region summary h3{display:inline}
 """
 
 _JS = """
@@ -232,15 +269,96 @@ document.getElementById('lang').addEventListener('click',function(){
 """
 
 
-def _finding_rows(findings: list[dict]) -> str:
+_SPEC = re.compile(r"\{(\w+):([^}]+)\}")
+# Tukey fences follow the figure they fence: percentages where it is a ratio.
+_FENCE_KEYS = ("lowerFence", "upperFence", "q1", "q3", "fence", "topTendererFence")
+
+
+def _value_kinds(rule_id: str) -> dict[str, str]:
+    """How a rule's evidence values read: a code list, an organisation or a percentage, per key.
+
+    From the catalogue message's own format specs ({ratio:%}, {buyer:org}, {method:procurement-method}),
+    then the message catalogue's evidence schemes for keys a message does not show."""
+    kinds = dict(messages().get("evidence", {}).get("scheme", {}))
+    rule = catalogue().get(rule_id)
+    for template in (rule.message.values() if rule else ()):
+        kinds.update(dict(_SPEC.findall(template)))
+    if kinds.get("fence") == "%":
+        kinds.update({k: "%" for k in _FENCE_KEYS})
+    return kinds
+
+
+class Evidence:
+    """A finding's evidence as a labelled table in both languages: keys by their labels (ev.* in the
+    message catalogue), codes by their labels, organisations by name with the code beside it."""
+
+    def __init__(self, names=None) -> None:
+        self.names = names or (lambda code: None)
+
+    def table(self, evidence: dict, rule_id: str) -> str:
+        if not evidence:
+            return ""
+        kinds = _value_kinds(rule_id)
+        rows = "".join(f"<tr><th>{self._key(k)}</th><td>{self._value(v, k, kinds)}</td></tr>"
+                       for k, v in evidence.items())
+        return f'<table class="evidence">{rows}</table>'
+
+    @staticmethod
+    def _key(key: str) -> str:
+        cat = messages()
+        return _both({lang: cat[lang].get("ev." + key, key) for lang in LANGS})
+
+    def _value(self, value, key: str, kinds: dict[str, str]) -> str:
+        from . import uscc
+        from .findings import percent
+
+        if isinstance(value, dict):
+            rows = "".join(f"<tr><th>{self._key(k)}</th><td>{self._value(v, k, kinds)}</td></tr>"
+                           for k, v in value.items())
+            return f'<table class="evidence">{rows}</table>'
+        if isinstance(value, list):
+            return "<br>".join(self._value(v, key, kinds) for v in value) or "—"
+        if value is None:
+            return "—"
+        kind = kinds.get(key)
+        text = str(value)
+        if kind == "%" and isinstance(value, (int, float)):
+            return html.escape(percent(value))
+        if kind and kind not in ("%", "org"):
+            try:
+                return _both(codes.labels(kind, text))
+            except KeyError:
+                return html.escape(text)
+        if len(text) == 18 and uscc.problem(text) is None:
+            name = self.names(text)
+            return f"{html.escape(name)}（{html.escape(text)}）" if name else html.escape(text)
+        return html.escape(text)
+
+
+def _finding_rows(findings: list[dict], evidence: Evidence) -> str:
     rows = []
     for f in findings:
-        ev = html.escape(json.dumps(f.get("evidence") or {}, ensure_ascii=False, indent=1))
+        title = f' title="{html.escape(f["title"])}"' if f.get("title") else ""
+        record = html.escape(f["record"]) + (f"<br><small>{html.escape(f['title'])}</small>" if f.get("title") else "")
         rows.append(f'<tr><td class="{f["severity"]}">{_m("severity." + f["severity"])}{_case(f)}</td>'
-                    f'<td>{html.escape(f["rule"])}</td><td>{html.escape(f["record"])}</td>'
+                    f'<td>{html.escape(f["rule"])}</td><td{title}>{record}</td>'
                     f'<td>{_both(f["message"])}</td><td>{html.escape(f.get("basis") or "")}</td>'
-                    f"<td><pre>{ev}</pre></td></tr>")
+                    f"<td>{evidence.table(f.get('evidence') or {}, f['rule'])}</td></tr>")
     return "".join(rows)
+
+
+def _insufficiency_table(findings: list[dict]) -> str:
+    """DATA-INSUFFICIENT per rule: how many records could not be judged, for want of which fields."""
+    from .findings import insufficiency_by_rule
+
+    cat = messages()
+    rows = []
+    for x in insufficiency_by_rule(findings):
+        text = {lang: cat[lang]["insufficient.summary"].format(records=x["records"], fields="、".join(x["fields"]))
+                for lang in LANGS}
+        rows.append(f"<tr><td>{html.escape(x['rule'])}</td><td>{x['records']}</td><td>{_both(text)}</td></tr>")
+    head = "".join(f"<th>{_m(k)}</th>" for k in ("col.rule", "summary.records", "col.message"))
+    return f'<table class="insufficient"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
 def _case(f: dict) -> str:
@@ -252,14 +370,18 @@ def _case(f: dict) -> str:
     return f'<br><span class="case-status">{_m("case.status." + f["status"])}</span>{due}{mark}'
 
 
-def _findings_table(findings: list[dict]) -> str:
+def _findings_table(findings: list[dict], evidence: Evidence) -> str:
     head = "".join(f"<th>{_m(k)}</th>" for k in ("col.severity", "col.rule", "col.record", "col.message",
                                                    "col.basis", "col.evidence"))
-    return f'<table class="findings"><thead><tr>{head}</tr></thead><tbody>{_finding_rows(findings)}</tbody></table>'
+    return (f'<table class="findings"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{_finding_rows(findings, evidence)}</tbody></table>')
 
 
-def render(doc: dict, matrix: dict, context: dict[str, dict], generated: dt.datetime | None = None) -> str:
-    """The report for a findings document (CheckResult.report()), the coverage matrix and record context."""
+def render(doc: dict, matrix: dict, context: dict[str, dict], generated: dt.datetime | None = None,
+           names=None) -> str:
+    """The report for a findings document (CheckResult.report()), the coverage matrix and record context;
+    `names` resolves an organisation's credit code to its name."""
+    evidence = Evidence(names)
     findings = enrich(doc["findings"], context)
     region_codes = {r["code"] for r in matrix["regions"]} | {f["region"] for f in findings if f["region"]}
     lab = labels(region_codes)
@@ -270,7 +392,8 @@ def render(doc: dict, matrix: dict, context: dict[str, dict], generated: dt.date
              f"<title>{html.escape(messages()['zh']['report.title'])}</title><style>{_CSS}</style></head><body>",
              f'<header><h1>{_m("report.title")}</h1>'
              f'<button id="lang" type="button">{_m("lang.switch")}</button></header>',
-             f'<p>{_m("report.generated")} {generated.isoformat()}</p>',
+             f'<p>{_m("report.asOf")} <b id="as-of">{html.escape(s.get("asOf") or "—")}</b> · '
+             f'{_m("report.generated")} {html.escape(china_time(generated))}</p>',
              f'<nav><a href="#summary">{_m("report.summary")}</a><a href="#by-rule">{_m("report.byRule")}</a>'
              f'<a href="#by-record">{_m("report.byRecord")}</a><a href="#coverage">{_m("coverage.title")}</a>'
              f'<a href="#charts">{_m("report.charts")}</a></nav>',
@@ -295,20 +418,23 @@ def render(doc: dict, matrix: dict, context: dict[str, dict], generated: dt.date
     for rule_id, group in by_rule.items():
         rule = rules.get(rule_id)
         title = html.escape(rule.basis) if rule else ""
+        # Insufficient data is read per rule (how many records, which fields), not record by record.
+        body = (_insufficiency_table(group) if rule_id == "DATA-INSUFFICIENT"
+                else _findings_table(group, evidence))
         parts.append(f'<details class="rule-group" open><summary><b>{html.escape(rule_id)}</b> '
-                     f'({len(group)}) {_m("family." + group[0]["family"])} · {title}</summary>'
-                     f"{_findings_table(group)}</details>")
+                     f'({len(group)}) {_m("family." + group[0]["family"])} · {title}</summary>{body}</details>')
     parts.append(f'<h2 id="by-record">{_m("report.byRecord")}</h2>')
     by_record: dict[str, list[dict]] = defaultdict(list)
     for f in findings:
         by_record[f["record"]].append(f)
     for record, group in sorted(by_record.items()):
         first = group[0]
-        parts.append(f'<details class="record-group"><summary><b>{html.escape(record)}</b> ({len(group)}) '
+        title = f" {html.escape(first['title'])}" if first.get("title") else ""
+        parts.append(f'<details class="record-group"><summary><b>{html.escape(record)}</b>{title} ({len(group)}) '
                      f'{_label(lab, "trade-type", first["tradeType"])} · {_label(lab, "region", first["region"])}'
-                     f"</summary>{_findings_table(group)}</details>")
+                     f"</summary>{_findings_table(group, evidence)}</details>")
 
-    parts.append(_coverage_section(matrix, lab))
+    parts.append(_coverage_section(matrix, lab, home_province(context)))
 
     parts.append(f'<section id="charts-section"><h2 id="charts">{_m("report.charts")}</h2>')
     fam = Counter(f["family"] for f in findings)
@@ -332,11 +458,15 @@ def stored_report(store, found: list[dict]) -> str:
                **{k + "s": sum(f["severity"] == k for f in found) for k in ("violation", "warning")},
                "info": sum(f["severity"] == "info" for f in found)}
     doc = {"summary": summary, "findings": found, "rejected": []}
-    return render(doc, coverage_matrix(store), record_context(store))
+    from .findings import naming
+    with naming(store) as names:
+        return render(doc, coverage_matrix(store), record_context(store), names=names)
 
 
 def report(result) -> str:
     """The HTML report of a CheckResult."""
     from .coverage import coverage_matrix
+    from .findings import naming
 
-    return render(result.report(), coverage_matrix(result.store), record_context(result.store))
+    with naming(result.store) as names:
+        return render(result.report(), coverage_matrix(result.store), record_context(result.store), names=names)

@@ -106,7 +106,8 @@ def names(store) -> dict[str, str]:
 
 
 def _named(who: str, known: dict[str, str]) -> str:
-    return f"{known[who]}（{who}）" if who in known else who
+    # A message names an organisation by name; its key (credit code) is in the evidence.
+    return known.get(who, who)
 
 
 @dataclass

@@ -151,7 +151,9 @@ def _related_facts(ctx, lots: dict[tuple, list[dict]]):
                 continue
             seen.add(key)
             if chain is not None:
-                path = " → ".join([_label(chain[-1]["party"], chain[-1]["partyCode"])]
+                # Named for the reader (the codes stay in the evidence's chain).
+                path = " → ".join(findings.org_name(c) for c in
+                                  [_label(chain[-1]["party"], chain[-1]["partyCode"])]
                                   + [codes.get(e["of"], _label(e["of"], None)) for e in reversed(chain)])
                 relation = {"zh": f"控股或管理关系（{len(chain)}级）：{path}",
                             "en": f"control or management through {len(chain)} level(s): {path}"}

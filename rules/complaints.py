@@ -98,11 +98,9 @@ def check(ctx):
             out.append(findings.make(f.rule, x["record"], x["node"],
                                      {"event": x["record"], "kind": x["kind"], "project": x["project"],
                                       "handler": x["handler"], "primary": x["primary"], "start": x["start"],
-                                      "due": x["dueDate"], "transferredToPrimary": x["sharedDate"]},
-                                     event=f"{x['kind']} {x['record']}"))
+                                      "due": x["dueDate"], "transferredToPrimary": x["sharedDate"]}))
         else:
             out.append(findings.make(f.rule, x["record"], x["node"],
                                      {"transferredTo": x["to"], "transferDate": x["date"], "due": x["dueDate"],
-                                      "feedbackDate": x["feedbackDate"], **x["reading"]},
-                                     transferredTo=f"{x['toName']}（{x['to']}）"))
+                                      "feedbackDate": x["feedbackDate"], **x["reading"]}))
     return out

@@ -182,15 +182,11 @@ def check(ctx):
 def _finding(f: engine.Fired):
     if f.rule == "CRD-MEASURE-NOT-EXECUTED":
         x = f.m
-        from prtkg.credit import _measure_label
-        label = _measure_label(x["measure"])
         ev = {"creditRecord": x["record"], "entity": x["entity"], "measure": x["measure"], "from": x["start"],
               "due": x["dueDate"], "executed": x["executedDate"], "responsible": x["responsible"], **x["reading"]}
-        return findings.make(f.rule, x["record"], x["node"], ev, measure=label["zh"],
-                             department="、".join(x["responsible"]) or "负责部门")
+        return findings.make(f.rule, x["record"], x["node"], ev)
     r, x = f.facts["r"], f.facts["x"]
     date_key = "bidDate" if f.rule == "CRD-RESTRICTED-BID" else "awardDate"
     ev = {"entity": x["entity"], date_key: x["date"], "tradeType": x["trade_type"], "creditRecord": r["record"],
           "validFrom": r["from"], "validUntil": r["until"], "measures": r["measures"], "creditBasis": r["basis"]}
-    return findings.make(f.rule, x["record"], x["node"], ev, entity=f"{x['name']}（{x['entity']}）",
-                         tradeTypes=x["trade_type"], validUntil=r["until"] or "长期")
+    return findings.make(f.rule, x["record"], x["node"], ev, validUntil=r["until"] or "长期")

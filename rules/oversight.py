@@ -84,8 +84,7 @@ def check_inspections(ctx):
             # The inspection that made it a repeat (the second) carries the finding; the evidence names them all.
             out.append(findings.make(f.rule, x["second"], None,
                                      {"target": x["entity"], "period": x["period"], "inspections": x["records"],
-                                      "departments": x["departmentCodes"]},
-                                     target=x["entity"]))
+                                      "departments": x["departmentCodes"]}))
         else:
             parts = [(en, zh) for en, zh, k in (("targets", "检查对象", "targets_from"),
                                                  ("inspectors", "执法检查人员", "inspectors_from")) if not x[k]]
@@ -171,8 +170,7 @@ def check_plans(ctx):
     for f in engine.run("plans", _plan_rules, facts):
         x = f.m
         if f.rule == "PLN-ANNUAL-MISSING":
-            out.append(findings.make(f.rule, x["department"], None, {"department": x["department"], "year": x["year"]},
-                                     department=f"{x['name']}（{x['department']}）"))
+            out.append(findings.make(f.rule, x["department"], None, {"department": x["department"], "year": x["year"]}))
         elif f.rule == "PLN-NOT-EXECUTED":
             out.append(findings.make(f.rule, x["record"], x["node"],
                                      {"plan": x["record"], "item": x["item"], "due": x["dueDate"],

@@ -210,7 +210,8 @@ def _award_facts(ctx, recs):
 
 
 def _named(name: str | None, key: str) -> str:
-    return f"{name}（{key}）" if name else key
+    # A message names an organisation by name; its key (credit code) is in the evidence.
+    return name or key
 
 
 def check(ctx):
@@ -234,7 +235,7 @@ def check(ctx):
         elif f.rule == "RISK-BID-ROTATION":
             out.append(findings.make(f.rule, x["record"], None,
                                      {"group": x["members"], "tenders": x["records"], "winners": x["winners"]},
-                                     group="、".join(x["members"]), tenders=x["tenders"]))
+                                     tenders=x["tenders"]))
         elif f.rule == "RISK-SPLIT-CONTRACTS":
             keys = {a["record"] for a in x["awards"]}
             if any(keys <= seen for seen in split_seen):

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from .engine import c, m
 
-from prtkg import coverage, findings
+from prtkg import codes, coverage, findings
 
 from . import engine
 from .common import code, graphs_values, param, records
@@ -87,10 +87,29 @@ def overlap_evidence(pair: list[engine.Fired]) -> dict:
             "_focus": a["iri"]}
 
 
-def _matter_text(ev: dict) -> str:
-    trades = sorted({x["tradeType"] + (f"/{x['industry']}" if x["industry"] else "") for x in ev["matters"]})
-    stages = sorted({x["stage"] for x in ev["matters"]})
-    return f"{'、'.join(trades)}；{'、'.join(stages)}；{coverage.region_label(ev['region'])}"
+def _matter_text(ev: dict) -> findings.Text:
+    from prtkg.report_html import ordered
+    trades = sorted({(x["tradeType"], x["industry"] or "") for x in ev["matters"]})
+    stages = ordered(sorted({x["stage"] for x in ev["matters"]}), "stage")
+    region = coverage.region_names(ev["region"])
+    text = findings.Text()
+    for lang, sep, join in (("zh", "；", "、"), ("en", "; ", ", ")):
+        names = [coverage.matter_names(t, i)[lang] for t, i in trades]
+        stage_names = [codes.label("stage", s, lang) for s in stages]
+        text[lang] = sep.join([join.join(names), join.join(stage_names), region[lang]])
+    return text
+
+
+def gap_groups(fired: list[engine.Fired]) -> list[dict]:
+    """SUP-GAP firings as one gap per (trade type, industry, region), naming its uncovered stages."""
+    groups: dict[tuple, list[str]] = defaultdict(list)
+    for f in fired:
+        if f.rule == "SUP-GAP":
+            x = f.m
+            groups[(x["tradeType"], x["industry"], x["region"])].append(x["stage"])
+    from prtkg.report_html import ordered  # stages as the procedure runs (the message catalogue's order)
+    return [{"tradeType": t, "industry": i, "region": r, "stages": ordered(stages, "stage")}
+            for (t, i, r), stages in sorted(groups.items(), key=lambda kv: (kv[0][2], kv[0][0], kv[0][1] or ""))]
 
 
 _PROJECTS = """
@@ -140,7 +159,14 @@ def check(ctx):
     project_facts = []
     if have_lists:
         # A changed list can change any project's supervision; a new project needs only itself.
-        project_facts = list(_project_facts(ctx, None if lists_changed else projects))
+        listed = coverage.listed_matters(coverage.power_rows(ctx.store))
+        for fact in _project_facts(ctx, None if lists_changed else projects):
+            if coverage.has_list(fact["region"], fact["trade_type"], listed):
+                project_facts.append(fact)
+            else:
+                # No loaded list speaks to the project's matter where it is: nothing to judge it by.
+                ctx.insufficient.add(fact["record"], fact["project"], "SUP-PROJECT-UNSUPERVISED",
+                                     [f"powers-and-duties list ({fact['region']}, {fact['trade_type']})"])
     else:
         for rec in projects:
             if rec.id in ctx.applicable("SUP-PROJECT-UNSUPERVISED"):
@@ -173,19 +199,18 @@ def _findings(fired: list[engine.Fired], lists_record: str = ""):
                                 {"row": x["ref"], "department": x["department"], "missing": missing,
                                  "powerName": x["power_name"], "powerCode": x["power_code"]},
                                 row=x["ref"], power_name=_power(x["power_name"], x["power_code"]))
-        elif f.rule == "SUP-GAP":
-            ev = {k: x[k] for k in ("tradeType", "industry", "stage", "region")}
-            matter = x["tradeType"] + (f"/{x['industry']}" if x["industry"] else "") + f"（{x['stage']}）"
-            yield findings.make(f.rule, lists_record, None, ev,
-                                region=coverage.region_label(x["region"]), matter=matter)
         elif f.rule == "SUP-PROJECT-UNSUPERVISED":
             yield findings.make(f.rule, x["record"], x["project"],
                                 {k: x[k] for k in ("trade_type", "industry", "region", "given", "given_holding")},
-                                trade_type=x["trade_type"], region=coverage.region_label(x["region"]))
+                                region=findings.Text(coverage.region_names(x["region"])))
+    for gap in gap_groups(fired):
+        yield findings.make("SUP-GAP", lists_record, None, gap,
+                            region=findings.Text(coverage.region_names(gap["region"])),
+                            matter=findings.Text(coverage.matter_names(gap["tradeType"], gap["industry"])))
     for pair in overlap_pairs(fired):
         ev = overlap_evidence(pair)
         focus = ev.pop("_focus")
         yield findings.make("SUP-OVERLAP", ev["rowA"], focus, ev,
                             department_a=f"{ev['departmentAName']}（{ev['rowA']}，{_power(ev['powerNameA'], ev['powerCodeA'])}）",
                             department_b=f"{ev['departmentBName']}（{ev['rowB']}，{_power(ev['powerNameB'], ev['powerCodeB'])}）",
-                            matter=_matter_text(ev), power_kind=ev["powerKind"])
+                            matter=_matter_text(ev))

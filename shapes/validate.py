@@ -376,8 +376,9 @@ def make_finding(meta: ShapeInfo, record_id: str, focus: str, evidence: dict):
         labels = meta.problems[problem]
         # A problem's wording may quote the rule's parameters as well as the evidence.
         values = _Blank({**catalogue_rule(meta.rule).param_values(), **evidence})
-        fields["problem"] = labels.get("en", problem).format_map(values)
-        fields["problem_zh"] = labels.get("zh", problem).format_map(values)
+        # Filled like a catalogue message: {field:SCHEME} is a code shown by its label, {field:org} a name.
+        fields["problem"] = F.render(labels.get("en", problem), "en", values)
+        fields["problem_zh"] = F.render(labels.get("zh", problem), "zh", values)
     if meta.rule == "CRD-CODE-INVALID":
         # The shape decides; the wording of a code problem has one source, prtkg.uscc.
         from prtkg import uscc

@@ -106,3 +106,41 @@ def test_console_script_runs_without_traceback(tmp_path):
                           capture_output=True, text=True, env={**os.environ, "COLUMNS": "120"})
     assert proc.returncode == 2
     assert "x.json" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def _width(line: str) -> int:
+    import unicodedata
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+
+def test_table_fits_the_terminal_and_speaks_the_readers_language():
+    # No PATH: the demo, as of the demo's own day (not today), said in the title.
+    result = run("check", env={"COLUMNS": "100"})
+    assert result.exit_code in (0, 1), result.output
+    lines = result.stdout.splitlines()
+    assert max(map(_width, lines)) <= 100
+    assert "检查基准日2026-11-25" in result.stdout
+    assert "严重程度" in result.stdout and "违规" in result.stdout
+    assert not any(w in result.stdout for w in ("violation", "warning", " info "))
+    # DATA-INSUFFICIENT is summarised per rule: one row per rule, not one per record
+    assert result.stdout.count("DATA-INSUFFICIENT") == len(
+        {r for f in json.loads(run("check", "--format", "json").stdout)["findings"]
+         if f["rule"] == "DATA-INSUFFICIENT" for r in f["evidence"]["byRule"]})
+    en = run("check", "--lang", "en", env={"COLUMNS": "100"})
+    assert "Severity" in en.stdout and "violation" in en.stdout and "as of 2026-11-25" in en.stdout
+
+
+def test_every_report_states_its_date(demo_json, tmp_path):
+    assert demo_json[1]["summary"]["asOf"] == AS_OF
+    out = tmp_path / "r.html"
+    result = run("check", "--as-of", "2026-10-01", "--format", "html", "--out", str(out))
+    assert result.exit_code in (0, 1)
+    assert "2026-10-01" in out.read_text(encoding="utf-8")
+    assert str(out.resolve()) in result.stderr          # --out says where it wrote
+
+
+def test_version_and_help_and_flags():
+    v = run("--version")
+    assert v.exit_code == 0 and v.stdout.startswith("prtkg ")
+    h = run("serve", "-h", env={"COLUMNS": "100"})
+    assert h.exit_code == 0 and "--demo" in h.stdout and "<bool>" not in h.stdout and "BOOL" not in h.stdout

@@ -83,7 +83,23 @@ def test_cli(tmp_path, monkeypatch):
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
     assert doc[0]["status"] == "restricted" and doc[1]["status"] == "unknown"
-    r = runner.invoke(app, ["credit", E["X"], "--as-of", "2026-07-01"])
-    assert r.exit_code == 0 and "no-record-in-force" in r.stdout
+    # an unknown code is said in words, with what the store holds
+    assert "91530100MA6K123497" in doc[1]["note"] and "记录" in doc[1]["note"]
+    r = runner.invoke(app, ["credit", E["X"], "--as-of", "2026-07-01"], env={"COLUMNS": "100"})
+    assert r.exit_code == 0 and "无生效记录" in r.stdout
+    r = runner.invoke(app, ["credit", E["X"], "--as-of", "2026-07-01", "--lang", "en"], env={"COLUMNS": "100"})
+    assert r.exit_code == 0 and "Credit status" in r.stdout
     r = runner.invoke(app, ["credit", "9153010000000"])
     assert r.exit_code == 2 and "9153010000000" in r.output
+
+
+def test_cli_with_nothing_loaded(tmp_path, monkeypatch):
+    monkeypatch.delenv("PRTKG_SPARQL_ENDPOINT", raising=False)
+    monkeypatch.setenv("PRTKG_STORE", str(tmp_path / "none"))
+    r = CliRunner().invoke(app, ["credit", E["X"], "--lang", "en"])
+    assert r.exit_code == 2 and "nothing is loaded" in r.output
+    assert not (tmp_path / "none").exists()         # asking did not create a store
+    Store(tmp_path / "empty").flush()
+    monkeypatch.setenv("PRTKG_STORE", str(tmp_path / "empty"))
+    r = CliRunner().invoke(app, ["credit", E["X"]])
+    assert r.exit_code == 2 and "尚未载入任何数据" in r.output

@@ -74,7 +74,13 @@ def test_report_opens_in_a_browser(report):
         rules = {f["rule"] for f in doc["findings"]}
         assert page.locator("details.rule-group").count() == len(rules)
         assert page.locator("details.record-group").count() == len({f["record"] for f in doc["findings"]})
-        assert page.locator("details.rule-group table.findings tbody tr").count() == len(doc["findings"])
+        per_record = [f for f in doc["findings"] if f["rule"] != "DATA-INSUFFICIENT"]
+        assert page.locator("details.rule-group table.findings > tbody > tr").count() == len(per_record)
+        assert page.locator("table.insufficient > tbody > tr").count() == len(
+            {r for f in doc["findings"] if f["rule"] == "DATA-INSUFFICIENT" for r in f["evidence"]["byRule"]})
+        # the coverage map opens on the loaded data's province; the other regions wait behind their headings
+        assert page.locator('details.region[data-region="530000"] table.heat').is_visible()
+        assert page.locator('details.region[data-region="520000"] table.heat').is_hidden()
         assert page.locator("table.heat td.cell").count() > 0
         assert page.locator("table.heat td.cell.overlap").count() > 0   # the demo plants an overlap
         assert page.locator("figure.chart svg rect").count() > 1          # by family and by month
@@ -91,3 +97,27 @@ def test_report_opens_in_a_browser(report):
         assert page.locator("figure.chart").first.inner_text().startswith("Findings by rule family")
         browser.close()
     assert not problems, problems
+
+
+def test_report_reads_as_a_report_not_as_data(report):
+    import re
+
+    text = report[0].read_text(encoding="utf-8")
+    assert '<b id="as-of">2026-11-25</b>' in text                       # the day it was checked as of
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC\+8", text)          # China time, zone named
+    assert '"buyer":' not in text and "<pre>" not in text                 # no raw JSON evidence
+    assert "<span lang=\"zh\">采购人</span>" in text                      # evidence keys labelled
+    # organisations by name with the code beside; code-list values by label
+    assert re.search(r"[\u4e00-\u9fff]+（9\d{5}[0-9A-Z]{12}）", text)
+    assert "直接采购" in text and "<td>direct</td>" not in text
+    assert "丽江市小型水库除险加固工程施工" in text                      # a record by its title
+    assert 'data-region="530000" open' in text                          # the map opens on the data's province
+    assert text.count('class="region" data-region=') > text.count('" open><summary><h3>')
+
+
+def test_insufficient_data_is_summarised_per_rule(report):
+    text = report[0].read_text(encoding="utf-8")
+    insufficient = [f for f in report[1]["findings"] if f["rule"] == "DATA-INSUFFICIENT"]
+    rules = {r for f in insufficient for r in f["evidence"]["byRule"]}
+    section = text.split('<table class="insufficient">', 1)[1].split("</table>", 1)[0]
+    assert section.count("<tr>") == len(rules) + 1 and insufficient

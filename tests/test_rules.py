@@ -61,8 +61,13 @@ def test_lead_clears_overlap(found):
 
 
 def test_gap_names_uncovered_matter(found):
-    gaps = {(f.evidence["tradeType"], f.evidence["industry"], f.evidence["stage"], f.evidence["region"])
-            for f in of(found, "SUP-GAP")}
+    gaps = {(f.evidence["tradeType"], f.evidence["industry"], stage, f.evidence["region"])
+            for f in of(found, "SUP-GAP") for stage in f.evidence["stages"]}
+    # one finding per (trade type, industry, region), naming its stages
+    cells = [(f.evidence["tradeType"], f.evidence["industry"], f.evidence["region"]) for f in of(found, "SUP-GAP")]
+    assert len(cells) == len(set(cells))
+    water = [f for f in of(found, "SUP-GAP") if f.evidence["industry"] == "water"]
+    assert "水利" in water[0].message["zh"] and "招标" in water[0].message["zh"]
     assert ("works", "water", "tender", "530000") in gaps
     assert ("works", "housing-municipal", "tender", "530000") not in gaps       # rows 1, 2, 8
     assert ("government-procurement", None, "contract", "530000") not in gaps    # row 7, 全过程

@@ -169,7 +169,7 @@ def test_remote_primary_venue_elsewhere(tmp_path):
                                    "secondaryVenues": [{"regionCode": "530100", "supervisor": "sup"}]}
     hits = of(run(tmp_path, rec), "REM-RESPONSIBILITY")
     assert [h.evidence for h in hits] == [{"problem": "primary-not-home", "venueRegion": "530300", "projectRegion": "530100"}]
-    assert "530300" in hits[0].message["zh"]
+    assert "曲靖市" in hits[0].message["zh"] and "530300" not in hits[0].message["zh"]   # the region by name
 
 
 # -- government procurement (award 2026-09-29, National Day: Oct 1-7 off, Oct 10 a working Saturday) --

@@ -175,7 +175,10 @@ def test_findings_page_filters(web):
     link = page.locator("#list article .entities a").first
     assert link.get_attribute("href") == "/pages/entity?code=" + link.inner_text()
     assert first.locator(".basis").inner_text().strip() != ""
-    assert first.locator("a.record").get_attribute("href").startswith("/?record=")
+    assert first.locator("a.record").get_attribute("href").startswith("/pages/record?id=")
+    # evidence as a labelled table in the page's language, not raw JSON
+    evidence = first.locator("details table.evidence").first.text_content()
+    assert first.locator("details pre").count() == 0 and re.search(r"[\u4e00-\u9fff]", evidence)
     page.click("#filters button[type=reset]")
     expect(page.locator("#count")).to_have_text(str(total))
     page.select_option("#f-tradeType", "works")
@@ -249,6 +252,61 @@ def test_entity_page_looks_up_a_credit_code(web):
     page.wait_for_selector("#result .error")
     # The refused lookup is expected; the page shows it as a message, not as a broken page.
     web.problems = [p for p in web.problems if "422" not in p and "Failed to load resource" not in p]
+    assert not web.problems, web.problems
+
+
+def test_saved_question_fills_the_editor_and_results_read_as_words(web):
+    page = web.page
+    web.login()
+    page.locator("#saved li[data-name=who-supervises]").click()
+    expect(page.locator(".CodeMirror")).to_contain_text("?tradeType")     # the question's text, in the editor
+    assert "param:" in page.evaluate("document.querySelector('.CodeMirror').CodeMirror.getValue()")
+    assert page.locator("#param-fields label span").first.inner_text() in ("交易类型", "地区", "交易环节")
+    page.evaluate("""document.querySelector('.CodeMirror').CodeMirror.setValue(
+        'PREFIX prtkg: <https://w3id.org/prtkg/ontology#> SELECT ?entity ?type ?p WHERE { GRAPH ?g { ' +
+        '?r a prtkg:CreditRecord ; prtkg:subject ?entity ; prtkg:creditRecordType ?type } BIND(prtkg:subject AS ?p) } LIMIT 5')""")
+    page.click("#run")
+    page.wait_for_selector("table.results tbody tr .iri-label")
+    first = page.locator("table.results tbody tr").first
+    link = first.locator("td").nth(0).locator("a")
+    assert link.inner_text().startswith("id:entity/") and link.get_attribute("href").startswith("/pages/entity?code=")
+    assert first.locator("td").nth(0).locator(".iri-label").inner_text().strip()          # the entity's name
+    assert first.locator("td").nth(1).inner_text().startswith("code:credit-record-type/")
+    assert first.locator("td").nth(1).locator(".iri-label").inner_text().strip() in ("严重失信", "行政处罚", "守信")
+    assert first.locator("td").nth(2).inner_text().startswith("prtkg:subject")
+    # the results fit the page: no sideways scrolling of the whole page
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    web.shoot("sparql-labels")
+    page.click("#lang-switch")
+    assert page.locator("#param-fields label span").first.inner_text() in ("Trade type", "Region", "Stage")
+    # the CSV download defuses formula cells as the server's text/csv does
+    text = page.evaluate("WB.csv(['a'], [['=cmd|x'], ['-1'], ['@SUM(A1)'], ['+86 871'], ['\\tx'], ['ok']])")
+    assert text.split("\r\n")[1:6] == ["'=cmd|x", "-1", "'@SUM(A1)", "'+86 871", "'\\tx"] or \
+        text.split("\r\n")[1:4] == ["'=cmd|x", "-1", "'@SUM(A1)"]
+    assert not web.problems, web.problems
+
+
+def test_record_page_reads_as_a_record(web):
+    page = web.page
+    web.login()
+    page.goto(web.base + "/pages/record?id=ocds-p7x2k1-2026-0006")
+    page.wait_for_selector("#record-title")
+    assert page.inner_text("#record-title") == "丽江市小型水库除险加固工程施工"
+    parties = page.inner_text("#sec-parties + table")
+    assert "投标人" in parties and "有限公司" in parties                    # roles and names, in zh
+    assert page.locator("#sec-dates + table tbody tr").count() > 3
+    assert page.locator("#sec-amounts + table tbody tr").count() > 2
+    assert page.locator("#sec-documents + table tbody tr").count() >= 1
+    assert "RISK-WINNING-MARGIN-LOW" in page.inner_text("#sec-findings + table")
+    assert not page.locator("#raw table").is_visible()                     # raw triples behind a toggle
+    text = page.inner_text("body")
+    assert "/work" not in text and "user:" not in text and "releases.jsonl" in text
+    web.shoot("record")
+    page.click("#raw summary")
+    assert page.locator("#raw table").is_visible()
+    assert "user:" not in page.inner_text("#raw") and "/work/" not in page.inner_text("#raw")
+    page.click("#lang-switch")
+    assert "tenderer" in page.inner_text("#sec-parties + table")
     assert not web.problems, web.problems
 
 

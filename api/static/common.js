@@ -96,8 +96,12 @@ const WB = (() => {
     return table;
   }
 
+  // A cell a spreadsheet would evaluate as a formula gets a leading apostrophe, as the server's
+  // text/csv does (prtkg/querying.py csv_cell); plain numbers, negative ones too, stay as they are.
+  const FORMULA = /^[=+\-@\t\r＝＋－＠]/, NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+  function defuse(s) { return FORMULA.test(s) && !NUMBER.test(s) ? "'" + s : s; }
   function csv(columns, rows) {
-    const q = v => { const s = v === null || v === undefined ? "" : String(v); return /[",\n\r]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s; };
+    const q = v => { const s = defuse(v === null || v === undefined ? "" : String(v)); return /[",\n\r]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s; };
     return [columns, ...rows].map(r => r.map(q).join(",")).join("\r\n") + "\r\n";
   }
 
@@ -131,6 +135,32 @@ const WB = (() => {
     applyLabels();
   }
 
+  // IRIs as prefixed names, the way the queries write them.
+  const PREFIXES = [["prtkg:", "https://w3id.org/prtkg/ontology#"], ["code:", "https://w3id.org/prtkg/code/"],
+    ["id:", "https://w3id.org/prtkg/id/"], ["prov:", "http://www.w3.org/ns/prov#"], ["skos:", "http://www.w3.org/2004/02/skos/core#"],
+    ["rdfs:", "http://www.w3.org/2000/01/rdf-schema#"], ["rdf:", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"],
+    ["xsd:", "http://www.w3.org/2001/XMLSchema#"], ["owl:", "http://www.w3.org/2002/07/owl#"]];
+  function shortIri(iri) {
+    for (const [p, ns] of PREFIXES) if (iri.startsWith(ns) && /^[\w.\/-]*$/.test(iri.slice(ns.length))) return p + iri.slice(ns.length);
+    return iri;
+  }
+  // The page an IRI has in the workbench: an organisation's credit page, a record's page.
+  function pageOf(iri) {
+    const ent = iri.match(/^https:\/\/w3id\.org\/prtkg\/id\/entity\/([0-9A-Z]{18})$/);
+    if (ent) return "/pages/entity?code=" + ent[1];
+    const proj = iri.match(/^https:\/\/w3id\.org\/prtkg\/id\/project\/([^\/]+)$/);
+    if (proj) return "/pages/record?id=" + proj[1];
+    return null;
+  }
+  // A moment in China time with the zone named.
+  function chinaTime(value) {
+    if (!value) return "—";
+    const d = new Date(value);
+    if (isNaN(d)) return value;
+    const c = new Date(d.getTime() + 8 * 3600 * 1000);
+    return c.toISOString().slice(0, 16).replace("T", " ") + " UTC+8";
+  }
+
   let labelCache = null;
   async function labels() { return labelCache || (labelCache = await api("/workbench/labels")); }
   function codeLabel(labs, scheme, code) {
@@ -141,5 +171,6 @@ const WB = (() => {
   }
 
   return {t, pick, ordered, api, el, init, needToken, onLang, applyLabels, sortableTable, csv, showError, labels, codeLabel,
+          shortIri, pageOf, chinaTime, get messages() { return messages; },
           get lang() { return lang; }, token};
 })();

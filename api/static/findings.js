@@ -33,6 +33,20 @@
     JSON.stringify(ev || {}).replace(/"([0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10})"/g, (_, c) => found.add(c));
     return [...found];
   }
+  // Evidence as a labelled table: keys by their labels (ev.* in the message catalogue), codes by their
+  // labels where the catalogue names the key's code list, nested values as nested tables.
+  function evidenceTable(ev) {
+    const schemes = (WB.messages.evidence || {}).scheme || {};
+    const value = (v, k) => {
+      if (v === null || v === undefined) return "—";
+      if (Array.isArray(v)) return v.map(x => value(x, k)).flatMap((x, i) => i ? [el("br"), x] : [x]);
+      if (typeof v === "object") return evidenceTable(v);
+      const s = String(v);
+      return schemes[k] ? WB.codeLabel(labs, schemes[k], s) : s;
+    };
+    return el("table", {class: "evidence"}, Object.entries(ev || {}).map(([k, v]) =>
+      el("tr", {}, el("th", {title: k}, WB.t("ev." + k) === "ev." + k ? k : WB.t("ev." + k)), el("td", {}, value(v, k)))));
+  }
   function render() {
     const f = Object.fromEntries(new FormData(form));
     const shown = all.filter(x =>
@@ -49,7 +63,7 @@
         el("span", {class: x.severity}, t("severity." + x.severity)), " ",
         el("span", {class: "case-status " + x.status}, t("case.status." + x.status)),
         x.overdue ? [" ", el("span", {class: "overdue"}, t("case.overdue"))] : "", " · ", x.rule, " · ", t("family." + x.family),
-        " · ", t("col.record"), ": ", el("a", {href: "/?record=" + encodeURIComponent(x.record), class: "record"}, x.record),
+        " · ", t("col.record"), ": ", el("a", {href: "/pages/record?id=" + encodeURIComponent(x.record), class: "record"}, x.title || x.record),
         x.region ? " · " + WB.codeLabel(labs, "region", x.region) : "",
         x.tradeType ? " · " + WB.codeLabel(labs, "trade-type", x.tradeType) : "",
         x.date ? " · " + x.date : ""),
@@ -57,7 +71,7 @@
       el("p", {class: "basis"}, t("col.basis"), ": ", x.basis || "—"),
       entities(x.evidence).length ? el("p", {class: "entities"}, t("nav.entity"), ": ",
         entities(x.evidence).flatMap((c, i) => [i ? " " : "", el("a", {href: "/pages/entity?code=" + c}, c)])) : "",
-      el("details", {}, el("summary", {}, t("col.evidence")), el("pre", {}, JSON.stringify(x.evidence, null, 1))),
+      el("details", {}, el("summary", {}, t("col.evidence")), evidenceTable(x.evidence)),
       el("details", {class: "case", ontoggle: e => e.target.open && openCase(e.target, x)},
         el("summary", {}, t("case.title"), x.dueDate ? " · " + t("case.due") + " " + x.dueDate : ""),
         el("div", {class: "case-body"})));

@@ -17,21 +17,40 @@
   let last = null;
 
   function cellText(b) { return b ? b.value : ""; }
-  function show(data) {
+  // An IRI reads as its prefixed name with its label beside it, and links to its page where it has one.
+  let iriLabels = {};
+  function cell(v) {
+    if (!v || v.type !== "uri") return v ? v.value : "";
+    const short = WB.shortIri(v.value), page = WB.pageOf(v.value), label = WB.pick(iriLabels[v.value]);
+    return el("span", {class: "iri", title: v.value},
+      page ? el("a", {href: page}, short) : short, label ? el("span", {class: "iri-label"}, " " + label) : null);
+  }
+  async function show(data) {
+    let display;
     if (data && data.boolean !== undefined) {
       last = {columns: [t("sparql.ask")], rows: [[String(data.boolean)]]};
+      display = last.rows;
     } else {
-      const vars = data.head.vars;
-      last = {columns: vars, rows: data.results.bindings.map(b => vars.map(v => cellText(b[v])))};
+      const vars = data.head.vars, bindings = data.results.bindings;
+      last = {columns: vars, rows: bindings.map(b => vars.map(v => cellText(b[v])))};
+      const iris = [...new Set(bindings.flatMap(b => vars.map(v => b[v]).filter(x => x && x.type === "uri").map(x => x.value)))];
+      iriLabels = {};
+      if (iris.length) {
+        try { iriLabels = await api("/workbench/labels", {method: "POST", body: JSON.stringify(iris.slice(0, 2000)),
+                                                          headers: {"Content-Type": "application/json"}}); }
+        catch (e) { iriLabels = {}; }   // labels are a help: the results stand without them
+      }
+      display = bindings.map(b => vars.map(v => ({sort: cellText(b[v]), b: b[v]})));
     }
     count.textContent = last.rows.length + " " + t("sparql.rows");
-    results.replaceChildren(last.rows.length ? WB.sortableTable(last.columns, last.rows.map(r => r.slice())) :
+    results.replaceChildren(last.rows.length ?
+      WB.sortableTable(last.columns, display, v => v && typeof v === "object" ? cell(v.b) : v) :
       el("p", {}, t("sparql.noRows")));
     csvButton.disabled = false;
   }
   async function run(promise) {
     results.replaceChildren(el("p", {class: "muted"}, "…"));
-    try { show(await promise); } catch (e) { last = null; csvButton.disabled = true; count.textContent = ""; WB.showError(results, e); }
+    try { await show(await promise); } catch (e) { last = null; csvButton.disabled = true; count.textContent = ""; WB.showError(results, e); }
   }
   document.getElementById("run").addEventListener("click", () => run(api("/sparql", {
     method: "POST", body: yasqe.getValue(),
@@ -61,7 +80,10 @@
     }
     if (!input) input = el("input", {id, name: p.name, value: p.default,
       type: p.type === "date" ? "date" : p.type === "integer" ? "number" : "text"});
-    return el("label", {for: id}, p.name + (p.description ? " — " + p.description : ""), input);
+    // The parameter's label in the page's language (param.* in the message catalogue), its name as a hint.
+    const key = "param." + p.name, known = t(key) !== key;
+    return el("label", {for: id, title: p.name + (p.description ? " — " + p.description : "")},
+      el("span", {"data-i18n": known ? key : null}, known ? t(key) : p.name), input);
   }
   async function choose(q) {
     current = q;
@@ -69,6 +91,9 @@
     document.getElementById("saved-description").textContent = WB.pick(q.description);
     fields.replaceChildren(...await Promise.all(q.params.map(field)));
     form.hidden = false;
+    // The question's text goes into the editor, to read or to adapt (its parameters stay ?variables).
+    try { yasqe.setValue((await api("/workbench/queries/" + encodeURIComponent(q.name))).text); }
+    catch (e) { WB.showError(results, e); }
   }
   function listSaved() {
     saved.replaceChildren(...questions.map(q => el("li", {"data-name": q.name, class: current && current.name === q.name ? "active" : "",
@@ -85,14 +110,10 @@
     try { questions = await api("/queries"); listSaved(); }
     catch (e) { WB.showError(saved, e); }
   }
-  // A link from a finding opens its record: every triple of the record's named graph.
+  // An old link to a record (/?record=ID) goes to the record's page.
   const record = new URLSearchParams(location.search).get("record");
-  if (record) {
-    yasqe.setValue(PREFIXES + "SELECT ?s ?p ?o WHERE {\n  GRAPH ?g { ?g prtkg:recordId " + JSON.stringify(record) +
-      " . ?s ?p ?o }\n} LIMIT 500\n");
-    if (WB.token()) document.getElementById("run").click();
-  }
-  WB.onLang(listSaved);
+  if (record) location.replace("/pages/record?id=" + encodeURIComponent(record));
+  WB.onLang(() => { listSaved(); if (current) fields.querySelectorAll("[data-i18n]").forEach(s => { s.textContent = t(s.dataset.i18n); }); });
   document.addEventListener("prtkg:token", loadSaved);
   loadSaved();
 })();

@@ -341,9 +341,7 @@ def _credit_row(row: Row) -> Record:
     for concept in measures:
         g.add(node, "triggersMeasure", concept)
     for text in unknown_measures:
-        g.add(node, "dataProblem", f"{row.headers.get('measures', 'measures')}: measure {text!r} is not in the "
-                                   f"measure code list, so it restricts nothing by itself (the record's type, trade "
-                                   f"types and validity still do); the accepted measures are in docs/codelists.md")
+        rdf.data_problem(g, node, row.headers.get("measures", "measures"), "unknown-measure", text)
     for concept in trade_types:
         g.add(node, "appliesToTradeType", concept)
     g.add(node, "legalBasisText", row.get("basis") or None)

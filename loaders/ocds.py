@@ -60,7 +60,7 @@ from ocdsmerge.rules import get_merge_rules
 from pyoxigraph import NamedNode
 
 from prtkg import codes
-from prtkg.rdf import RecordGraph, child, entity, graph_iri, iri
+from prtkg.rdf import RecordGraph, child, data_problem, entity, graph_iri, iri
 from prtkg.records import FieldError, LoadResult, Record, Rejection, id_error
 
 from .csvlists import person, person_problem, relation
@@ -480,9 +480,9 @@ class _Mapper:
     def fail(self, field: str, error: str) -> None:
         self.errors.append(FieldError(field, error))
 
-    def note(self, field: str, problem: str) -> None:
+    def note(self, field: str, kind: str, value: str) -> None:
         """A problem that leaves the rest of the process usable: kept, and reported as DATA-QUALITY."""
-        self.g.add(self.project, "dataProblem", f"{field}: {problem}")
+        data_problem(self.g, self.project, field, kind, value)
 
     # values: each returns None (and records the problem) when the value is malformed
 
@@ -503,7 +503,7 @@ class _Mapper:
     def value(self, subject: NamedNode, obj: dict, field: str) -> None:
         value = _obj(obj, "value")
         if isinstance(value.get("amount"), str) and not value["amount"].strip():
-            self.note(f"{field}.value.amount", "empty string: the amount is missing")
+            self.note(f"{field}.value.amount", "empty-amount", '""')
         elif "amount" in value and value["amount"] is not None:
             try:
                 self.g.add(subject, "amount", parse_amount(value["amount"], f"{field}.value.amount"))
@@ -841,7 +841,7 @@ class _Mapper:
                 if award_id in awards:
                     g.add(C, "awardRef", awards[award_id])
                 else:  # the contract is still a fact; only its link to an award is unknown
-                    self.note(f"{field}.awardID", f"no award with id {award_id!r} in awards")
+                    self.note(f"{field}.awardID", "award-not-found", str(award_id))
             self.day(contract, "dateSigned", f"{field}.dateSigned", "dateSigned", C)
             self.value(C, contract, field)
             self.documents(C, contract, field)

@@ -127,3 +127,17 @@ def group_concat(expr: str, alias: str) -> str:
 def split_group(joined: str | None) -> list[str]:
     """The values of a `group_concat` column."""
     return [unquote(x) for x in (joined or "").split(" ") if x]
+
+
+def data_problem(g: "RecordGraph", subject: NamedNode, field: str, kind: str, value: str) -> None:
+    """A problem a loader kept the record for (DATA-QUALITY): a node naming the field, the problem's
+    code (code list data-problem in ontology/codes.ttl) and the value as given, so a reader sees it in
+    words and nothing is re-parsed from text."""
+    from prtkg import codes
+
+    node = NamedNode(f"{subject.value}/problem/{sum(1 for t in g.triples if t[1] == p('dataProblem'))}")
+    g.add(subject, "dataProblem", node)
+    g.type(node, "DataProblem")
+    g.add(node, "problemField", field)
+    g.add(node, "problemKind", NamedNode(codes.scheme("data-problem").concepts[kind].iri))
+    g.add(node, "problemValue", value)

@@ -185,11 +185,11 @@ def fences(values: list[float], rule_id: str, skipped: dict | None = None, popul
     minimum = param(rule_id, "min_population")
     reason = None
     if len(values) < max(2, minimum):
-        reason = f"population {len(values)} is below the minimum of {minimum}"
+        reason = "population-below-minimum"
     else:
         q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
         if q3 <= q1:
-            reason = f"no spread: the interquartile range is 0 (Q1 = Q3 = {round(q1, 4)})"
+            reason = "no-spread"
     if reason is not None:
         if skipped is not None and concerned:
             skipped.setdefault(rule_id, {"rule": rule_id, "reason": reason, "population": population,
@@ -282,7 +282,7 @@ def margin(p: Process, currency: str) -> tuple[Decimal, dict, dict] | None:
     return (others[0]["amount"] - win["amount"]) / win["amount"], win, others[0]
 
 
-_MARGINS = "contracting processes in the store with a winning and a second valid bid"
+_MARGINS = "winning-margins"  # a code of the outlier-population list (ontology/codes.ttl)
 
 
 def _margin_facts(procs: dict[str, Process], under: set[str], skipped: dict | None = None):
@@ -325,7 +325,7 @@ def _win_rate_facts(procs: dict[str, Process], involved: set[str], skipped: dict
     if not bids:
         return
     ratios = {t: wins[t] / n for t, n in bids.items()}
-    f = fences(list(ratios.values()), "RISK-LOW-WIN-RATE", skipped, "tenderers in the store with valid bids",
+    f = fences(list(ratios.values()), "RISK-LOW-WIN-RATE", skipped, "tenderers-valid-bids",
                bool(ratios.keys() & involved))
     if f is None:
         return
@@ -333,7 +333,7 @@ def _win_rate_facts(procs: dict[str, Process], involved: set[str], skipped: dict
     for t in sorted(set(ratios) & involved):
         yield {"t": "winrate", "id": f"winrate|{t}", "record": t, "tenderer": t, "top": int(bids[t] >= top),
                "low": int(f.low(ratios[t])), "ratio": round(ratios[t], 4), "wins": wins[t], "validBids": bids[t],
-               "topTendererFence": top, "fences": f.as_dict("tenderers in the store with valid bids")}
+               "topTendererFence": top, "fences": f.as_dict("tenderers-valid-bids")}
 
 
 def _disq_rate_facts(procs: dict[str, Process], involved: set[str], skipped: dict | None = None):
@@ -359,7 +359,7 @@ def _disq_rate_facts(procs: dict[str, Process], involved: set[str], skipped: dic
             eligible = {w: c for w, c in by.items()
                         if len(c[2]) >= param("RISK-DISQUALIFICATION-RATE", "min_contracting_processes")}
         f = fences([c[1] / c[0] for c in eligible.values()], "RISK-DISQUALIFICATION-RATE", skipped,
-                   f"{kind}s in the store with enough submitted bids", bool(eligible.keys() & involved))
+                   kind, bool(eligible.keys() & involved))
         if f is None:
             continue
         for who in sorted(eligible.keys() & involved):
@@ -367,7 +367,7 @@ def _disq_rate_facts(procs: dict[str, Process], involved: set[str], skipped: dic
             yield {"t": "disqrate", "id": f"disqrate|{kind}|{who}", "record": who, "party": who, "role": kind,
                    "high": int(f.high(c[1] / c[0])), "ratio": round(c[1] / c[0], 4),
                    "disqualified": c[1], "submitted": c[0],
-                   "fences": f.as_dict(f"{kind}s in the store with enough submitted bids")}
+                   "fences": f.as_dict(kind)}
 
 
 def _variety_facts(procs: dict[str, Process], involved: set[str], skipped: dict | None = None):
@@ -383,13 +383,13 @@ def _variety_facts(procs: dict[str, Process], involved: set[str], skipped: dict 
             variety[a["suppliers"][0]] |= {c[:n] for c in (p.items.get(a["a"]) or tender_items)}
     variety = {t: v for t, v in variety.items() if v}
     f = fences([len(v) for v in variety.values()], "RISK-HETEROGENEOUS-SUPPLIER", skipped,
-               "suppliers of active awards in the store with classified items", bool(variety.keys() & involved))
+               "suppliers-classified-items", bool(variety.keys() & involved))
     if f is None:
         return
     for t in sorted(variety.keys() & involved):
         yield {"t": "variety", "id": f"variety|{t}", "record": t, "tenderer": t,
                "high": int(f.high(len(variety[t]))), "count": len(variety[t]), "classes": sorted(variety[t]),
-               "fences": f.as_dict("suppliers of active awards in the store with classified items")}
+               "fences": f.as_dict("suppliers-classified-items")}
 
 
 def check(ctx):

@@ -1,15 +1,17 @@
 """DATA-QUALITY: problems the loaders found in a record and kept it for (a contract whose `awardID`
-names no award, an amount given as an empty string, ...). The loader stores each as
-`prtkg:dataProblem "field: problem"` on the record's main node; one finding per problem."""
+names no award, an amount given as an empty string, a credit measure in words no code list knows).
+The loader stores each as a `prtkg:DataProblem` node (field, problem code, value as given) on the
+record's main node (prtkg.rdf.data_problem); one finding per problem."""
 from __future__ import annotations
 
 from prtkg import findings
 
-from .common import graphs_values
+from .common import code, graphs_values
 
 _PROBLEMS = """
-SELECT ?record ?node ?problem WHERE { %s GRAPH ?g {
-  ?g prtkg:recordId ?record . ?node prtkg:dataProblem ?problem } }"""
+SELECT ?record ?node ?field ?kind ?value WHERE { %s GRAPH ?g {
+  ?g prtkg:recordId ?record . ?node prtkg:dataProblem ?x .
+  ?x prtkg:problemField ?field ; prtkg:problemKind ?kind ; prtkg:problemValue ?value } }"""
 
 
 def check(ctx):
@@ -17,6 +19,6 @@ def check(ctx):
         return []
     out = []
     for r in ctx.store.select(_PROBLEMS % graphs_values(ctx.records)):
-        field, _, problem = r["problem"].partition(": ")
-        out.append(findings.make("DATA-QUALITY", r["record"], r["node"], {"field": field, "problem": problem}))
+        out.append(findings.make("DATA-QUALITY", r["record"], r["node"], {
+            "field": r["field"], "problem": code(r["kind"]), "value": r["value"]}))
     return out

@@ -229,7 +229,9 @@ def test_credit_measures_in_words(tmp_path):
     result = check([tmp_path], reference=None)
     assert result.loaded.rejected == [] and len(result.loaded.records) == 1
     [dq] = [f for f in result.findings if f.rule == "DATA-QUALITY"]
-    assert dq.evidence["field"] == "惩戒措施" and "限制参与依法必须进行招标的项目的投标活动" in dq.evidence["problem"]
+    assert dq.evidence["field"] == "惩戒措施" and dq.evidence["problem"] == "unknown-measure"
+    assert dq.evidence["value"] == "限制参与依法必须进行招标的项目的投标活动"
+    assert "限制参与依法必须进行招标的项目的投标活动" in dq.message["zh"] and "措施代码表" in dq.message["zh"]
     triples = result.loaded.records[0].graph.triples
     assert any(o.value.endswith("/measure/bid-restriction") for _, p, o in triples if p.value.endswith("triggersMeasure"))
 

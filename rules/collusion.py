@@ -197,14 +197,17 @@ def _bid_name(b: dict) -> str:
 
 
 def check(ctx):
-    recs = records(ctx, "ocds")
+    # Rules of Chinese law: only records within its jurisdiction (prtkg.applicability; the others are
+    # DATA-INSUFFICIENT there), each rule over its own applicable records.
+    applicable = {rule: ctx.applicable(rule) for rule in ("BID-RELATED-BIDDERS", "BID-COLLUSION-PRESUMED")}
+    recs = [r for r in records(ctx, "ocds") if any(r.id in ids for ids in applicable.values())]
     if not recs:
         return []
     rows = ctx.store.select(_BIDS % graphs_values(recs))
     # Without any bids.details[].cn item only the price pattern can be judged: say so, don't guess.
     with_cn = {r["p"] for r in rows if any(r[k] for k in CN_FIELDS)}
     for r in rows:
-        if r["p"] not in with_cn:
+        if r["p"] not in with_cn and r["record"] in applicable["BID-COLLUSION-PRESUMED"]:
             ctx.insufficient.add(r["record"], r["p"], "BID-COLLUSION-PRESUMED",
                                  [f"bids.details.cn.{k}" for k in CN_FIELDS])
     # A bid with several cn values would repeat: keep one row per (bid, tenderer, lot).
@@ -215,6 +218,8 @@ def check(ctx):
     out = []
     for f in engine.run("collusion", _rules, [fact for fact, _ in pairs]):
         x = detail[f.m["id"]]
+        if x["record"] not in applicable[f.rule]:
+            continue
         lot = x["lot"].rsplit("/", 1)[-1] if x.get("lot") else None
         if x["t"] == "related":
             a, b = x["a"], x["b"]

@@ -126,3 +126,18 @@ def test_bids_without_cn_items_are_reported_as_insufficient(tmp_path):
     assert of(r, "BID-COLLUSION-PRESUMED", "ocds-fxcol-14")  # the prices still speak
     [info] = of(r, "DATA-INSUFFICIENT", "ocds-fxcol-14")
     assert "BID-COLLUSION-PRESUMED" in info.evidence["rules"] and "bids.details.cn.agent" in info.evidence["fields"]
+
+
+def test_rules_of_chinese_law_do_not_run_on_foreign_records(tmp_path):
+    """A tender with no Chinese trade type or region (another country's OCDS) is outside the Bidding
+    Law: neither rule judges it, and DATA-INSUFFICIENT names both instead (prtkg.applicability)."""
+    foreign = []
+    for rel in json.loads((HERE / "ocds.json").read_text(encoding="utf-8")):
+        rel["tender"].pop("tradeType"), rel["tender"].pop("regionCode")
+        foreign.append(rel)
+    path = tmp_path / "foreign.json"
+    path.write_text(json.dumps(foreign, ensure_ascii=False), encoding="utf-8")
+    res = checking.check([HERE / "relations.csv", path], reference=None, as_of=AS_OF)
+    assert not of(res, "BID-RELATED-BIDDERS") and not of(res, "BID-COLLUSION-PRESUMED")
+    named = {r for f in of(res, "DATA-INSUFFICIENT") for r in f.evidence.get("rules", [])}
+    assert {"BID-RELATED-BIDDERS", "BID-COLLUSION-PRESUMED"} <= named

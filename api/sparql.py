@@ -10,6 +10,10 @@ running query, and a runaway one in a thread would burn a core until it ends by 
   threads of its own, and the store's fork guard covers the server's threads), a few milliseconds;
 - remote store: a forked child as well (it only speaks HTTP). Where fork is unavailable the query
   runs in a thread and the time limit only stops the waiting.
+
+Whichever process runs a query checks it first (prtkg.querying.standard_query: standard SPARQL 1.1
+queries only, no SERVICE, no vendor extensions, graphs of this store only) and works out its dataset
+(query_dataset); see api/query_worker.py for the rest of the sandbox and docs/security.md.
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from typing import Collection, Sequence
 from urllib.parse import urljoin
 
 import pyoxigraph as ox
-from pyparsing import ParseException, ParseResults
+from pyparsing import ParseException, ParserElement, ParseResults
 from rdflib import URIRef
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
@@ -136,6 +136,19 @@ _deep_lock = threading.Lock()
 PARSE_STACK_BYTES = 64 * 1024 * 1024
 
 
+def _fresh_locks() -> None:
+    """In a forked child: locks another thread of the parent held at the fork would stay held forever.
+    pyparsing takes its class-wide cache lock on every parse (rdflib, pyshacl parse in the server)."""
+    global _deep_lock
+    _deep_lock = threading.Lock()
+    ParserElement.packrat_cache_lock = threading.RLock()
+    ParserElement.recursion_lock = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_fresh_locks)
+
+
 def allow_deep_parsing() -> None:
     """Let this process parse in a thread with a large stack and a high recursion limit. Only for
     processes that do nothing but queries (query workers, the CLI): the limit is process-wide, and in
@@ -237,8 +250,8 @@ def standard_query(text: str) -> CheckedQuery:
         except (ParseException, RecursionError, ValueError):
             raise QueryRefused(_syntax_message(e)) from None
         ops = ", ".join(dict.fromkeys(_UPDATE_NAMES.get(op.name, op.name) for op in update.request)) or "update"
-        raise QueryRefused(f"updates are refused: this answers queries only (SELECT, ASK, CONSTRUCT, "
-                           f"DESCRIBE); this is an update ({ops})") from None
+        raise QueryRefused(f"updates are refused: this is not a SPARQL query but an update ({ops}); only "
+                           "queries run here (SELECT, ASK, CONSTRUCT, DESCRIBE)") from None
     except ValueError as e:  # rdflib's own escape expansion; _canonical left none, but say so cleanly
         raise QueryRefused(f"not a SPARQL query in standard SPARQL 1.1 syntax: {e}") from None
     prologue, query = tree[0], tree[1]

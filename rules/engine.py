@@ -336,24 +336,31 @@ def _refers(cond: Cond) -> bool:
 
 @dataclass
 class _Slot:
-    """One alias of a rule: the facts passing its own tests, indexed on the fields it joins by equality."""
+    """One alias of a rule: the facts passing its own tests, looked up by the fields joins compare
+    with == (an index per set of fields, made when first asked for and kept up to date)."""
     alias: str
     local: list[Cond]
     joins: list[Cond]
-    keys: list[tuple[str, Field]]           # (this fact's field, earlier alias's field) for == joins
-    facts: list[tuple[int, dict, int]]     # (arrival, fact, how many alternatives of `local` hold)
-    index: dict[tuple, list[tuple[int, dict, int]]]
+    equal: list[tuple[str, Field]]          # (this fact's field, earlier alias's field) for == joins
+    facts: list[tuple[int, dict, int]]      # (arrival, fact, how many alternatives of `local` hold)
+    indexes: dict[tuple[str, ...], dict[tuple, list[tuple[int, dict, int]]]]
 
     def add(self, n: int, fact: dict, times: int) -> None:
         self.facts.append((n, fact, times))
-        if self.keys:
-            key = tuple(fact.get(k, _MISSING) for k, _ in self.keys)
-            self.index.setdefault(key, []).append((n, fact, times))
+        for fields, index in self.indexes.items():
+            index.setdefault(tuple(fact.get(f, _MISSING) for f in fields), []).append((n, fact, times))
 
-    def candidates(self, bound: dict[str, dict]) -> list[tuple[int, dict, int]]:
-        if not self.keys:
+    def lookup(self, wanted: dict[str, Any]) -> list[tuple[int, dict, int]]:
+        """The facts whose fields equal `wanted` (all facts when nothing is wanted)."""
+        if not wanted:
             return self.facts
-        return self.index.get(tuple(bound[f.alias].get(f.name, _MISSING) for _, f in self.keys), [])
+        fields = tuple(sorted(wanted))
+        index = self.indexes.get(fields)
+        if index is None:
+            index = self.indexes[fields] = {}
+            for x in self.facts:
+                index.setdefault(tuple(x[1].get(f, _MISSING) for f in fields), []).append(x)
+        return index.get(tuple(wanted[f] for f in fields), [])
 
 
 def _slots(r: Rule) -> list[_Slot]:
@@ -362,10 +369,21 @@ def _slots(r: Rule) -> list[_Slot]:
         parts = _conjuncts(a.cond)
         local = [x for x in parts if not _refers(x)]
         joins = [x for x in parts if _refers(x)]
-        keys = [(x.left.name, x.right) for x in joins if isinstance(x, Compare) and x.op == "=="
-                and x.left.alias is None]
-        out.append(_Slot(a.alias, local, joins, keys, [], {}))
+        equal = [(x.left.name, x.right) for x in joins if isinstance(x, Compare) and x.op == "=="
+                 and x.left.alias is None]
+        out.append(_Slot(a.alias, local, joins, equal, [], {}))
     return out
+
+
+def _wanted(slots: list[_Slot], p: int, fixed: int, new: dict, bound: dict[str, dict]) -> dict[str, Any]:
+    """Field values a fact of slot p must have: its own == joins on earlier aliases, and the == joins
+    of the new fact's slot (later than p) on p's alias."""
+    wanted = {name: bound[f.alias].get(f.name, _MISSING) for name, f in slots[p].equal}
+    if fixed > p:
+        for name, f in slots[fixed].equal:
+            if f.alias == slots[p].alias:
+                wanted[f.name] = new.get(name, _MISSING)
+    return wanted
 
 
 def _match(rules: Sequence[Rule], facts: Iterable[dict]) -> list[Fired]:
@@ -403,7 +421,8 @@ def _combinations(slots: list[_Slot], fixed: int, new: tuple[int, dict, int], p:
         return
     slot = slots[p]
     # Latest first, as durable-rules mostly does.
-    options = [new] if p == fixed else [x for x in reversed(slot.candidates(bound)) if x[0] < new[0]]
+    options = [new] if p == fixed else [x for x in reversed(slot.lookup(_wanted(slots, p, fixed, new[1], bound)))
+                                        if x[0] < new[0]]
     for k, f, times in options:
         if k in used:
             continue

@@ -39,7 +39,8 @@ class Case:
         return f"{self.rule}/{self.folder.name}"
 
     def run(self):
-        """One check run over the case folder, as `prtkg check` makes it; the CheckResult."""
+        """One check run over the case folder, as `prtkg check` makes it; the CheckResult (its findings
+        and loads are the run's own; its store is emptied by the next run)."""
         from prtkg import checking
         return checking.check([self.folder], reference=self.reference, as_of=self.as_of, store=_empty_store())
 

@@ -334,7 +334,7 @@ def test_two_queries_in_one_request_are_refused(client):
 @pytest.mark.parametrize("query", [
     "SELECT * WHERE " + "{" * 3000 + "?s ?p ?o" + "}" * 3000,
     "SELECT * WHERE { FILTER(" + "(" * 3000 + "1" + ")" * 3000 + ") }",
-    "SELECT * WHERE { FILTER(" + "1+(" * 2000 + "1" + ")" * 2000 + ") }",
+    "SELECT * WHERE { FILTER(" + "1+(" * 500 + "1" + ")" * 500 + ") }",
     "SELECT * WHERE { " + "{ SELECT * WHERE " * 800 + "{ ?s ?p ?o }" + " }" * 800 + " }",
     "SELECT * WHERE " + "{" * 200_000 + "}" * 200_000,
 ])

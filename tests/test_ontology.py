@@ -11,11 +11,10 @@ import sys
 from pathlib import Path
 
 import owlready2
-import owlrl
 import pyoxigraph as ox
 import pytest
 import rdflib
-from rdflib import OWL, ORG, RDF, RDFS, SKOS, Namespace
+from rdflib import OWL, RDF, RDFS, SKOS, Namespace
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTO = ROOT / "ontology"
@@ -390,27 +389,15 @@ def test_one_body_may_hold_several_functions(classes):
     _hermit(_ntriples(*ONTOLOGY_FILES, _typed(ID + "entity/X", *classes)))
 
 
-def test_classification_makes_the_department_class():
-    # The types are defined by org:classification, so a reasoner needs no stamped class.
-    g = rdflib.Graph()
-    for f in ONTOLOGY_FILES:
-        g.parse(f)
-    x = rdflib.URIRef(ID + "entity/X")
-    g.add((x, ORG.classification,
-           rdflib.URIRef("https://w3id.org/prtkg/code/department-type/supervision")))
-    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(g)
-    assert (x, RDF.type, PRTKG.SupervisionDepartment) in g
-    assert (x, RDF.type, PRTKG.SupervisoryBody) in g
-
-
 def test_powers_list_in_which_one_body_manages_and_supervises_is_consistent():
     from prtkg.loaders import load_paths
     folder = ROOT / "tests" / "fixtures" / "rules" / "SUP-SEPARATION"
-    result = load_paths([folder / "passes-manages-and-supervises" / "powers.csv",
-                         folder / "fires-serves-and-supervises" / "powers.csv"])
-    assert not result.rejected and len(result.records) == 2
-    quads = [q for r in result.records for q in r.graph.quads()]
-    _hermit(_ntriples(*ONTOLOGY_FILES, ONTO / "divisions.ttl", quads))
+    quads = []
+    for case in ("passes-manages-and-supervises", "fires-serves-and-supervises"):  # one list each
+        result = load_paths([folder / case / "powers.csv"])
+        assert not result.rejected and len(result.records) == 1
+        quads += [q for q in result.records[0].graph.quads()]
+    _hermit(_ntriples(*ONTOLOGY_FILES, quads))
 
 
 def test_supervision_department_as_a_projects_trading_centre_is_consistent():

@@ -341,7 +341,7 @@ def _hermit(data: bytes) -> None:
         world.close()
 
 
-ONTOLOGY_FILES = (ONTO / "prtkg.ttl", ONTO / "codes.ttl")
+ONTOLOGY_FILES = (ONTO / "prtkg.ttl", ONTO / "codes.ttl", ONTO / "alignment.ttl")
 
 
 def _reference_records():

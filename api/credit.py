@@ -107,17 +107,18 @@ def record_check(store: Store, lock: threading.Lock, doc: dict) -> None:
     node = rdf.iri("credit-check", doc["id"])
     prov = rdf.PROV
     at = dt.datetime.fromisoformat(doc["time"])
-    triples = [
+    by, by_triples = rdf.agent(doc["caller"])
+    triples = by_triples + [
         (g, rdf.RDF_TYPE, ox.NamedNode(prov + "Entity")),
         (g, rdf.p("recordId"), rdf.literal(doc["id"])),
         (g, rdf.p("recordKind"), rdf.literal("credit-check")),
         (g, ox.NamedNode(prov + "generatedAtTime"), rdf.literal(at)),
-        (g, ox.NamedNode(prov + "wasAttributedTo"), rdf.literal(doc["caller"])),
+        (g, ox.NamedNode(prov + "wasAttributedTo"), by),
         (node, rdf.RDF_TYPE, rdf.p("CreditCheck")),
         (node, rdf.RDF_TYPE, ox.NamedNode(prov + "Activity")),
         (node, rdf.p("localId"), rdf.literal(doc["id"])),
         (node, ox.NamedNode(prov + "startedAtTime"), rdf.literal(at)),
-        (node, ox.NamedNode(prov + "wasAssociatedWith"), rdf.literal(doc["caller"])),
+        (node, ox.NamedNode(prov + "wasAssociatedWith"), by),
         (node, rdf.p("checkDate"), rdf.literal(dt.date.fromisoformat(doc["date"]))),
         (node, rdf.p("answers"), ox.Literal(json.dumps(doc, ensure_ascii=False, sort_keys=True),
                                             datatype=ox.NamedNode(rdf.RDF + "JSON"))),

@@ -85,6 +85,16 @@ def department_classes() -> dict[str, NamedNode]:
     return {row["c"].value: row["cls"] for row in rows}
 
 
+def classify_department(g, dept: NamedNode, concept: NamedNode) -> None:
+    """Type a department by one of its department types. The types classify (org:classification), they are
+    not exclusive kinds: a body may hold several, so every call adds, none replaces; the class is written
+    too because queries select by it and nothing reasons over the store at load."""
+    g.type(dept, "Department")
+    g.add(dept, NamedNode(rdf.ORG + "classification"), concept)
+    g.add(dept, "departmentType", concept)
+    g.add(dept, rdf.RDF_TYPE, department_classes().get(concept.value))
+
+
 class RowError(Exception):
     def __init__(self, *errors: FieldError):
         super().__init__(errors)
@@ -234,9 +244,7 @@ def _power_row(row: Row, stem: str, the_list: NamedNode) -> rdf.RecordGraph:
         raise RowError(*errors)
 
     dept = organisation(g, dept_code)
-    g.type(dept, "Department")
-    g.add(dept, rdf.RDF_TYPE, department_classes().get(dept_type[0].value))
-    g.add(dept, "departmentType", dept_type[0])
+    classify_department(g, dept, dept_type[0])
     g.add(dept, "name", row.get("departmentName") or None)
 
     node = rdf.iri("list", stem, "row", row.number)
@@ -244,6 +252,7 @@ def _power_row(row: Row, stem: str, the_list: NamedNode) -> rdf.RecordGraph:
     g.add(node, "inList", the_list)
     g.add(node, "listRow", row.number)
     g.add(node, "heldBy", dept)
+    g.add(node, "heldAs", dept_type[0])
     g.add(node, "powerCode", row.get("powerCode") or None)
     g.add(node, "powerName", row.get("powerName") or None)
     g.add(node, "powerKind", power_kind[0])

@@ -60,10 +60,10 @@ from ocdsmerge.rules import get_merge_rules
 from pyoxigraph import NamedNode
 
 from prtkg import codes
-from prtkg.rdf import RecordGraph, child, entity, graph_iri, iri
+from prtkg.rdf import RecordGraph, child, code as code_concept, entity, graph_iri, iri
 from prtkg.records import FieldError, LoadResult, Record, Rejection, id_error
 
-from .csvlists import person, person_problem, relation
+from .csvlists import classify_department, person, person_problem, relation
 
 SCHEMA_FILES = ("release-schema.json", "bids-release-schema.json", "prtkg-extension.json")
 CHINA = dt.timezone(dt.timedelta(hours=8), "UTC+08:00")
@@ -609,7 +609,7 @@ class _Mapper:
             if roles & {"supervisor", "tradingCentre"}:
                 g.type(node, "Department")
                 if "tradingCentre" in roles:
-                    g.type(node, "TradingCentre")
+                    classify_department(g, node, code_concept("department-type", "trading-centre"))
             else:
                 g.type(node, "MarketEntity")
             g.add(node, "name", _text(party.get("name")) or _text(ident.get("legalName")))

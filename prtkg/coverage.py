@@ -29,7 +29,11 @@ WHERE {
          prtkg:region ?region ; prtkg:tradeType ?tt ; prtkg:stage ?st .
     ?dept prtkg:uscc ?deptCode .
     OPTIONAL { ?dept prtkg:name ?name }
-    OPTIONAL { ?dept prtkg:departmentType ?type }
+    # The function the row registers the power under, not any type the body has elsewhere: a 住建局 may
+    # manage in one row and supervise in another (rows loaded before heldAs existed fall back).
+    OPTIONAL { ?row prtkg:heldAs ?heldAs }
+    OPTIONAL { ?dept prtkg:departmentType ?anyType }
+    BIND(COALESCE(?heldAs, ?anyType) AS ?type)
     OPTIONAL { ?row prtkg:industry ?ind }
     OPTIONAL { ?row prtkg:isLead ?lead }
     OPTIONAL { ?row prtkg:powerCode ?powerCode }

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 from decimal import Decimal
+from pathlib import PurePath
 from typing import Iterable, Union
 from urllib.parse import quote, unquote
 
@@ -58,6 +61,23 @@ def code(scheme: str, value: str) -> NamedNode:
 
 def entity(uscc: str) -> NamedNode:
     return iri("entity", uscc.strip().upper())
+
+
+def agent(name: str) -> tuple[NamedNode, list[tuple]]:
+    """The prov:Agent named `name` (a user, a token fingerprint, anonymous@address): PROV's agent
+    properties take a node, so the name becomes an IRI and stays readable as its label."""
+    node = iri("agent", name)
+    return node, [(node, RDF_TYPE, NamedNode(PROV + "Agent")), (node, RDFS_LABEL, literal(name))]
+
+
+def source_iri(source: str) -> NamedNode:
+    """The IRI of a record's source for prov:wasDerivedFrom: an IRI as given, a file path as a file: IRI
+    (with its #fragment, which names the record inside the file)."""
+    if re.match(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://|urn:)", source):
+        return NamedNode(quote(source, safe=":/?#[]@!$&'()*+,;=%-._~"))
+    path, _, fragment = source.partition("#")
+    uri = PurePath(os.path.abspath(path)).as_uri() if path else "file:///"
+    return NamedNode(uri + ("#" + quote(fragment, safe="-._~:@/") if fragment else ""))
 
 
 def graph_iri(kind: str, *parts: object) -> NamedNode:

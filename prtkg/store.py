@@ -63,15 +63,17 @@ def _ntriples(quads: Iterable[ox.Quad]) -> str:
 
 def provenance(record: Record, agent: str, at: dt.datetime) -> list[tuple]:
     g = record.graph.graph
+    who, agent_triples = rdf.agent(agent)
     return [
         (g, rdf.RDF_TYPE, ox.NamedNode(rdf.PROV + "Entity")),
         (g, rdf.p("recordId"), rdf.literal(record.id)),
         (g, rdf.p("recordKind"), rdf.literal(record.kind)),
         (g, rdf.p("source"), rdf.literal(record.source)),
+        (g, ox.NamedNode(rdf.PROV + "wasDerivedFrom"), rdf.source_iri(record.source)),
         (g, rdf.p("contentDigest"), rdf.literal(record.digest)),
         (g, ox.NamedNode(rdf.PROV + "generatedAtTime"), rdf.literal(at)),
-        (g, ox.NamedNode(rdf.PROV + "wasAttributedTo"), rdf.literal(agent)),
-    ] + ([(g, rdf.p("mainNode"), record.focus)] if record.focus is not None else [])
+        (g, ox.NamedNode(rdf.PROV + "wasAttributedTo"), who),
+    ] + agent_triples + ([(g, rdf.p("mainNode"), record.focus)] if record.focus is not None else [])
 
 
 class _ForkGuard:

@@ -75,8 +75,20 @@ def test_provenance_and_typed_values(backend):
     store.replace_records([_record("ocds-a-1", "t")], agent="user:alice", at=at)
     g = rdf.graph_iri("ocds", "ocds-a-1").value
     row = store.select(f"""SELECT * WHERE {{ GRAPH <{g}> {{ <{g}> a prov:Entity ; prtkg:recordId ?id ;
-        prtkg:contentDigest ?d ; prov:generatedAtTime ?at ; prov:wasAttributedTo ?who ; prtkg:source ?src }} }}""")
-    assert row == [{"id": "ocds-a-1", "d": "sha256:t", "at": at, "who": "user:alice", "src": "test.json#ocds-a-1"}]
+        prtkg:contentDigest ?d ; prov:generatedAtTime ?at ; prov:wasAttributedTo ?agent ; prtkg:source ?src ;
+        prov:wasDerivedFrom ?from . ?agent a prov:Agent ; rdfs:label ?who }} }}""")
+    assert row == [{"id": "ocds-a-1", "d": "sha256:t", "at": at, "agent": rdf.iri("agent", "user:alice").value,
+                    "who": "user:alice", "src": "test.json#ocds-a-1",
+                    "from": Path("test.json").absolute().as_uri() + "#ocds-a-1"}]
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("https://ggzy.example.cn/a b.json", "https://ggzy.example.cn/a%20b.json"),
+    ("urn:prtkg:upload:1", "urn:prtkg:upload:1"),
+    ("/data/list 1.csv#3", "file:///data/list%201.csv#3"),
+])
+def test_source_iri(source, expected):
+    assert rdf.source_iri(source).value == expected
 
 
 def test_graph_replacement_quads_and_union_default_graph(backend):

@@ -170,11 +170,12 @@ def finding_id(rule: str, record: str, focus: str, evidence: dict) -> str:
 
 
 def make(rule_id: str, record: str, focus: str | NamedNode | None, evidence: dict | None = None,
-         *, severity: str | None = None, **message_fields: Any) -> Finding:
+         *, severity: str | None = None, shape: str = "", **message_fields: Any) -> Finding:
     """Build a finding of catalogue rule `rule_id` about `record` at node `focus`.
 
     `severity` lowers the catalogue's for one reading of the law a policy parameter opts into
-    (e.g. a contested extension of a minimum period is a warning, not a violation).
+    (e.g. a contested extension of a minimum period is a warning, not a violation). `shape` is the
+    IRI of the SHACL shape that found it, if one did.
 
     The message is the catalogue's, filled from the rule's parameters, the evidence and any extra
     message fields (e.g. a department's name for display).
@@ -188,7 +189,8 @@ def make(rule_id: str, record: str, focus: str | NamedNode | None, evidence: dic
         focus = focus.value
     if severity is not None and severity not in SEVERITY_ORDER:
         raise ValueError(f"{rule_id}: unknown severity {severity!r}")
-    return Finding(rule_id, severity or entry.severity, record, focus or "", message, entry.basis, evidence)
+    return Finding(rule_id, severity or entry.severity, record, focus or "", message, entry.basis, evidence,
+                   shape)
 
 
 class Insufficiency:

@@ -66,6 +66,13 @@ def test_a_checked_store_holds_each_finding_as_a_shacl_result_of_its_run(tmp_pat
     (run,) = {r["run"] for r in rows}
     (started,) = result.store.select(f"SELECT ?s WHERE {{ GRAPH ?x {{ <{run}> prov:startedAtTime ?s }} }}")
     assert started["s"] <= rows[0]["end"]
+    # a finding a shape made names the shape; one the engine made (DATA-INSUFFICIENT here) names none
+    shapes = {r["f"]: r["shape"] for r in result.store.select(
+        "PREFIX sh: <http://www.w3.org/ns/shacl#> "
+        "SELECT ?f ?shape WHERE { GRAPH <urn:prtkg:findings> { ?f sh:sourceShape ?shape } }")}
+    expect = {casework.node(f.id).value: f.shape for f in result.findings if f.shape}
+    assert shapes == expect and "https://w3id.org/prtkg/shapes#BidPeriod20D" in shapes.values()
+    assert any(not f.shape for f in result.findings)
 
 
 def test_ingested_findings_and_a_cross_record_one_name_their_record_graphs():

@@ -248,8 +248,11 @@ def findings_update(store, records: Sequence[Record], found: Sequence[Finding], 
     fg = f"<{rdf.FINDINGS_GRAPH}>"
     refresh = (f"DELETE {{ GRAPH {fg} {{ ?f ?p ?o }} }} WHERE {{ VALUES ?f {{ {_values(new)} }} "
                f"GRAPH {fg} {{ ?f ?p ?o }} }} ;\n") if new else ""
-    return refresh + _drop_status(gone + back) + _insert([*to_quads(found, as_of, at, _graphs(store, records, found)),
-                                                         *case])
+    # A run whose findings were all re-described by this one generated nothing still stored: dropped.
+    orphans = (f" ;\nDELETE {{ GRAPH {fg} {{ ?run ?p ?o }} }} WHERE {{ GRAPH {fg} {{ ?run a prov:Activity ; ?p ?o "
+               f"FILTER NOT EXISTS {{ ?f prov:wasGeneratedBy ?run }} }} }}") if new else ""
+    return (refresh + _drop_status(gone + back)
+            + _insert([*to_quads(found, as_of, at, _graphs(store, records, found)), *case]) + orphans)
 
 
 def _graphs(store, records: Sequence[Record], found: Sequence[Finding]) -> dict[str, NamedNode]:

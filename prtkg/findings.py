@@ -302,6 +302,8 @@ def to_quads(findings: Iterable[Finding], as_of: dt.date, at: dt.datetime,
     graphs = graphs or {}
     g = NamedNode(rdf.FINDINGS_GRAPH)
     json_dt = NamedNode(rdf.RDF + "JSON")
+    if not findings:
+        return
     run, run_quads = check_run(as_of, at, (f.record for f in findings), started)
     yield from run_quads
     for f in findings:

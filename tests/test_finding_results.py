@@ -98,3 +98,22 @@ def test_ingested_findings_and_a_cross_record_one_name_their_record_graphs():
 
 def test_every_severity_has_a_shacl_severity():
     assert set(findings.SHACL_SEVERITY) == set(findings.SEVERITY_ORDER)
+
+
+def test_a_recheck_leaves_no_run_that_generated_nothing():
+    from prtkg import loaders
+    from prtkg.store import Store
+
+    store = Store(None)
+    data = json.dumps(works("ocds-prov-re", "530102", 10), ensure_ascii=False).encode()
+    store.replace_records(loaders.load_bytes(data, "re.json", "application/json").records)
+    (record,) = stored_records(store)
+    found = run_checks(Context(store, [record], AS_OF))
+    runs = "SELECT ?run WHERE { GRAPH <urn:prtkg:findings> { ?run a prov:Activity } }"
+    casework.record_check(store, [record], found, AS_OF, dt.datetime(2026, 6, 1, 9, tzinfo=dt.timezone.utc))
+    (first,) = store.select(runs)
+    casework.record_check(store, [record], found, AS_OF, dt.datetime(2026, 6, 2, 9, tzinfo=dt.timezone.utc))
+    (second,) = store.select(runs)
+    assert first != second
+    gen = store.select("SELECT DISTINCT ?run WHERE { GRAPH <urn:prtkg:findings> { ?f prov:wasGeneratedBy ?run } }")
+    assert gen == [second]

@@ -261,8 +261,8 @@ def _graphs(store, records: Sequence[Record], found: Sequence[Finding]) -> dict[
     graphs = {r.id: r.graph.graph for r in records}
     others = {f.record for f in found} - graphs.keys()
     if others:
-        rows = store.select(f"""SELECT ?g ?id WHERE {{ VALUES ?id {{ {" ".join(str(rdf.literal(i)) for i in sorted(others))} }}
-            GRAPH ?g {{ ?g prtkg:recordId ?id }} }}""")
+        ids = " ".join(str(rdf.literal(i)) for i in sorted(others))
+        rows = store.select(f"SELECT ?g ?id WHERE {{ VALUES ?id {{ {ids} }} GRAPH ?g {{ ?g prtkg:recordId ?id }} }}")
         graphs.update((r["id"], NamedNode(r["g"])) for r in rows)
     return graphs
 

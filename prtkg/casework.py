@@ -248,7 +248,23 @@ def findings_update(store, records: Sequence[Record], found: Sequence[Finding], 
     fg = f"<{rdf.FINDINGS_GRAPH}>"
     refresh = (f"DELETE {{ GRAPH {fg} {{ ?f ?p ?o }} }} WHERE {{ VALUES ?f {{ {_values(new)} }} "
                f"GRAPH {fg} {{ ?f ?p ?o }} }} ;\n") if new else ""
-    return refresh + _drop_status(gone + back) + _insert([*to_quads(found, as_of, at), *case])
+    # A run whose findings were all re-described by this one generated nothing still stored: dropped.
+    orphans = (f" ;\nDELETE {{ GRAPH {fg} {{ ?run ?p ?o }} }} WHERE {{ GRAPH {fg} {{ ?run a prov:Activity ; ?p ?o "
+               f"FILTER NOT EXISTS {{ ?f prov:wasGeneratedBy ?run }} }} }}") if new else ""
+    return (refresh + _drop_status(gone + back)
+            + _insert([*to_quads(found, as_of, at, _graphs(store, records, found)), *case]) + orphans)
+
+
+def _graphs(store, records: Sequence[Record], found: Sequence[Finding]) -> dict[str, NamedNode]:
+    """Record id -> its graph IRI, for the findings' prov:wasDerivedFrom: the batch's own records, and
+    the stored records a cross-record finding names."""
+    graphs = {r.id: r.graph.graph for r in records}
+    others = {f.record for f in found} - graphs.keys()
+    if others:
+        ids = " ".join(str(rdf.literal(i)) for i in sorted(others))
+        rows = store.select(f"SELECT ?g ?id WHERE {{ VALUES ?id {{ {ids} }} GRAPH ?g {{ ?g prtkg:recordId ?id }} }}")
+        graphs.update((r["id"], NamedNode(r["g"])) for r in rows)
+    return graphs
 
 
 def act(store, finding_id: str, action: str, who: str, note: str | None = None, outcome: str | None = None,

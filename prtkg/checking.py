@@ -120,7 +120,9 @@ def check(paths: Sequence[str | Path], reference: str | Path | None = "bundled",
     store.load_ontology()
     store.replace_records(ref.records + loaded.records)
     ctx = Context(store, ref.records + loaded.records, as_of)
+    started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     found = run_checks(ctx)
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    store.replace_graph(F.rdf.FINDINGS_GRAPH, F.to_quads(found, as_of, now))
+    graphs = {r.id: r.graph.graph for r in ref.records + loaded.records}
+    store.replace_graph(F.rdf.FINDINGS_GRAPH, F.to_quads(found, as_of, now, graphs, started))
     return CheckResult(loaded, ref, found, store, as_of)

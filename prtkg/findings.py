@@ -9,7 +9,7 @@ import json
 import string
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from pyoxigraph import Literal, NamedNode, Quad
 
@@ -126,6 +126,9 @@ class Finding:
     message: dict[str, str]
     basis: str
     evidence: dict[str, Any] = field(default_factory=dict)
+    # The IRI of the SHACL shape that found it (sh:sourceShape), when a named shape did; not part of
+    # its identity.
+    shape: str = ""
 
     def as_dict(self) -> dict:
         return {"id": self.id, "rule": self.rule, "severity": self.severity, "record": self.record,
@@ -167,11 +170,12 @@ def finding_id(rule: str, record: str, focus: str, evidence: dict) -> str:
 
 
 def make(rule_id: str, record: str, focus: str | NamedNode | None, evidence: dict | None = None,
-         *, severity: str | None = None, **message_fields: Any) -> Finding:
+         *, severity: str | None = None, shape: str = "", **message_fields: Any) -> Finding:
     """Build a finding of catalogue rule `rule_id` about `record` at node `focus`.
 
     `severity` lowers the catalogue's for one reading of the law a policy parameter opts into
-    (e.g. a contested extension of a minimum period is a warning, not a violation).
+    (e.g. a contested extension of a minimum period is a warning, not a violation). `shape` is the
+    IRI of the SHACL shape that found it, if one did.
 
     The message is the catalogue's, filled from the rule's parameters, the evidence and any extra
     message fields (e.g. a department's name for display).
@@ -185,7 +189,8 @@ def make(rule_id: str, record: str, focus: str | NamedNode | None, evidence: dic
         focus = focus.value
     if severity is not None and severity not in SEVERITY_ORDER:
         raise ValueError(f"{rule_id}: unknown severity {severity!r}")
-    return Finding(rule_id, severity or entry.severity, record, focus or "", message, entry.basis, evidence)
+    return Finding(rule_id, severity or entry.severity, record, focus or "", message, entry.basis, evidence,
+                   shape)
 
 
 class Insufficiency:
@@ -259,22 +264,70 @@ def dedupe(findings: Iterable[Finding]) -> list[Finding]:
     return list(seen.values())
 
 
-def to_quads(findings: Iterable[Finding], as_of: dt.date, at: dt.datetime) -> Iterable[Quad]:
+SH = "http://www.w3.org/ns/shacl#"
+# A finding's severity as the SHACL severity it is read as (sh:resultSeverity).
+SHACL_SEVERITY = {"violation": NamedNode(SH + "Violation"), "warning": NamedNode(SH + "Warning"),
+                  "info": NamedNode(SH + "Info")}
+CHECKER = "prtkg"  # the software agent every check run is associated with
+
+
+def check_run(as_of: dt.date, at: dt.datetime, records: Iterable[str] = (),
+              started: dt.datetime | None = None) -> tuple[NamedNode, list[Quad]]:
+    """The prov:Activity of one check run, in the findings graph: when it ended (and started, when
+    known), the day deadlines were measured against, and the checker as its agent. Its IRI is a digest
+    of those and of the records checked, so replaying the same check names the same run."""
+    g = NamedNode(rdf.FINDINGS_GRAPH)
+    raw = json.dumps([at.isoformat(), as_of.isoformat(), sorted(set(records))], ensure_ascii=False)
+    run = rdf.iri("check-run", hashlib.sha256(raw.encode()).hexdigest()[:24])
+    who, agent = rdf.agent(CHECKER)
+    quads = [Quad(run, rdf.RDF_TYPE, NamedNode(rdf.PROV + "Activity"), g),
+             Quad(run, NamedNode(rdf.PROV + "endedAtTime"), rdf.literal(at), g),
+             Quad(run, rdf.p("asOf"), rdf.literal(as_of), g),
+             Quad(run, NamedNode(rdf.PROV + "wasAssociatedWith"), who, g),
+             Quad(who, rdf.RDF_TYPE, NamedNode(rdf.PROV + "SoftwareAgent"), g),
+             *(Quad(*t, g) for t in agent)]
+    if started is not None:
+        quads.append(Quad(run, NamedNode(rdf.PROV + "startedAtTime"), rdf.literal(started), g))
+    return run, quads
+
+
+def to_quads(findings: Iterable[Finding], as_of: dt.date, at: dt.datetime,
+             graphs: Mapping[str, NamedNode] | None = None, started: dt.datetime | None = None) -> Iterable[Quad]:
+    """The findings graph's description of `findings`, with the check run that generated them.
+
+    Each finding is also a SHACL validation result (focus node, severity, message, source shape when a
+    shape found it) and a PROV entity derived from its record's graph (`graphs`: record id -> graph
+    IRI; a finding about something that is no stored record, e.g. an organisation, has none)."""
+    findings = list(findings)
+    graphs = graphs or {}
     g = NamedNode(rdf.FINDINGS_GRAPH)
     json_dt = NamedNode(rdf.RDF + "JSON")
+    if not findings:
+        return
+    run, run_quads = check_run(as_of, at, (f.record for f in findings), started)
+    yield from run_quads
     for f in findings:
         node = rdf.iri("finding", f.id)
         yield Quad(node, rdf.RDF_TYPE, rdf.p("Finding"), g)
+        yield Quad(node, rdf.RDF_TYPE, NamedNode(SH + "ValidationResult"), g)
         yield Quad(node, rdf.p("findingId"), Literal(f.id), g)
         yield Quad(node, rdf.p("rule"), Literal(f.rule), g)
         yield Quad(node, rdf.p("severity"), Literal(f.severity), g)
+        yield Quad(node, NamedNode(SH + "resultSeverity"), SHACL_SEVERITY[f.severity], g)
         yield Quad(node, rdf.p("record"), Literal(f.record), g)
+        if f.record in graphs:
+            yield Quad(node, NamedNode(rdf.PROV + "wasDerivedFrom"), graphs[f.record], g)
         if f.focus:
             yield Quad(node, rdf.p("focus"), NamedNode(f.focus), g)
+            yield Quad(node, NamedNode(SH + "focusNode"), NamedNode(f.focus), g)
+        if f.shape:
+            yield Quad(node, NamedNode(SH + "sourceShape"), NamedNode(f.shape), g)
         for lang, text in f.message.items():
             yield Quad(node, rdf.p("message"), Literal(text, language=lang), g)
+            yield Quad(node, NamedNode(SH + "resultMessage"), Literal(text, language=lang), g)
         yield Quad(node, rdf.p("basis"), Literal(f.basis), g)
         yield Quad(node, rdf.p("evidence"),
                    Literal(json.dumps(f.evidence, ensure_ascii=False, sort_keys=True), datatype=json_dt), g)
         yield Quad(node, rdf.p("asOf"), rdf.literal(as_of), g)
         yield Quad(node, NamedNode(rdf.PROV + "generatedAtTime"), rdf.literal(at), g)
+        yield Quad(node, NamedNode(rdf.PROV + "wasGeneratedBy"), run, g)

@@ -66,6 +66,7 @@ class ShapeInfo:
     problems: dict = field(default_factory=dict)   # problem code -> {"zh": .., "en": ..}
     working_days: bool = False
     select: str = ""                # a SPARQL constraint's query (prefixes included)
+    shape: str = ""                 # the IRI of the shape it belongs to (a finding's sh:sourceShape), if named
 
 
 def _param_text(value: Any) -> str:
@@ -119,7 +120,8 @@ def shapes() -> tuple[Graph, dict]:
             problems[code] = {lbl.language: str(lbl) for lbl in g.objects(node, RDFS.label)}
         base = dict(rule=rule_id or blocked[0], kind=kind, insufficient=blocked,
                     field_name=str(g.value(shape, P.field) or ""), problems=problems,
-                    working_days=bool(g.value(shape, P.workingDays)))
+                    working_days=bool(g.value(shape, P.workingDays)),
+                    shape=str(shape) if isinstance(shape, URIRef) else "")
         info[shape] = ShapeInfo(**base)
         for constraint in list(g.objects(shape, SH.sparql)):
             select = str(g.value(constraint, SH.select))
@@ -386,7 +388,7 @@ def make_finding(meta: ShapeInfo, record_id: str, focus: str, evidence: dict):
         if found is None or found.kind != problem:
             raise AssertionError(f"CRD-CODE-INVALID shape and prtkg.uscc disagree on {evidence.get('code')!r}")
         fields = {"problem": found.message_en, "problem_zh": found.message_zh}
-    return F.make(meta.rule, record_id, focus, evidence, severity=severity, **fields)
+    return F.make(meta.rule, record_id, focus, evidence, severity=severity, shape=meta.shape, **fields)
 
 
 class _Blank(dict):

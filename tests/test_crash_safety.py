@@ -66,6 +66,7 @@ def verify(store_path: Path, expected: dict, acknowledged: set[str]) -> int:
     store = Store(store_path)  # must open (recovery is Oxigraph's job; a failure here fails the trial)
     found: dict[str, set[str]] = {}
     prov: dict[str, dict[str, str]] = {}
+    agents: dict[str, set[str]] = {}
     skip = {rdf.ONTOLOGY_GRAPH, rdf.FINDINGS_GRAPH, CASES_GRAPH}
     for q in store._ox.quads_for_pattern(None, None, None, None):
         g = getattr(q.graph_name, "value", None)
@@ -73,6 +74,8 @@ def verify(store_path: Path, expected: dict, acknowledged: set[str]) -> int:
             continue
         if q.subject.value == g:  # the graph's provenance
             prov.setdefault(g, {})[q.predicate.value] = getattr(q.object, "value", str(q.object))
+        elif q.subject.value.startswith(rdf.ID + "agent/"):  # the agent it is attributed to (store.provenance)
+            agents.setdefault(g, set()).add(q.subject.value)
         else:
             found.setdefault(g, set()).add(_nt(q))
     for g in set(found) | set(prov):
@@ -84,6 +87,7 @@ def verify(store_path: Path, expected: dict, acknowledged: set[str]) -> int:
         assert p.get(rdf.p("recordId").value) == record.id, f"{record.id}: provenance missing"
         assert p.get(rdf.p("contentDigest").value) == record.digest, f"{record.id}: digest missing"
         assert PROV_KEYS <= set(p), f"{record.id}: provenance incomplete: {sorted(p)}"
+        assert p[rdf.PROV + "wasAttributedTo"] in agents.get(g, set()), f"{record.id}: its agent is not described"
     missing = sorted(expected[g][0].id for g in acknowledged if g not in found)
     assert not missing, f"{len(missing)} acknowledged records lost, e.g. {missing[:5]}"
     del store

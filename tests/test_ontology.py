@@ -73,6 +73,16 @@ def test_each_term_is_one_kind_and_has_a_header(onto):
     assert onto.value(header, rdflib.DCTERMS.license) is not None
 
 
+@pytest.mark.parametrize("name", sorted(p.name for p in ONTO.glob("*.ttl")))
+def test_each_ontology_file_has_a_versioned_header(name):
+    # Every published file (generated ones too) says what it is, which version, and under which licence.
+    g = rdflib.Graph().parse(ONTO / name)
+    (header,) = g.subjects(RDF.type, OWL.Ontology)
+    assert g.value(header, OWL.versionInfo) is not None and g.value(header, OWL.versionIRI) is not None
+    assert {t.language for t in g.objects(header, rdflib.DCTERMS.title)} >= {"zh", "en"}
+    assert g.value(header, rdflib.DCTERMS.license) is not None
+
+
 def test_value_types_follow_the_vocabulary(onto):
     # Dates are calendar days, amounts exact decimals, code-list values concept IRIs (docs/vocabulary.md "Values").
     expect = {

@@ -30,6 +30,11 @@ def test_loading_the_same_data_twice_leaves_the_same_findings():
     times = store.select("SELECT ?f (COUNT(?t) AS ?n) WHERE { GRAPH <urn:prtkg:findings> { "
                          "?f prov:generatedAtTime ?t } } GROUP BY ?f HAVING (COUNT(?t) > 1)")
     assert times == []
+    # each finding names exactly one check run (the one that last described it), and that run is stored
+    runs = store.select("SELECT ?f (COUNT(?run) AS ?n) WHERE { GRAPH <urn:prtkg:findings> { ?f a prtkg:Finding "
+                        "OPTIONAL { ?f prov:wasGeneratedBy ?run . ?run a prov:Activity } } } "
+                        "GROUP BY ?f HAVING (COUNT(?run) != 1)")
+    assert runs == []
 
 
 def test_a_streamed_load_checks_the_records_it_wrote(tmp_path, monkeypatch):

@@ -30,6 +30,7 @@ from pyshacl import validate as shacl_validate
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 
+from prtkg import codes
 from prtkg import findings as F
 from prtkg import rdf
 from prtkg.applicability import gates
@@ -123,6 +124,7 @@ def shapes() -> tuple[Graph, dict]:
         info[shape] = ShapeInfo(**base)
         for constraint in list(g.objects(shape, SH.sparql)):
             select = str(g.value(constraint, SH.select))
+            select = codes.fill(select)
             select = fill_params(select, rule_id) if rule_id else select
             projected = _SELECT_VARS.search(select)
             names = tuple(v for v in re.findall(r"[?$](\w+)", projected.group(1) if projected else "")

@@ -381,13 +381,6 @@ def make_finding(meta: ShapeInfo, record_id: str, focus: str, evidence: dict):
         # Filled like a catalogue message: {field:SCHEME} is a code shown by its label, {field:org} a name.
         fields["problem"] = F.render(labels.get("en", problem), "en", values)
         fields["problem_zh"] = F.render(labels.get("zh", problem), "zh", values)
-    if meta.rule == "CRD-CODE-INVALID":
-        # The shape decides; the wording of a code problem has one source, prtkg.uscc.
-        from prtkg import uscc
-        found = uscc.problem(evidence.get("code", ""))
-        if found is None or found.kind != problem:
-            raise AssertionError(f"CRD-CODE-INVALID shape and prtkg.uscc disagree on {evidence.get('code')!r}")
-        fields = {"problem": found.message_en, "problem_zh": found.message_zh}
     return F.make(meta.rule, record_id, focus, evidence, severity=severity, **fields)
 
 

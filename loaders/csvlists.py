@@ -165,6 +165,12 @@ def resolve(row: Row, key: str, scheme_name: str, *, many: bool = False, require
     return out
 
 
+def resolve_code(row: Row, key: str, scheme_name: str) -> str:
+    """The code a cell names, for a list whose code is stored as a literal (prtkg:relationType)."""
+    resolve(row, key, scheme_name)   # the row error for an empty or unknown value
+    return codes.scheme(scheme_name).resolve(row.get(key)).code
+
+
 def parse_date(row: Row, key: str, *, required: bool) -> dt.date | None:
     cell = row.get(key)
     if not cell:
@@ -363,13 +369,6 @@ def _credit_row(row: Row) -> Record:
 # A raw resident ID number (GB 11643: 6-digit division, birth date, sequence, check character) must
 # never enter the graph: persons are named by an id or a hash of one.
 RESIDENT_ID = re.compile(r"^\d{6}(18|19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}[\dXx]$")
-PARTY_TYPES = {"企业": "entity", "entity": "entity", "单位": "entity", "个人": "person", "person": "person",
-               "自然人": "person"}
-RELATION_TYPES = {"legal-representative": "legal-representative", "法定代表人": "legal-representative",
-                  "单位负责人": "legal-representative", "shareholder": "shareholder", "股东": "shareholder",
-                  "manager": "manager", "管理": "manager", "管理单位": "manager",
-                  "beneficial-owner": "beneficial-owner", "实际控制人": "beneficial-owner",
-                  "受益所有人": "beneficial-owner"}
 
 
 def person_problem(person_id: str) -> str | None:
@@ -426,13 +425,8 @@ def _relation_row(row: Row, stem: str) -> rdf.RecordGraph:
     problem = uscc.problem(code) if code else "empty; the entity's unified social credit code is required"
     if problem is not None:
         errors.append(row.error("uscc", problem if not code else f"{code!r} is not a valid unified social credit code: {problem}"))
-    party_type = PARTY_TYPES.get(row.get("partyType").casefold())
-    if party_type is None:
-        errors.append(row.error("partyType", f"{row.get('partyType')!r} is not 企业/个人 (entity/person)"))
-    kind = RELATION_TYPES.get(row.get("relation").casefold())
-    if kind is None:
-        errors.append(row.error("relation", f"{row.get('relation')!r} is not one of legal-representative, "
-                                "shareholder, manager, beneficial-owner (法定代表人、股东、管理、实际控制人)"))
+    party_type = attempt(resolve_code, row, "partyType", "party-type")
+    kind = attempt(resolve_code, row, "relation", "relation-type")
     party = row.get("party")
     if not party:
         errors.append(row.error("party", "empty; the related party's credit code or person id is required"))

@@ -5,6 +5,8 @@ its concept here; what the lists contain is data, never restated in code.
 """
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -51,14 +53,25 @@ class Scheme:
         return code in self.concepts
 
 
+_MEMBERS = """
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?coll ?notation WHERE { ?coll a skos:Collection ; skos:member/skos:notation ?notation }"""
+
+
 @lru_cache(maxsize=1)
-def _schemes() -> dict[str, Scheme]:
+def _ontology() -> ox.Store:
     store = ox.Store()
     onto = resources.files("prtkg.ontology")
     for name in ("codes.ttl", "divisions.ttl"):
         path = onto.joinpath(name)
         if path.is_file():
             store.load(path.read_bytes(), format=ox.RdfFormat.TURTLE)
+    return store
+
+
+@lru_cache(maxsize=1)
+def _schemes() -> dict[str, Scheme]:
+    store = _ontology()
     schemes: dict[str, Scheme] = {}
     concepts: dict[str, Concept] = {}
     alts: dict[str, set[str]] = {}
@@ -90,6 +103,51 @@ def scheme(name: str) -> Scheme:
         return _schemes()[name]
     except KeyError:
         raise KeyError(f"no code list {name!r} in the ontology's code schemes") from None
+
+
+@lru_cache(maxsize=1)
+def _collections() -> dict[str, frozenset[str]]:
+    """Sub-lists of a code list (a skos:Collection <.../code/SCHEME/NAME>), by "SCHEME/NAME"."""
+    found: dict[str, set[str]] = {}
+    for row in _ontology().query(_MEMBERS):
+        key = "/".join(row["coll"].value.rstrip("/").rsplit("/", 2)[-2:])
+        found.setdefault(key, set()).add(row["notation"].value)
+    return {k: frozenset(v) for k, v in found.items()}
+
+
+def members(scheme_name: str, collection: str) -> frozenset[str]:
+    """The codes of `scheme_name` in its sub-list `collection` (bid-status/submitted: pending, valid, ...)."""
+    try:
+        return _collections()[f"{scheme_name}/{collection}"]
+    except KeyError:
+        raise KeyError(f"no sub-list {collection!r} of code list {scheme_name!r} in ontology/codes.ttl") from None
+
+
+def non_members(scheme_name: str, collection: str) -> frozenset[str]:
+    """The codes of `scheme_name` outside its sub-list `collection` (bid-status: invited, withdrawn)."""
+    return frozenset(scheme(scheme_name).concepts) - members(scheme_name, collection)
+
+
+def sparql_list(codes: frozenset[str] | set[str]) -> str:
+    """Codes as the terms of a SPARQL IN (...) list, in a stable order."""
+    return ", ".join(json.dumps(c, ensure_ascii=False) for c in sorted(codes))
+
+
+# `{{codes:SCHEME/COLLECTION}}` or `{{codes:SCHEME/not COLLECTION}}` in a query or shape: the IN list.
+_PLACEHOLDER = re.compile(r"\{\{\s*codes:([a-z-]+)/(not\s+)?([a-z-]+)\s*\}\}")
+
+
+def fill(text: str) -> str:
+    """Replace each `{{codes:...}}` placeholder in a SPARQL text with its code list."""
+    def sub(m: re.Match) -> str:
+        pick = non_members if m.group(2) else members
+        return sparql_list(pick(m.group(1), m.group(3)))
+    return _PLACEHOLDER.sub(sub, text)
+
+
+# Cardinal's get_submitted_bids: a bid counts unless its status is one of these.
+def not_submitted_bid_statuses() -> frozenset[str]:
+    return non_members("bid-status", "submitted")
 
 
 def label(scheme_name: str, code: str, lang: str = "zh") -> str:

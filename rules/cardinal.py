@@ -36,12 +36,12 @@ from decimal import Decimal
 
 from .engine import m
 
-from prtkg import findings
+from prtkg import codes, findings
 
 from . import engine
 from .common import code, concat, org_key, param, records, split
 
-NOT_SUBMITTED = ("invited", "withdrawn")
+NOT_SUBMITTED = codes.not_submitted_bid_statuses()
 
 
 def _rules():

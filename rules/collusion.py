@@ -19,7 +19,7 @@ from itertools import combinations
 
 from .engine import m
 
-from prtkg import findings
+from prtkg import codes, findings
 from prtkg.store import to_python
 
 from . import engine
@@ -43,7 +43,7 @@ _BIDS = """
 SELECT ?record ?p ?b ?lot ?e ?tid ?name ?date ?end ?amount ?currency
        ?agent ?projectManager ?depositAccount ?documentAuthor WHERE { %s GRAPH ?g {
   ?g prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:hasBid ?b . ?b prtkg:tenderer ?e .
-  OPTIONAL { ?b prtkg:status ?st } FILTER(!BOUND(?st) || !(?st IN ("invited", "withdrawn")))
+  OPTIONAL { ?b prtkg:status ?st } FILTER(!BOUND(?st) || !(?st IN ({{codes:bid-status/not submitted}})))
   FILTER NOT EXISTS { ?p prtkg:hasTender/prtkg:status "cancelled" }
   OPTIONAL { ?e prtkg:uscc ?u } BIND(COALESCE(UCASE(?u), STR(?e)) AS ?tid) OPTIONAL { ?e prtkg:name ?name }
   OPTIONAL { ?b prtkg:relatedLot ?lot } OPTIONAL { ?b prtkg:bidDate ?date }
@@ -51,6 +51,8 @@ SELECT ?record ?p ?b ?lot ?e ?tid ?name ?date ?end ?amount ?currency
   OPTIONAL { ?b prtkg:amount ?amount ; prtkg:currency ?currency }
   OPTIONAL { ?b prtkg:agent ?agent } OPTIONAL { ?b prtkg:projectManager ?projectManager }
   OPTIONAL { ?b prtkg:depositAccount ?depositAccount } OPTIONAL { ?b prtkg:documentAuthor ?documentAuthor } } }"""
+
+_BIDS = codes.fill(_BIDS)
 
 # Every relation edge above the given bidders, at any depth: the property path does the reach.
 _CLOSURE = """

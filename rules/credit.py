@@ -13,7 +13,7 @@ import datetime as dt
 from .engine import c, m
 
 from prtkg import credit as credit_status
-from prtkg import findings
+from prtkg import codes, findings
 
 from . import engine
 from .common import day, graphs_values, literal_values, param, period_deadline, records
@@ -48,7 +48,7 @@ SELECT ?record ?node ?code ?name ?date ?tt WHERE {{ {{values}} GRAPH ?g {{
   ?node prtkg:{party} ?e . ?e prtkg:uscc ?c BIND(UCASE(?c) AS ?code)
   OPTIONAL {{ ?e prtkg:name ?name }} OPTIONAL {{ ?node prtkg:{date} ?date }} OPTIONAL {{ ?p prtkg:tradeType ?tt }}
   OPTIONAL {{ ?node prtkg:status ?st }} FILTER(!BOUND(?st) || !(?st IN ({excluded}))) }} }}"""
-_BIDS = _DEALS.format(has="hasBid", party="tenderer", date="bidDate", excluded='"invited", "withdrawn"')
+_BIDS = _DEALS.format(has="hasBid", party="tenderer", date="bidDate", excluded=codes.sparql_list(codes.not_submitted_bid_statuses()))
 _AWARDS = _DEALS.format(has="hasAward", party="supplier", date="awardDate", excluded='"cancelled", "unsuccessful"')
 
 _EXECUTED_RECORDS = """

@@ -1,4 +1,8 @@
-"""CRD-CODE-INVALID: every unified social credit code that enters is checked (GB 32100-2015, GB 11714)."""
+"""CRD-CODE-INVALID: every unified social credit code that enters is checked (GB 32100-2015, GB 11714).
+
+The one implementation is prtkg.uscc.problem, which the loaders, the API and the saved queries call
+at their edges too; this module runs it over every record's codes, in the per-record and bulk
+checks alike (rules run on the store whichever way the shapes run)."""
 from __future__ import annotations
 
 from prtkg import findings, uscc

@@ -24,7 +24,7 @@ from urllib.parse import unquote
 
 from .engine import m
 
-from prtkg import findings
+from prtkg import codes, findings
 
 from . import engine
 from .common import code, concat, day, graphs_values, literal_values, org_key, param, records, split
@@ -52,13 +52,13 @@ _TENDERS = """
 SELECT ?record ?p ?method ?n (COUNT(DISTINCT ?tenderer) AS ?distinct) (COUNT(DISTINCT ?anyBid) AS ?bids) WHERE { %s GRAPH ?g {
   ?g prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:hasTender ?t . OPTIONAL { ?t prtkg:procurementMethod ?method }
   OPTIONAL { ?t prtkg:numberOfTenderers ?n } OPTIONAL { ?p prtkg:hasBid ?anyBid }
-  OPTIONAL { ?p prtkg:hasBid ?b . ?b prtkg:status ?st ; prtkg:tenderer ?tenderer . FILTER(!(?st IN ("invited", "withdrawn"))) } } }
+  OPTIONAL { ?p prtkg:hasBid ?b . ?b prtkg:status ?st ; prtkg:tenderer ?tenderer . FILTER(!(?st IN ({{codes:bid-status/not submitted}}))) } } }
 GROUP BY ?record ?p ?method ?n"""
 
 _BIDS = """
 SELECT ?record ?p ?b ?amount ?currency ?tstatus """ + concat("?tid", "tenderers") + " " + concat("?lotId", "lots") + """ WHERE { %s GRAPH ?g {
   ?g prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:hasBid ?b . ?b prtkg:status ?st ; prtkg:amount ?amount ;
-     prtkg:currency ?currency ; prtkg:tenderer ?e . FILTER(!(?st IN ("invited", "withdrawn")))
+     prtkg:currency ?currency ; prtkg:tenderer ?e . FILTER(!(?st IN ({{codes:bid-status/not submitted}})))
   OPTIONAL { ?e prtkg:uscc ?u } BIND(COALESCE(UCASE(?u), STR(?e)) AS ?tid)
   OPTIONAL { ?b prtkg:relatedLot ?lot } BIND(STR(?lot) AS ?lotId)
   OPTIONAL { ?p prtkg:hasTender/prtkg:status ?tstatus } } }
@@ -73,10 +73,11 @@ _PARTICIPATION = """
 SELECT ?record ?p ?u ?date ?a ?ast WHERE {
   { SELECT DISTINCT ?e WHERE { %s GRAPH ?g { ?g prtkg:mainNode ?p0 . ?p0 prtkg:hasBid/prtkg:tenderer ?e . ?e prtkg:uscc ?u0 } } }
   GRAPH ?h { ?h prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:hasBid ?b . ?b prtkg:tenderer ?e . ?e prtkg:uscc ?u . }
-  OPTIONAL { GRAPH ?h { ?b prtkg:status ?st } } FILTER(!BOUND(?st) || !(?st IN ("invited", "withdrawn")))
+  OPTIONAL { GRAPH ?h { ?b prtkg:status ?st } } FILTER(!BOUND(?st) || !(?st IN ({{codes:bid-status/not submitted}})))
   OPTIONAL { GRAPH ?h { ?p prtkg:hasAward/prtkg:awardDate ?date } }
   OPTIONAL { GRAPH ?h { ?p prtkg:hasAward ?a . ?a prtkg:supplier ?e } OPTIONAL { GRAPH ?h { ?a prtkg:status ?ast } } }
 }"""
+_TENDERS, _BIDS, _PARTICIPATION = (codes.fill(q) for q in (_TENDERS, _BIDS, _PARTICIPATION))
 _LOST = ("cancelled", "unsuccessful")
 
 # Active awards of the buyers of the projects under check.

@@ -30,6 +30,7 @@ from pyshacl import validate as shacl_validate
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 
+from prtkg import codes
 from prtkg import findings as F
 from prtkg import rdf
 from prtkg.applicability import gates
@@ -125,6 +126,7 @@ def shapes() -> tuple[Graph, dict]:
         info[shape] = ShapeInfo(**base)
         for constraint in list(g.objects(shape, SH.sparql)):
             select = str(g.value(constraint, SH.select))
+            select = codes.fill(select)
             select = fill_params(select, rule_id) if rule_id else select
             projected = _SELECT_VARS.search(select)
             names = tuple(v for v in re.findall(r"[?$](\w+)", projected.group(1) if projected else "")
@@ -381,13 +383,6 @@ def make_finding(meta: ShapeInfo, record_id: str, focus: str, evidence: dict):
         # Filled like a catalogue message: {field:SCHEME} is a code shown by its label, {field:org} a name.
         fields["problem"] = F.render(labels.get("en", problem), "en", values)
         fields["problem_zh"] = F.render(labels.get("zh", problem), "zh", values)
-    if meta.rule == "CRD-CODE-INVALID":
-        # The shape decides; the wording of a code problem has one source, prtkg.uscc.
-        from prtkg import uscc
-        found = uscc.problem(evidence.get("code", ""))
-        if found is None or found.kind != problem:
-            raise AssertionError(f"CRD-CODE-INVALID shape and prtkg.uscc disagree on {evidence.get('code')!r}")
-        fields = {"problem": found.message_en, "problem_zh": found.message_zh}
     return F.make(meta.rule, record_id, focus, evidence, severity=severity, shape=meta.shape, **fields)
 
 

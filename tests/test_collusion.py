@@ -115,6 +115,30 @@ def test_english_header_is_recognised():
         csvlists.load("统一社会信用代码,关联方类型,关系\n".encode(), "bad.csv")
 
 
+@pytest.mark.parametrize("party_type, relation, kind", [
+    ("单位", "管理", "manager"), ("企业", "股东", "shareholder"), ("自然人", "单位负责人", "legal-representative"),
+    ("个人", "受益所有人", "beneficial-owner"), ("Person", "Legal Representative", "legal-representative"),
+])
+def test_party_and_relation_types_come_from_the_code_lists(party_type, relation, kind):
+    other = "p:abc" if party_type in ("自然人", "个人", "Person") else C["B"]
+    data = ("uscc,partyType,party,relation,share,from,until\n"
+            f"{C['A']},{party_type},{other},{relation},,2020-01-01,\n").encode()
+    loaded = csvlists.load(data, "rel.csv")
+    assert not loaded.rejected, loaded.rejected
+    [stored] = [o.value for _, pred, o in loaded.records[0].graph.triples if pred.value.endswith("#relationType")]
+    assert stored == kind   # the code, whatever spelling the list used
+
+
+def test_unknown_party_or_relation_type_names_the_row_and_field():
+    data = ("uscc,partyType,party,relation,share,from,until\n"
+            f"{C['A']},robot,{C['B']},cousin,,2020-01-01,\n").encode()
+    loaded = csvlists.load(data, "rel.csv")
+    [rejected] = loaded.rejected
+    fields = {e.field: e.error for e in rejected.errors}
+    assert "unknown party-type code 'robot'" in str(fields) and "unknown relation-type code 'cousin'" in str(fields)
+    assert "股东" in str(fields) and "个人" in str(fields)   # the accepted values, from ontology/codes.ttl
+
+
 def test_bids_without_cn_items_are_reported_as_insufficient(tmp_path):
     data = json.loads((HERE / "ocds.json").read_text(encoding="utf-8"))
     bare = data[13]  # ocds-fxcol-14: the price pattern

@@ -16,6 +16,7 @@ from . import rdf
 PROV = "http://www.w3.org/ns/prov#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 _HIDDEN = {PROV + "wasAttributedTo"}
+_AGENT = rdf.ID + "agent/"     # who loaded the record: its agent node (rdf.agent) is not shown either
 _SOURCE = rdf.PRTKG + "source"
 _ENTITY = rdf.ID + "entity/"
 _PARTY = rdf.PRTKG + "hasParty"
@@ -73,7 +74,7 @@ def view(store, record_id: str) -> dict | None:
     triples = []
     props: dict[str, dict[str, list[tuple[str, str | None, bool]]]] = defaultdict(lambda: defaultdict(list))
     for r in store.select(_TRIPLES % graph):
-        if r["p"] in _HIDDEN:
+        if r["p"] in _HIDDEN or r["s"].startswith(_AGENT):
             continue
         value = source_names(r["v"]) if r["p"] == _SOURCE else r["v"]
         triples.append([r["s"], r["p"], value, bool(r["iri"])])

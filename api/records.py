@@ -101,29 +101,36 @@ def validate_records(loaded: LoadResult, reference: LoadResult, as_of: dt.date) 
     return F.report(len(loaded.records), _check(store, loaded, as_of), loaded.rejected)
 
 
-def _regions(store: Store, record) -> set[str]:
-    """The division codes a record names, in the version given and in the version stored."""
+def _regions(store: Store, records) -> dict[str, set[str]]:
+    """The division codes each record names (by graph IRI), in the version given and in the version
+    stored: one query for the whole submission, not one per record."""
+    from collections import defaultdict
+
     from prtkg import rdf
 
     region = rdf.p("region")
-    given = {q.object.value for q in record.graph.quads() if q.predicate == region}
-    g = record.graph.graph
-    stored = {r["r"] for r in store.select(f"SELECT DISTINCT ?r WHERE {{ GRAPH {g} {{ ?x prtkg:region ?r }} }}")}
-    return {iri.rsplit("/", 1)[-1] for iri in given | stored}
+    found: dict[str, set[str]] = defaultdict(set)
+    for record in records:
+        found[record.graph.graph.value] |= {q.object.value for q in record.graph.quads() if q.predicate == region}
+    graphs = " ".join(str(record.graph.graph) for record in records)
+    for r in store.select(f"SELECT DISTINCT ?g ?r WHERE {{ VALUES ?g {{ {graphs} }} GRAPH ?g {{ ?x prtkg:region ?r }} }}"):
+        found[r["g"]].add(r["r"])
+    return {g: {iri.rsplit("/", 1)[-1] for iri in iris} for g, iris in found.items()}
 
 
 def within_division(store: Store, loaded: LoadResult, division: str | None) -> LoadResult:
     """A division token may store (and replace) only records of its division and those below it:
     a record naming another region, in the version sent or the one stored, is rejected."""
-    if division is None:
+    if division is None or not loaded.records:
         return loaded
     from prtkg.jurisdiction import divisions_within
     from prtkg.records import FieldError, Rejection
 
     keep = divisions_within(division)
+    regions = _regions(store, loaded.records)
     out = LoadResult(rejected=list(loaded.rejected))
     for record in loaded.records:
-        outside = sorted(_regions(store, record) - keep)
+        outside = sorted(regions[record.graph.graph.value] - keep)
         if outside:
             out.rejected.append(Rejection(record.id, [FieldError(
                 "region", f"names division {', '.join(outside)}, outside the token's division {division}")]))

@@ -243,10 +243,10 @@ def check(ctx):
         else:
             zh, en = param("BID-COLLUSION-PRESUMED", "situations")["pricePattern"]
             priced = x["priced"]
+            gap = {"gap": x["gap"], "currency": x["currency"]}     # the situation's wording is the catalogue's
             out.append(findings.make(f.rule, x["record"], x["node"],
-                                     {"lot": lot, "bids": priced, "gap": x["gap"], "currency": x["currency"],
-                                      "shared": "pricePattern"},
+                                     {"lot": lot, "bids": priced, **gap, "shared": "pricePattern"},
                                      bid_a=priced[0]["bid"], bid_b=priced[-1]["bid"],
-                                     situation_zh=f"{zh}，差额{x['gap']} {x['currency']}",
-                                     situation=f"{en}, gap {x['gap']} {x['currency']}"))
+                                     situation_zh=findings.render(zh, "zh", gap),
+                                     situation=findings.render(en, "en", gap)))
     return out

@@ -131,6 +131,12 @@ def _lots(rows: list[dict]) -> dict[tuple, list[dict]]:
     return out
 
 
+def _relation(kind: str, **values) -> dict[str, str]:
+    """How a relation reads, in both languages: the catalogue's wording (BID-RELATED-BIDDERS' relations)."""
+    zh, en = param("BID-RELATED-BIDDERS", "relations")[kind]
+    return {"zh": findings.render(zh, "zh", values), "en": findings.render(en, "en", values)}
+
+
 def _related_facts(ctx, lots: dict[tuple, list[dict]]):
     entities = {b["e"] for bids in lots.values() for b in bids}
     rel = Relations(ctx.store, entities)
@@ -157,13 +163,12 @@ def _related_facts(ctx, lots: dict[tuple, list[dict]]):
                 path = " → ".join(findings.org_name(c) for c in
                                   [_label(chain[-1]["party"], chain[-1]["partyCode"])]
                                   + [codes.get(e["of"], _label(e["of"], None)) for e in reversed(chain)])
-                relation = {"zh": f"控股或管理关系（{len(chain)}级）：{path}",
-                            "en": f"control or management through {len(chain)} level(s): {path}"}
+                relation = _relation("control", levels=len(chain), path=path)
                 evidence = {"chain": [_hop(e, codes) for e in reversed(chain)]}
             else:
-                relation = {"zh": f"同一法定代表人（{'、'.join(s.rsplit('/', 1)[-1] for s in shared)}）",
-                            "en": "the same legal representative"}
-                evidence = {"legalRepresentative": [s.rsplit("/", 1)[-1] for s in shared]}
+                people = [s.rsplit("/", 1)[-1] for s in shared]
+                relation = _relation("legalRepresentative", people=people)
+                evidence = {"legalRepresentative": people}
             yield {"t": "related", "id": f"related|{p}|{ea}|{eb}", "hops": len(chain) if chain else 1}, \
                 {"record": ba["record"], "node": p, "a": ba, "b": bb, "lot": lot, "asOf": day,
                  "relation": relation, "evidence": evidence}

@@ -14,7 +14,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from prtkg import findings as F
-from prtkg.checking import Context, bundled, run_checks, today
+from prtkg.checking import Context, bundled, run_checks
+from prtkg.clock import today
 from prtkg.errors import CheckFailed, PrtkgError
 from prtkg.ingest import findings_update
 from prtkg.records import LoadResult

@@ -12,13 +12,12 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from typing import Iterable, Mapping, Sequence
 
-import yaml
 from pyoxigraph import Literal, NamedNode, Quad
 
 from . import rdf
+from .casework_config import config, volatile_evidence
 from .errors import ConfigError, PrtkgError
 from .findings import Finding, to_quads
 from .jurisdiction import in_division
@@ -88,12 +87,6 @@ def _action(name: str, spec: dict, states: Sequence[str], where: str) -> Action:
 
 
 @lru_cache(maxsize=1)
-def config() -> dict:
-    """rules/casework.yaml as read."""
-    return yaml.safe_load(resources.files("prtkg.rules").joinpath("casework.yaml").read_text(encoding="utf-8"))
-
-
-@lru_cache(maxsize=1)
 def machine() -> Machine:
     where = "rules/casework.yaml"
     raw = config()
@@ -110,11 +103,7 @@ def machine() -> Machine:
             raise ConfigError(f"{where}: {a.name} names unknown outcomes {sorted(unknown)}")
     handling = {sev: int(spec["value"]) for sev, spec in raw["handling"].items()}
     return Machine(states, raw["initial"], frozenset(raw["open"]), actions, system, tuple(raw["outcomes"]),
-                   handling, frozenset(raw.get("volatile_evidence") or ()))
-
-
-def volatile_evidence() -> frozenset[str]:
-    return machine().volatile
+                   handling, volatile_evidence())
 
 
 def node(finding_id: str) -> NamedNode:
@@ -361,7 +350,7 @@ def find(store, rule: str | None = None, severity: str | None = None, record: st
 
     `within` is the caller's division (only its findings exist for it); `region` a filter on top.
     """
-    from .checking import today
+    from .clock import today
 
     as_of = as_of or today()
     scope = in_division("?record", within) + "\n" + in_division("?record", region)

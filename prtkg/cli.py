@@ -75,7 +75,7 @@ def _write(text: str, out: Optional[Path], lang: str = "zh") -> None:
 
 def _ui(lang: str, key: str, **fields: object) -> str:
     """A label of the shared message catalogue (api/static/messages.json) in `lang`."""
-    from .report_html import messages
+    from .ui_messages import messages
     text = messages()[lang].get(key, key)
     return text.format(**fields) if fields else text
 
@@ -264,7 +264,7 @@ def credit(
     import os
 
     from . import credit as C
-    from .checking import today
+    from .clock import today
     from .report_html import china_time
     from .store import DEFAULT_PATH, open_store
 

@@ -27,7 +27,8 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, 
                            TimeRemainingColumn)
 
 from . import findings as F
-from .checking import Context, run_checks, today
+from .checking import Context, run_checks
+from .clock import today
 from .errors import InputError
 from .rdf import RecordGraph
 from .records import FieldError, LoadResult, Record, Rejection

@@ -40,3 +40,27 @@ def test_no_query_restates_the_bid_statuses():
                  for p in (ROOT / folder).rglob("*") if p.suffix in (".py", ".ttl", ".rq")
                  and pattern.search(p.read_text(encoding="utf-8"))]
     assert offenders == [], offenders
+
+
+@pytest.mark.parametrize("scheme_name, definition", [("award-status", "Award"), ("tender-status", "Tender")])
+def test_award_and_tender_statuses_are_the_ocds_code_lists(scheme_name, definition):
+    import json
+    schema = json.loads((ROOT / "loaders/schemas/ocds/release-schema.json").read_text(encoding="utf-8"))
+    enum = {v for v in schema["definitions"][definition]["properties"]["status"]["enum"] if v}
+    assert set(codes.scheme(scheme_name).concepts) == enum
+
+
+def test_award_and_tender_sub_lists():
+    assert codes.non_members("award-status", "effective") == {"pending", "cancelled", "unsuccessful"}
+    assert codes.non_members("award-status", "standing") == {"cancelled", "unsuccessful"}
+    assert codes.non_members("tender-status", "proceeding") == {"cancelled", "unsuccessful", "withdrawn"}
+
+
+def test_no_rule_or_shape_restates_the_award_or_tender_statuses():
+    # "unsuccessful" is in every restatement of those lists (a single "cancelled" or "active" is a
+    # comparison with one code, not a list).
+    pattern = re.compile(r'"unsuccessful"')
+    offenders = [str(p.relative_to(ROOT)) for folder in ("rules", "shapes", "queries", "prtkg", "loaders")
+                 for p in (ROOT / folder).rglob("*") if p.suffix in (".py", ".ttl", ".rq")
+                 and pattern.search(p.read_text(encoding="utf-8"))]
+    assert offenders == [], offenders

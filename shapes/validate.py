@@ -1,7 +1,8 @@
-"""Per-record SHACL validation with pySHACL, on the record's own data graph (datagraph.py), and
-its report read as results (results.py). For the same reason as the evidence is read as terms, no
-SPARQL constraint carries an sh:message: pySHACL fills messages with `re.sub`, which raises on a
-backslash in any bound value.
+"""Per-record SHACL validation with pySHACL, on the record's own data graph (datagraph.py), its
+report read as results and findings (results.py).
+
+No SPARQL constraint carries an sh:message: pySHACL fills messages with `re.sub`, which raises on a
+backslash in any bound value. The zh/en messages are the catalogue's, filled from the evidence.
 """
 from __future__ import annotations
 

@@ -38,7 +38,11 @@ URL = "https://demo.prtkg.invalid/notice"
 REFERENCE_FILE = "powers-yunnan.csv"
 PARTNER = "520000"  # 贵州省, a neighbouring province
 PARTNER_FILE = "powers-demo-guizhou.csv"
-POWERS_HEADER = "部门编码,部门名称,部门类型,权力编码,权力名称,权力类型,交易类型,行业,环节,区划,实施依据,责任事项,追责情形,牵头"
+POWERS_HEADER = ("部门编码,部门名称,部门类型,权力编码,权力名称,权力类型,交易类型,行业,环节,区划,实施依据,责任事项,追责情形,牵头,"
+                 "发布机关,发布日期,有效期起,有效期止")
+LIST_VERSION = ("发布机关", "发布日期", "有效期起", "有效期止")
+# 贵州省's list as issued before its 医疗保障局 (set up in the autumn 2018 reform) held any power.
+PARTNER_ISSUED = "2018-06-29"
 CREDIT_HEADER = "统一社会信用代码,主体名称,记录类型,认定部门,认定日期,有效期起,有效期止,惩戒措施,适用交易类型,依据,记录编号"
 RELATIONS_HEADER = "统一社会信用代码,关联方类型,关联方,关系,持股比例,起,止"
 
@@ -1425,6 +1429,10 @@ class Dataset(Scenarios):
              "government-procurement", "", "合同", "530400", "《中华人民共和国政府采购法》第四十七条", "",
              "因不履行或不正确履行行政职责，对符合条件的合同不予备案或拖延备案的，依法追究相应责任。", ""],
         ]
+        # Rows issued with the reference list (its publisher, issue date and validity), so that they are
+        # in force together with it: an overlap with a list not yet in force would be none.
+        version = [self.ref.rows[0][k] for k in LIST_VERSION]
+        rows = [row + version for row in rows]
         self.plant("SUP-OVERLAP", "powers-demo-overlay.csv#1", f"{transport.name} holds 行政处罚 over water works in "
                    f"{km}, which {water.name} holds too; no lead named", [f"{REFERENCE_FILE}"])
         self.plant("SUP-SEPARATION", "powers-demo-overlay.csv#2", f"{centre.name} (trading centre) holds 行政处罚")
@@ -1447,6 +1455,9 @@ class Dataset(Scenarios):
             rows.append([codes_[r["部门编码"]], r["部门名称"].replace("云南省", "贵州省"), "supervision",
                          r["权力编码"].replace(f"YN-{PROVINCE}", f"GZ-{PARTNER}"), r["权力名称"], r["权力类型"],
                          r["交易类型"], r["行业"], r["环节"], PARTNER, r["实施依据"], r["责任事项"], r["追责情形"], ""])
+        # Published by the counterpart of the reference list's publisher, in force from its issue date.
+        publisher = codes_[self.ref.rows[0]["发布机关"]]
+        rows = [row + [publisher, PARTNER_ISSUED, "", ""] for row in rows]
         self.plant("SUP-GAP", "+".join(sorted([PARTNER_FILE, "powers-demo-overlay.csv", REFERENCE_FILE])),
                    f"贵州省 ({PARTNER}): no department holds a power over drug-procurement at any stage "
                    "(the list predates the 医疗保障局's powers)", [PARTNER_FILE])

@@ -303,7 +303,7 @@ def test_queries_listed_with_titles_and_params(client):
     for q in qs.values():
         assert q["title"]["zh"] and q["title"]["en"] and q["description"]["zh"] and q["description"]["en"]
     assert {p["name"]: p["default"] for p in qs["who-supervises"]["params"]} == {
-        "tradeType": "works", "stage": "evaluation", "region": "530100"}
+        "tradeType": "works", "stage": "evaluation", "region": "530100", "industry": "none", "date": "today"}
 
 
 def test_saved_question_with_parameters(client):

@@ -125,6 +125,7 @@ def organisation(g: rdf.RecordGraph, code: str) -> NamedNode:
     """
     node = rdf.entity(code)
     g.add(node, "uscc", code.strip())
+    rdf.identifier(g, node, rdf.USCC_SCHEME, code)
     return node
 
 

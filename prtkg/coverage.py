@@ -104,9 +104,9 @@ NEVER: Period = (dt.date.max, dt.date.min)
 def in_force_periods(lists: list[ListVersion]) -> dict[str, Period]:
     """Each list's period in force: from its valid-from (or issue date) to its valid-until, cut short
     the day before a list replacing it takes effect. A list is replaced by the lists it names in
-    dcterms:isReplacedBy and by any list of the same publisher issued later (a newer 权责清单 supersedes
-    the older one: 国办函〔2019〕41号 has lists kept current, not accumulated). A replaced list does not
-    come back when its successor expires. A list without dates is in force at all times."""
+    dcterms:isReplacedBy and by any list of the same publisher issued later (a publisher's new 权责清单 is
+    the new version of its list, not an addition to it). A replaced list does not come back when its
+    successor expires. A list without dates is in force at all times."""
     by_iri = {v.iri: v for v in lists}
     out: dict[str, Period] = {}
     for v in lists:

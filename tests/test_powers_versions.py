@@ -145,3 +145,22 @@ def test_valid_until_before_the_list_takes_effect_is_rejected(tmp_path):
     (tmp_path / "early-end.csv").write_text(text, encoding="utf-8")
     [rej] = load_paths([tmp_path / "early-end.csv"]).rejected
     assert [e.field for e in rej.errors] == ["有效期止"] and "before the list takes effect" in rej.errors[0].error
+
+
+def test_in_force_periods_edge_cases():
+    d = dt.date.fromisoformat
+    V = coverage.ListVersion
+    lists = [V("old", "P", d("2024-01-01")),
+             V("same-day", "P", d("2024-01-01")),                       # same publisher, same day: neither replaces
+             V("early", "Q", d("2024-06-01"), d("2024-07-01")),         # issued 06-01, in force from 07-01
+             V("earlier-start", "Q", d("2024-06-15"), d("2024-06-20")),  # later issue, earlier start: replaces all of it
+             V("named", None, d("2023-01-01"), replaced_by=frozenset({"elsewhere"})),  # successor not loaded
+             V("undated")]
+    got = coverage.in_force_periods(lists)
+    assert got["old"] == got["same-day"] == (d("2024-01-01"), None)
+    assert got["early"] == coverage.NEVER                              # replaced before it took effect
+    assert got["earlier-start"] == (d("2024-06-20"), None)
+    assert got["named"] == coverage.NEVER
+    assert got["undated"] == coverage.ALWAYS
+    assert not coverage.covers_day(coverage.NEVER, d("2024-07-02"))
+    assert coverage.covers_day(coverage.ALWAYS, None) and not coverage.covers_day(got["old"], None)

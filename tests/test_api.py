@@ -504,6 +504,12 @@ def test_findings_filters_and_paging(client):
 def test_coverage(client):
     r = client.get("/supervision/coverage", headers=STAFF)
     assert r.status_code == 200 and isinstance(r.json(), dict) and r.json()
+    # By the lists in force on asOf (tests/test_powers_versions.py has dated lists); this list states no
+    # version, so it is in force on any day.
+    regions = {x["code"] for x in r.json()["regions"]}
+    before = client.get("/supervision/coverage", params={"asOf": "2001-06-01"}, headers=STAFF).json()
+    assert regions and {x["code"] for x in before["regions"]} == regions
+    assert client.get("/supervision/coverage", params={"asOf": "June"}, headers=STAFF).status_code == 422
 
 
 def test_health_and_docs(client):

@@ -164,3 +164,37 @@ def test_in_force_periods_edge_cases():
     assert got["undated"] == coverage.ALWAYS
     assert not coverage.covers_day(coverage.NEVER, d("2024-07-02"))
     assert coverage.covers_day(coverage.ALWAYS, None) and not coverage.covers_day(got["old"], None)
+
+
+@pytest.mark.parametrize("day, departments, overlap", [
+    ("early", None, False), ("before", {A}, False), ("issue", {B}, False), ("last", {B, C}, True), ("after", {C}, False)])
+def test_coverage_matrix_shows_the_lists_in_force_on_a_day(result, day, departments, overlap):
+    m = coverage.coverage_matrix(result.store, dt.date.fromisoformat(DAYS[day]))
+    cells = [c for c in m["cells"] if (c["tradeType"], c["industry"], c["stage"], c["region"])
+             == ("works", "housing-municipal", "tender", "530000")]
+    if departments is None:                  # no list in force: the division is not on the map at all
+        assert not cells and not m["regions"]
+        return
+    [cell] = cells
+    assert {d["code"] for d in cell["departments"]} == departments and cell["overlap"] is overlap
+
+
+def test_coverage_api_takes_the_day_whose_lists_count():
+    from fastapi.testclient import TestClient
+
+    from prtkg.api.app import create_app
+    from prtkg.api.settings import Settings
+    from prtkg.store import Store
+
+    app = create_app(Store(None), Settings(tokens={"s": "staff", "i": "ingest"}))
+    with TestClient(app) as client:
+        for name in LISTS:
+            r = client.post(f"/records?name={name}", content=(HERE / name).read_bytes(),
+                            headers={"Content-Type": "text/csv", "Authorization": "Bearer i"})
+            assert r.status_code == 200, r.text
+
+        def holders(day):
+            m = client.get("/supervision/coverage", params={"asOf": day}, headers={"Authorization": "Bearer s"}).json()
+            return {d["code"] for c in m["cells"] if (c["tradeType"], c["industry"], c["stage"])
+                    == ("works", "housing-municipal", "award") for d in c["departments"]}
+        assert holders(DAYS["before"]) == {A} and holders(DAYS["last"]) == {B, C} and holders(DAYS["after"]) == {C}

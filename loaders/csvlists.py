@@ -233,8 +233,9 @@ _LIST_FIELDS = ("publisher", "issued", "validFrom", "validUntil")
 
 
 @dataclass(frozen=True)
-class ListVersion:
-    """A powers list's publisher (credit code), issue date and validity, as its rows give them."""
+class VersionCells:
+    """A powers list's publisher (credit code), issue date and validity, as its rows give them (the
+    checks read them back from the store as prtkg.coverage.ListVersion)."""
     publisher: str = ""
     issued: dt.date | None = None
     valid_from: dt.date | None = None
@@ -250,7 +251,7 @@ class ListVersion:
         g.add(the_list, "validUntil", self.valid_until)
 
 
-def _list_version(table: Table) -> ListVersion:
+def _list_version(table: Table) -> VersionCells:
     """The list's version fields: each the first value its rows give. A value that is no date or no
     credit code stays out (every row giving it is rejected for it by _version_errors)."""
     first: dict[str, Row] = {}
@@ -267,7 +268,7 @@ def _list_version(table: Table) -> ListVersion:
     issued, start, until = values.get("issued"), values.get("validFrom"), values.get("validUntil")
     if until and (start or issued) and until < (start or issued):
         until = None
-    return ListVersion(values.get("publisher") or "", issued, start, until, first)
+    return VersionCells(values.get("publisher") or "", issued, start, until, first)
 
 
 def _version_value(row: Row, key: str):
@@ -281,7 +282,7 @@ def _version_value(row: Row, key: str):
     return parse_date(row, key, required=False)
 
 
-def _version_errors(row: Row, version: ListVersion) -> list[FieldError]:
+def _version_errors(row: Row, version: VersionCells) -> list[FieldError]:
     """A row's list-version cells: each a valid value, and the value the list has (one list, one version)."""
     errors: list[FieldError] = []
     for key in _LIST_FIELDS:
@@ -312,7 +313,7 @@ def _load_powers(table: Table) -> LoadResult:
                               version.describe)
 
 
-def _power_row(row: Row, stem: str, the_list: NamedNode, version: ListVersion) -> rdf.RecordGraph:
+def _power_row(row: Row, stem: str, the_list: NamedNode, version: VersionCells) -> rdf.RecordGraph:
     # Every cell is checked before a triple is made, so a rejected row leaves nothing behind.
     g = rdf.RecordGraph(rdf.graph_iri("list", stem))
     errors: list[FieldError] = _version_errors(row, version)

@@ -6,18 +6,23 @@ the other's importer.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from prtkg.rules import supervision
 
-from .coverage import grid, region_label, region_level
+from .clock import today
+from .coverage import grid, power_rows, region_label, region_level
 
 
-def coverage_matrix(store) -> dict:
-    """Trade type x (industry) x stage x region -> departments with their list rows; overlaps and gaps.
+def coverage_matrix(store, on: dt.date | None = None) -> dict:
+    """Trade type x (industry) x stage x region -> departments with their list rows; overlaps and gaps,
+    by the lists in force on `on` (default: today in China).
 
     JSON-ready, for GET /supervision/coverage and the HTML report. Overlaps and gaps are the
     SUP-OVERLAP and SUP-GAP firings of the rules engine, so the matrix and the findings agree.
     """
-    g = grid(store)
+    on = on or today()
+    g = grid(store, [row for row in power_rows(store) if row.on(on)], on=on)
     fired = supervision.evaluate(g)
     overlaps = [supervision.overlap_evidence(pair) for pair in supervision.overlap_pairs(fired)]
     gaps = [f.m for f in fired if f.rule == "SUP-GAP"]

@@ -61,6 +61,20 @@ def entity(uscc: str) -> NamedNode:
     return iri("entity", uscc.strip().upper())
 
 
+USCC_SCHEME = "CN-USCC"   # org-id.guide's code for the unified social credit code (GB 32100-2015)
+
+
+def identifier(g: "RecordGraph", holder: NamedNode, scheme: str, value: str) -> None:
+    """An organisation's identifier as the ePO models one: `prtkg:hasIdentifier` (an adms:identifier)
+    to an `prtkg:Identifier` node (an adms:Identifier) carrying the value as `skos:notation` and its
+    scheme. The value stays on the holder too (prtkg:uscc, prtkg:identifierId), which queries read."""
+    node = child(holder, "identifier", scheme.strip().upper())
+    g.add(holder, "hasIdentifier", node)
+    g.type(node, "Identifier")
+    g.add(node, NamedNode(SKOS + "notation"), value.strip())
+    g.add(node, "identifierScheme", scheme.strip().upper())
+
+
 def agent(name: str) -> tuple[NamedNode, list[tuple]]:
     """The prov:Agent named `name` (a user, a token fingerprint, anonymous@address): PROV's agent
     properties take a node, so the name becomes an IRI and stays readable as its label."""

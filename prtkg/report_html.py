@@ -454,4 +454,5 @@ def report(result) -> str:
     from .findings import naming
 
     with naming(result.store) as names:
-        return render(result.report(), coverage_matrix(result.store), record_context(result.store), names=names)
+        return render(result.report(), coverage_matrix(result.store, result.as_of), record_context(result.store),
+                      names=names)

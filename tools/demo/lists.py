@@ -3,7 +3,7 @@ and the entity relations (shareholders, legal representatives)."""
 from __future__ import annotations
 
 from .projects import Scenarios
-from .world import Org, PARTNER, PARTNER_FILE, PROVINCE, REFERENCE_FILE, _BRANDS, _short
+from .world import LIST_VERSION, Org, PARTNER, PARTNER_FILE, PARTNER_ISSUED, PROVINCE, REFERENCE_FILE, _BRANDS, _short
 
 
 class Lists(Scenarios):
@@ -25,6 +25,10 @@ class Lists(Scenarios):
              "government-procurement", "", "合同", "530400", "《中华人民共和国政府采购法》第四十七条", "",
              "因不履行或不正确履行行政职责，对符合条件的合同不予备案或拖延备案的，依法追究相应责任。", ""],
         ]
+        # Rows issued with the reference list (its publisher, issue date and validity), so that they are
+        # in force together with it: an overlap with a list not yet in force would be none.
+        version = [self.ref.rows[0][k] for k in LIST_VERSION]
+        rows = [row + version for row in rows]
         self.plant("SUP-OVERLAP", "powers-demo-overlay.csv#1", f"{transport.name} holds 行政处罚 over water works in "
                    f"{km}, which {water.name} holds too; no lead named", [f"{REFERENCE_FILE}"])
         self.plant("SUP-SEPARATION", "powers-demo-overlay.csv#2", f"{centre.name} (trading centre) holds 行政处罚")
@@ -47,6 +51,9 @@ class Lists(Scenarios):
             rows.append([codes_[r["部门编码"]], r["部门名称"].replace("云南省", "贵州省"), "supervision",
                          r["权力编码"].replace(f"YN-{PROVINCE}", f"GZ-{PARTNER}"), r["权力名称"], r["权力类型"],
                          r["交易类型"], r["行业"], r["环节"], PARTNER, r["实施依据"], r["责任事项"], r["追责情形"], ""])
+        # Published by the counterpart of the reference list's publisher, in force from its issue date.
+        publisher = codes_[self.ref.rows[0]["发布机关"]]
+        rows = [row + [publisher, PARTNER_ISSUED, "", ""] for row in rows]
         self.plant("SUP-GAP", "+".join(sorted([PARTNER_FILE, "powers-demo-overlay.csv", REFERENCE_FILE])),
                    f"贵州省 ({PARTNER}): no department holds a power over drug-procurement at any stage "
                    "(the list predates the 医疗保障局's powers)", [PARTNER_FILE])

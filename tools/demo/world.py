@@ -24,7 +24,11 @@ URL = "https://demo.prtkg.invalid/notice"
 REFERENCE_FILE = "powers-yunnan.csv"
 PARTNER = "520000"  # 贵州省, a neighbouring province
 PARTNER_FILE = "powers-demo-guizhou.csv"
-POWERS_HEADER = "部门编码,部门名称,部门类型,权力编码,权力名称,权力类型,交易类型,行业,环节,区划,实施依据,责任事项,追责情形,牵头"
+POWERS_HEADER = ("部门编码,部门名称,部门类型,权力编码,权力名称,权力类型,交易类型,行业,环节,区划,实施依据,责任事项,追责情形,牵头,"
+                 "发布机关,发布日期,有效期起,有效期止")
+LIST_VERSION = ("发布机关", "发布日期", "有效期起", "有效期止")
+# 贵州省's list as issued before its 医疗保障局 (set up in the autumn 2018 reform) held any power.
+PARTNER_ISSUED = "2018-06-29"
 CREDIT_HEADER = "统一社会信用代码,主体名称,记录类型,认定部门,认定日期,有效期起,有效期止,惩戒措施,适用交易类型,依据,记录编号"
 RELATIONS_HEADER = "统一社会信用代码,关联方类型,关联方,关系,持股比例,起,止"
 

@@ -19,6 +19,7 @@ import yaml
 from pyoxigraph import Literal, NamedNode, Quad
 
 from . import rdf
+from .catalogue import CASEWORK, apply_policy, policy_overrides
 from .errors import ConfigError, PrtkgError
 from .findings import Finding, to_quads
 from .jurisdiction import in_division
@@ -108,7 +109,19 @@ def machine() -> Machine:
         unknown = set(a.by_outcome) - set(raw["outcomes"])
         if unknown:
             raise ConfigError(f"{where}: {a.name} names unknown outcomes {sorted(unknown)}")
-    handling = {sev: int(spec["value"]) for sev, spec in raw["handling"].items()}
+    handling_specs = {sev: dict(spec) for sev, spec in raw["handling"].items()}
+    overrides = policy_overrides().get(CASEWORK) or {}
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"PRTKG_PARAMS: {CASEWORK} must be a mapping like {{handling: {{violation: 15}}}}")
+    unknown = set(overrides) - {"handling"}
+    if unknown:
+        raise ConfigError(f"PRTKG_PARAMS: {CASEWORK} has no section {sorted(unknown)[0]!r} (only 'handling')")
+    apply_policy(handling_specs, overrides.get("handling") or {}, f"{CASEWORK}.handling")
+    bad = [sev for sev, spec in handling_specs.items()
+           if isinstance(spec["value"], bool) or not isinstance(spec["value"], int) or spec["value"] < 1]
+    if bad:
+        raise ConfigError(f"PRTKG_PARAMS: {CASEWORK}.handling.{bad[0]} must be a whole number of working days (1 or more)")
+    handling = {sev: spec["value"] for sev, spec in handling_specs.items()}
     return Machine(states, raw["initial"], frozenset(raw["open"]), actions, system, tuple(raw["outcomes"]),
                    handling, frozenset(raw.get("volatile_evidence") or ()))
 

@@ -69,9 +69,10 @@ def test_rewritten_questions_answer_as_before_on_every_rule_case():
     assert all(answered.values()), answered
 
 
-# each has an answer to one rewritten question; RISK-WINNER-CONCENTRATION/fires has a supplier ranked 2,
+# together they answer every rewritten question; RISK-WINNER-CONCENTRATION/fires has a supplier ranked 2,
 # which the old top-winners-per-buyer ranked 1 on Virtuoso
-VIRTUOSO_CASES = ("BID-RELATED-BIDDERS/fires", "CRD-RESTRICTED-BID/fires", "RISK-WINNER-CONCENTRATION/fires")
+VIRTUOSO_CASES = ("BID-RELATED-BIDDERS/fires", "CRD-RESTRICTED-BID/fires", "RISK-WINNER-CONCENTRATION/fires",
+                  "PLN-ANNUAL-MISSING/fires", "SUP-PROJECT-UNSUPERVISED/fires", "DIS-RESULT-NOTICE/fires")
 
 
 def test_rewritten_questions_answer_alike_on_virtuoso(virtuoso_server):

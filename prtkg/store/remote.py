@@ -292,8 +292,8 @@ class RemoteStore:
                              f"SPARQL results: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
         if kind == "boolean" and not isinstance(result, ox.QueryBoolean):
             return self._ask_answer(result)
-        if isinstance(result, ox.QueryBoolean):
-            return result
+        if isinstance(result, ox.QueryBoolean) or not self._caps(headers):
+            return result  # no row cap known: nothing to count, and a long answer is parsed once, not twice
         rows = list(result)
         self._check_cap(query, len(rows), headers, args)
         # Hand back a fresh QuerySolutions (callers iterate it once more).
@@ -310,13 +310,18 @@ class RemoteStore:
         return ox.parse_query_results('{"head": {}, "boolean": %s}' % ("true" if truth else "false"),
                                       format=ox.QueryResultsFormat.JSON)
 
-    def _check_cap(self, query: str, n: int, headers, args) -> None:
-        """An answer as long as the server's row cap may have been cut off: count the solutions
-        and refuse a short answer rather than take it as the whole one."""
+    def _caps(self, headers) -> list[int]:
+        """The row caps that may apply to an answer: announced by the server, or configured."""
         announced = (headers.get("X-SPARQL-MaxRows") if headers is not None else None) or ""
         caps = [int(announced)] if announced.strip().isdigit() else []
         if self.max_rows:
             caps.append(self.max_rows)
+        return caps
+
+    def _check_cap(self, query: str, n: int, headers, args) -> None:
+        """An answer as long as the server's row cap may have been cut off: count the solutions
+        and refuse a short answer rather than take it as the whole one."""
+        caps = self._caps(headers)
         if not caps or n < min(caps):
             return
         _, body, _ = self._fetch(_count_query(query), *args)

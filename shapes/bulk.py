@@ -15,14 +15,23 @@ set-oriented reads -- and wraps every compiled query in `GRAPH ?g { ... }`, so o
 whole chunk at once and each row names its record. The day nodes are the exception: one graph of
 the chunk holds them (from the calendar materialised in urn:prtkg:calendar) and the compiled
 day-node patterns read it (`_day_graph` says why that gives each record its own rows).
+
+For many records of an on-disk store the pages of records go to worker processes (both cores),
+each reading the same checkpoint of the store, so memory stays bounded by a page per worker.
 """
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing as mp
+import os
 import re
+import shutil
+import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Iterable
 
 import pyoxigraph as ox
@@ -378,12 +387,11 @@ class Run:
         self._time("calendar", t)
         for i in range(0, len(self.records), self.chunk):
             records = self.records[i:i + self.chunk]
-            yield self._scratch(records), records
+            yield self._scratch([r.graph.graph for r in records]), records
 
-    def _scratch(self, records) -> ox.Store:
+    def _scratch(self, graphs: list[ox.NamedNode]) -> ox.Store:
         t = time.perf_counter()
         mem = ox.Store()
-        graphs = [r.graph.graph for r in records]
         as_of = ox.Literal(self.as_of.isoformat(), datatype=_XSD_DATE)
         run, as_of_p, checks = ox.NamedNode(str(RUN)), ox.NamedNode(rdf.PRTKG + "asOf"), ox.NamedNode(_CHECKS[1:-1])
         for g, text in zip(graphs, self.store.graphs_ntriples(graphs)):
@@ -454,8 +462,91 @@ class Run:
         return out
 
 
-def validate(ctx) -> tuple[list[tuple[Any, list[Result]]], dict[str, float]]:
+# -- both cores: pages of records in worker processes over one checkpoint -----------------------
+
+WORKERS = min(2, os.cpu_count() or 1)     # the two cores of issue #18's machine
+# Below this many records one process is faster: a worker's start (imports, compiling the shapes)
+# costs about a second. See validate() for the measurement.
+PARALLEL_MIN = 1000
+
+
+def _key(query: Query) -> tuple[str, str]:
+    """A query's name across processes: blank-node ids (a SPARQL constraint's) differ in each."""
+    return (str(query.shape) if isinstance(query.shape, URIRef) else "", query.text)
+
+
+@lru_cache(maxsize=1)
+def _by_key() -> dict | None:
+    out = {_key(q): q for q in compiled()}
+    return out if len(out) == len(compiled()) else None     # None: not nameable, stay in one process
+
+
+_worker_store: dict = {}
+
+
+def _validate_page(checkpoint: str, graphs: list[str], as_of: dt.date) -> tuple[dict, dict]:
+    """In a worker: one page of records validated against a read-only checkpoint of the store.
+    Results come back as (query key, focus, value, evidence): plain data, no blank node."""
+    from prtkg.store import Store
+    store = _worker_store.get(checkpoint)
+    if store is None:
+        _worker_store.clear()
+        store = _worker_store[checkpoint] = Store(checkpoint, read_only=True)
+    run = Run(store, (), as_of)
+    mem = run._scratch([ox.NamedNode(g) for g in graphs])
+    out: dict[str, list[tuple]] = {g: [] for g in graphs}
+    for query in compiled():
+        key = _key(query)
+        for graph, r in run.results(mem, query):
+            out[graph].append((key, r.focus, r.value, r.evidence))
+    return out, run.timings
+
+
+def _pages(records: list, workers: int) -> list[list]:
+    """At most CHUNK records a page (a worker's scratch store), at least one page per worker."""
+    size = max(1, min(CHUNK, -(-len(records) // workers)))
+    return [records[i:i + size] for i in range(0, len(records), size)]
+
+
+def _validate_parallel(ctx, workers: int) -> tuple[list[tuple[Any, list[Result]]], dict[str, float]]:
+    """The pages of ctx.records in `workers` processes, each reading one checkpoint of the store
+    (a consistent snapshot, hard links: milliseconds) that is removed afterwards. The workers are
+    started by a forkserver: a child forked from a process holding RocksDB open can inherit one of
+    its mutexes held (api/query_worker.py)."""
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    calendar_graph.ensure_calendar(ctx.store)
+    tmp = Path(tempfile.mkdtemp(prefix=".bulk-check-", dir=ctx.store.path.parent))
+    by_key = _by_key()
+    by_graph: dict[str, list[Result]] = {}
+    try:
+        checkpoint = tmp / "store"
+        ctx.store.checkpoint(checkpoint)
+        timings["calendar and checkpoint"] = time.perf_counter() - t
+        pages = _pages(list(ctx.records), workers)
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("forkserver")) as pool:
+            futures = [pool.submit(_validate_page, str(checkpoint), [r.graph.graph.value for r in page], ctx.as_of)
+                       for page in pages]
+            for future in futures:
+                rows, times = future.result()
+                for label, seconds in times.items():
+                    timings[label] = timings.get(label, 0.0) + seconds
+                for graph, results in rows.items():
+                    by_graph[graph] = [Result(by_key[key].source, by_key[key].shape, focus, value, evidence)
+                                       for key, focus, value, evidence in results]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return [(r, by_graph[r.graph.graph.value]) for r in ctx.records], timings
+
+
+def validate(ctx, workers: int | None = None) -> tuple[list[tuple[Any, list[Result]]], dict[str, float]]:
     """Every record under check with its results, in ctx.records order, and where the time went."""
+    from prtkg.store import Store
+    workers = WORKERS if workers is None else workers
+    # Only an embedded on-disk store can be checkpointed for the workers; in memory or remote, one process.
+    if (workers > 1 and len(ctx.records) >= PARALLEL_MIN and type(ctx.store) is Store
+            and ctx.store.path is not None and _by_key() is not None):
+        return _validate_parallel(ctx, workers)
     run = Run(ctx.store, ctx.records, ctx.as_of)
     out = []
     for mem, records in run.chunks():

@@ -465,9 +465,11 @@ class Run:
 # -- both cores: pages of records in worker processes over one checkpoint -----------------------
 
 WORKERS = min(2, os.cpu_count() or 1)     # the two cores of issue #18's machine
-# Below this many records one process is faster: a worker's start (imports, compiling the shapes)
-# costs about a second. See validate() for the measurement.
-PARALLEL_MIN = 1000
+# Measured on the 2-core machine under other load (bulk validate, wall time): 10^4 demo projects
+# (10,161 records) 211 s in one process, 163 s in two; 10^3 (1,160 records) 23 s in one, 23-26 s
+# in two (a worker's start -- imports, compiling the shapes -- and two scratch stores for one
+# chunk's worth of records eat the gain). So workers only from two chunks' worth of records.
+PARALLEL_MIN = 2 * CHUNK
 
 
 def _key(query: Query) -> tuple[str, str]:

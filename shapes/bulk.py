@@ -445,21 +445,25 @@ class Run:
             by_node.setdefault(q.subject, []).append((q.subject, q.predicate, q.object))
         return {q.object: by_node[q.subject] for q in quads if q.predicate.value == rdf.PRTKG + "date"}
 
-    def results(self, mem: ox.Store, query: Query) -> Iterable[tuple[Any, Result]]:
-        text = query.text.replace("$index", f"<{_INDEX.value}>")
+    def rows(self, mem: ox.Store, label: str, text: str) -> list[tuple[str, str, Any, dict]]:
+        """A compiled query's rows: (record graph, focus, ?value, every projected term or None)."""
         t0 = time.perf_counter()
-        rows = mem.query(rdf.sparql_prefixes() + text)
+        rows = mem.query(rdf.sparql_prefixes() + text.replace("$index", f"<{_INDEX.value}>"))
         variables = [v.value for v in rows.variables]
-        meta = shapes()[1].get(query.source)
-        out = []
-        for row in rows:
-            value = row["value"] if "value" in variables else None
-            # Evidence is read from the row's terms, as on the per-record path, never re-parsed text.
-            evidence = evidence_from_bindings(meta, row) if meta is not None and meta.select else {}
-            out.append((row["g"].value, Result(query.source, query.shape, row["this"].value,
-                                               value.value if isinstance(value, ox.NamedNode) else None, evidence)))
-        self._time(query.label, t0)
+        out = [(row["g"].value, row["this"].value, row["value"] if "value" in variables else None,
+                {v: row[v] for v in variables}) for row in rows]
+        self._time(label, t0)
         return out
+
+    def results(self, mem: ox.Store, query: Query) -> Iterable[tuple[Any, Result]]:
+        return [(graph, _result(query, this, value, terms)) for graph, this, value, terms in self.rows(mem, query.label, query.text)]
+
+
+def _result(query: Query, focus: str, value: Any, terms: dict) -> Result:
+    meta = shapes()[1].get(query.source)
+    # Evidence is read from the row's terms, as on the per-record path, never re-parsed text.
+    evidence = evidence_from_bindings(meta, terms) if meta is not None and meta.select else {}
+    return Result(query.source, query.shape, focus, value.value if isinstance(value, ox.NamedNode) else None, evidence)
 
 
 # -- both cores: pages of records in worker processes over one checkpoint -----------------------
@@ -472,23 +476,13 @@ WORKERS = min(2, os.cpu_count() or 1)     # the two cores of issue #18's machine
 PARALLEL_MIN = 2 * CHUNK
 
 
-def _key(query: Query) -> tuple[str, str]:
-    """A query's name across processes: blank-node ids (a SPARQL constraint's) differ in each."""
-    return (str(query.shape) if isinstance(query.shape, URIRef) else "", query.text)
-
-
-@lru_cache(maxsize=1)
-def _by_key() -> dict | None:
-    out = {_key(q): q for q in compiled()}
-    return out if len(out) == len(compiled()) else None     # None: not nameable, stay in one process
-
-
 _worker_store: dict = {}
 
 
-def _validate_page(checkpoint: str, graphs: list[str], as_of: dt.date) -> tuple[dict, dict]:
-    """In a worker: one page of records validated against a read-only checkpoint of the store.
-    Results come back as (query key, focus, value, evidence): plain data, no blank node."""
+def _validate_page(checkpoint: str, graphs: list[str], as_of: dt.date, queries: list[tuple[str, str]]) -> tuple[dict, dict]:
+    """In a worker: one page of records against a read-only checkpoint of the store, running the
+    parent's compiled queries (label, text) as given -- so parameters, and the blank nodes that name
+    SPARQL constraints, are the parent's. Rows come back as (query index, focus, ?value, terms)."""
     from prtkg.store import Store
     store = _worker_store.get(checkpoint)
     if store is None:
@@ -497,10 +491,9 @@ def _validate_page(checkpoint: str, graphs: list[str], as_of: dt.date) -> tuple[
     run = Run(store, (), as_of)
     mem = run._scratch([ox.NamedNode(g) for g in graphs])
     out: dict[str, list[tuple]] = {g: [] for g in graphs}
-    for query in compiled():
-        key = _key(query)
-        for graph, r in run.results(mem, query):
-            out[graph].append((key, r.focus, r.value, r.evidence))
+    for i, (label, text) in enumerate(queries):
+        for graph, this, value, terms in run.rows(mem, label, text):
+            out[graph].append((i, this, value, terms))
     return out, run.timings
 
 
@@ -519,7 +512,7 @@ def _validate_parallel(ctx, workers: int) -> tuple[list[tuple[Any, list[Result]]
     t = time.perf_counter()
     calendar_graph.ensure_calendar(ctx.store)
     tmp = Path(tempfile.mkdtemp(prefix=".bulk-check-", dir=ctx.store.path.parent))
-    by_key = _by_key()
+    queries = compiled()
     by_graph: dict[str, list[Result]] = {}
     try:
         checkpoint = tmp / "store"
@@ -527,15 +520,15 @@ def _validate_parallel(ctx, workers: int) -> tuple[list[tuple[Any, list[Result]]
         timings["calendar and checkpoint"] = time.perf_counter() - t
         pages = _pages(list(ctx.records), workers)
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("forkserver")) as pool:
-            futures = [pool.submit(_validate_page, str(checkpoint), [r.graph.graph.value for r in page], ctx.as_of)
+            texts = [(q.label, q.text) for q in queries]
+            futures = [pool.submit(_validate_page, str(checkpoint), [r.graph.graph.value for r in page], ctx.as_of, texts)
                        for page in pages]
             for future in futures:
                 rows, times = future.result()
                 for label, seconds in times.items():
                     timings[label] = timings.get(label, 0.0) + seconds
                 for graph, results in rows.items():
-                    by_graph[graph] = [Result(by_key[key].source, by_key[key].shape, focus, value, evidence)
-                                       for key, focus, value, evidence in results]
+                    by_graph[graph] = [_result(queries[i], focus, value, terms) for i, focus, value, terms in results]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return [(r, by_graph[r.graph.graph.value]) for r in ctx.records], timings
@@ -547,7 +540,7 @@ def validate(ctx, workers: int | None = None) -> tuple[list[tuple[Any, list[Resu
     workers = WORKERS if workers is None else workers
     # Only an embedded on-disk store can be checkpointed for the workers; in memory or remote, one process.
     if (workers > 1 and len(ctx.records) >= PARALLEL_MIN and type(ctx.store) is Store
-            and ctx.store.path is not None and _by_key() is not None):
+            and ctx.store.path is not None):
         return _validate_parallel(ctx, workers)
     run = Run(ctx.store, ctx.records, ctx.as_of)
     out = []

@@ -24,6 +24,6 @@ def within_division(matrix: dict, division: str | None) -> dict:
 def coverage(request: Request, who: Principal = Depends(require("staff"))) -> dict:
     """Who holds a power over each trade type, stage and region of the powers lists: overlaps and gaps
     (of the caller's division and those below it, for a token with a division)."""
-    from prtkg.coverage import coverage_matrix
+    from prtkg.coverage_report import coverage_matrix
 
     return jsonable_encoder(within_division(coverage_matrix(request.app.state.store), who.division))

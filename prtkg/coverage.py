@@ -3,7 +3,7 @@
 A matter is a trade type (and, for works, an industry) at a stage in a region. A row of a
 powers-and-duties list covers the matters of its trade types, industries (none named: every
 industry), stages (全过程 covers all six) and every division at or below its region. The same grid
-feeds SUP-OVERLAP / SUP-GAP (rules/supervision.py), the API and the HTML report.
+feeds SUP-OVERLAP / SUP-GAP (rules/supervision.py) and the coverage report (prtkg/coverage_report.py).
 """
 from __future__ import annotations
 
@@ -217,39 +217,3 @@ def grid(store, rows: list[PowerRow] | None = None) -> Grid:
                         if row.region in chain and t in row.trade_types and s in row.stages
                         and (i is None or not row.industries or i in row.industries)]
     return g
-
-
-def coverage_matrix(store) -> dict:
-    """Trade type x (industry) x stage x region -> departments with their list rows; overlaps and gaps.
-
-    JSON-ready, for GET /supervision/coverage and the HTML report. Overlaps and gaps are the
-    SUP-OVERLAP and SUP-GAP firings of the rules engine, so the matrix and the findings agree.
-    """
-    from prtkg.rules import supervision
-
-    g = grid(store)
-    fired = supervision.evaluate(g)
-    overlaps = [supervision.overlap_evidence(pair) for pair in supervision.overlap_pairs(fired)]
-    gaps = [f.m for f in fired if f.rule == "SUP-GAP"]
-    overlap_cells = {(o["region"], m["tradeType"], m["industry"], m["stage"])
-                     for o in overlaps for m in o["matters"]}
-    gap_cells = {(x["region"], x["tradeType"], x["industry"], x["stage"]) for x in gaps}
-    cells = []
-    for matter, rows in g.cover.items():
-        by_dept: dict[str, dict] = {}
-        for row in rows:
-            d = by_dept.setdefault(row.department, {
-                "code": row.department, "name": row.department_name, "type": row.department_type,
-                "rows": [], "kinds": set(), "lead": False})
-            d["rows"].append(row.ref)
-            d["kinds"].add(row.kind)
-            d["lead"] = d["lead"] or row.lead
-        key = (matter.region, matter.trade_type, matter.industry, matter.stage)
-        cells.append({**matter.as_dict(),
-                      "departments": [{**d, "kinds": sorted(d["kinds"])} for _, d in sorted(by_dept.items())],
-                      "overlap": key in overlap_cells,
-                      "gap": key in gap_cells})
-    return {"tradeTypes": g.trade_types, "industries": g.industries, "stages": g.stages,
-            "regions": [{"code": r, "label": region_label(r), "level": region_level(r)} for r in g.regions],
-            "cells": cells, "overlaps": [{k: v for k, v in o.items() if k != "_focus"} for o in overlaps],
-            "gaps": [{k: v for k, v in x.items() if k != "id"} for x in gaps]}

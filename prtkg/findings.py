@@ -150,7 +150,7 @@ class Finding:
 def evidence_key(rule_id: str, evidence: dict) -> dict:
     """The part of the evidence that tells one finding of a rule from another on the same focus:
     the entries the catalogue names (`identity`), else all but those that grow with "today"."""
-    from .casework import volatile_evidence
+    from .casework_config import volatile_evidence
 
     named = catalogue_rule(rule_id).identity if rule_id in _rules() else ()
     if named:

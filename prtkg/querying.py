@@ -21,7 +21,7 @@ from rich.table import Table
 
 from . import rdf
 from .errors import PrtkgError, StoreError
-from .remote_store import is_remote
+from .store.remote import is_remote
 from .store import DEFAULT_PATH, Store, open_store, to_python
 
 _FORMATS = {"json": ox.QueryResultsFormat.JSON, "csv": ox.QueryResultsFormat.CSV,

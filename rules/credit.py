@@ -49,7 +49,7 @@ SELECT ?record ?node ?code ?name ?date ?tt WHERE {{ {{values}} GRAPH ?g {{
   OPTIONAL {{ ?e prtkg:name ?name }} OPTIONAL {{ ?node prtkg:{date} ?date }} OPTIONAL {{ ?p prtkg:tradeType ?tt }}
   OPTIONAL {{ ?node prtkg:status ?st }} FILTER(!BOUND(?st) || !(?st IN ({excluded}))) }} }}"""
 _BIDS = _DEALS.format(has="hasBid", party="tenderer", date="bidDate", excluded=codes.sparql_list(codes.not_submitted_bid_statuses()))
-_AWARDS = _DEALS.format(has="hasAward", party="supplier", date="awardDate", excluded='"cancelled", "unsuccessful"')
+_AWARDS = _DEALS.format(has="hasAward", party="supplier", date="awardDate", excluded=codes.sparql_list(codes.non_members("award-status", "standing")))
 
 _EXECUTED_RECORDS = """
 SELECT DISTINCT ?g2 WHERE { %s GRAPH ?g { ?x prtkg:executesRecord ?cr } GRAPH ?g2 { ?cr a prtkg:CreditRecord } }"""

@@ -78,7 +78,7 @@ SELECT ?record ?p ?u ?date ?a ?ast WHERE {
   OPTIONAL { GRAPH ?h { ?p prtkg:hasAward ?a . ?a prtkg:supplier ?e } OPTIONAL { GRAPH ?h { ?a prtkg:status ?ast } } }
 }"""
 _TENDERS, _BIDS, _PARTICIPATION = (codes.fill(q) for q in (_TENDERS, _BIDS, _PARTICIPATION))
-_LOST = ("cancelled", "unsuccessful")
+_LOST = codes.non_members("award-status", "standing")  # cancelled or unsuccessful: not won
 
 # Active awards of the buyers of the projects under check.
 _AWARDS = """
@@ -89,10 +89,11 @@ SELECT ?record ?a ?buyer ?supplier ?bname ?sname ?date ?amount ?currency ?catego
              BIND(COALESCE(UCASE(?bu), STR(?b)) AS ?buyer)
              ?p prtkg:hasAward ?a . ?a prtkg:awardDate ?date ; prtkg:supplier ?s . OPTIONAL { ?s prtkg:uscc ?su }
              BIND(COALESCE(UCASE(?su), STR(?s)) AS ?supplier) OPTIONAL { ?s prtkg:name ?sname } OPTIONAL { ?b prtkg:name ?bname }
-             FILTER NOT EXISTS { ?a prtkg:status ?ast . FILTER(?ast IN ("cancelled", "unsuccessful", "pending")) }
+             FILTER NOT EXISTS { ?a prtkg:status ?ast . FILTER(?ast IN ({{codes:award-status/not effective}})) }
              OPTIONAL { ?a prtkg:amount ?amount ; prtkg:currency ?currency }
              OPTIONAL { ?p prtkg:hasTender/prtkg:mainProcurementCategory ?category }
              OPTIONAL { ?p prtkg:tradeType ?tt } } }"""
+_AWARDS = codes.fill(_AWARDS)
 
 
 def _tender_facts(ctx, recs):

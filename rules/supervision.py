@@ -88,7 +88,7 @@ def overlap_evidence(pair: list[engine.Fired]) -> dict:
 
 
 def _matter_text(ev: dict) -> findings.Text:
-    from prtkg.report_html import ordered
+    from prtkg.ui_messages import ordered
     trades = sorted({(x["tradeType"], x["industry"] or "") for x in ev["matters"]})
     stages = ordered(sorted({x["stage"] for x in ev["matters"]}), "stage")
     region = coverage.region_names(ev["region"])
@@ -107,7 +107,7 @@ def gap_groups(fired: list[engine.Fired]) -> list[dict]:
         if f.rule == "SUP-GAP":
             x = f.m
             groups[(x["tradeType"], x["industry"], x["region"])].append(x["stage"])
-    from prtkg.report_html import ordered  # stages as the procedure runs (the message catalogue's order)
+    from prtkg.ui_messages import ordered  # stages as the procedure runs (the message catalogue's order)
     return [{"tradeType": t, "industry": i, "region": r, "stages": ordered(stages, "stage")}
             for (t, i, r), stages in sorted(groups.items(), key=lambda kv: (kv[0][2], kv[0][0], kv[0][1] or ""))]
 

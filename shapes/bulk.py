@@ -4,7 +4,7 @@ The shapes in shapes/*.ttl stay the only source: each SHACL-SPARQL constraint be
 SELECT with `$this` bound by the shape's targets, and each SHACL Core component of a property
 shape its standard SPARQL definition (as SHACL2SPARQL, Trav-SHACL and Jena's SPARQL-backed
 validation do). Results go through the same result -> finding mapping as pySHACL's report
-(shapes/validate.py: `findings_from_results`), so both paths give the same findings.
+(shapes/results.py: `findings_from_results`), so both paths give the same findings.
 
 What a record's validation sees must not depend on the path. pySHACL validates each record
 against a small data graph: its own triples, the context of the nodes it references (type, trade
@@ -43,7 +43,8 @@ from prtkg import rdf
 from prtkg.workdays import default_calendar
 
 from . import calendar_graph
-from .validate import RUN, Result, _CONTEXT_PREDICATES, evidence_from_bindings, findings_from_results, shapes
+from .datagraph import RUN, _CONTEXT_PREDICATES, shapes
+from .results import Result, evidence_from_bindings, findings_from_results
 
 CHECK = "urn:prtkg:check:"
 _INDEX = ox.NamedNode(CHECK + "index")
@@ -409,7 +410,7 @@ class Run:
         days = self._days(dates[_DAYS])
         mem.extend([ox.Quad(s, p, o, _DAYS) for d in dates[_DAYS] for s, p, o in days.get(d, ())])
         t = self._time("day nodes", t)
-        # The context of referenced nodes: what validate._context_quads pulls for one record, from
+        # The context of referenced nodes: what datagraph._context_quads pulls for one record, from
         # any graph but the record's own.
         refs: dict[ox.NamedNode, list[ox.NamedNode]] = {}
         for row in mem.query(f"""SELECT DISTINCT ?g ?r WHERE {{ {_IN_CHUNK}

@@ -17,6 +17,7 @@ from prtkg import loaders
 from prtkg.catalogue import catalogue
 from prtkg.checking import Context, bundled
 from prtkg.store import Store
+from prtkg import shapes
 from prtkg.shapes import bulk, calendar_graph, validate
 
 FIXTURES = Path(__file__).parent / "fixtures" / "shapes"
@@ -224,8 +225,8 @@ def test_the_check_picks_the_path_by_record_count(fixture_records, monkeypatch):
     monkeypatch.setattr(bulk, "check", lambda ctx: used.append("bulk") or [])
     monkeypatch.setattr(validate, "check_per_record", lambda ctx: used.append("per-record") or [])
     store = _store(fixture_records)
-    validate.check(Context(store, fixture_records[:1], dt.date(2026, 11, 25)))
-    validate.check(Context(store, fixture_records[:validate.BULK_MIN_RECORDS], dt.date(2026, 11, 25)))
+    shapes.check(Context(store, fixture_records[:1], dt.date(2026, 11, 25)))
+    shapes.check(Context(store, fixture_records[:shapes.BULK_MIN_RECORDS], dt.date(2026, 11, 25)))
     assert used == ["per-record", "bulk"]
 
 

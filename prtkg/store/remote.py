@@ -1,6 +1,6 @@
 """The store on a remote SPARQL 1.1 server, behind the same interface as the embedded one.
 
-Selected by `open_store()` / `Store.from_env()` when PRTKG_SPARQL_ENDPOINT is set:
+Selected by `open_store()` when PRTKG_SPARQL_ENDPOINT is set:
 - PRTKG_SPARQL_ENDPOINT: the query endpoint; PRTKG_SPARQL_UPDATE_ENDPOINT: the update endpoint
   (default: the query endpoint); PRTKG_SPARQL_TIMEOUT: seconds per request (default 60);
   PRTKG_SPARQL_UNION_PARAM: the URL parameter that makes the default graph the union of the named
@@ -37,10 +37,10 @@ from SPARQLWrapper import JSON, N3, POST, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import (EndPointInternalError, EndPointNotFound, QueryBadFormed,
                                            SPARQLWrapperException, Unauthorized)
 
-from . import rdf
-from .errors import StoreError, StoreUnavailable
-from .records import Record
-from .store import _now, _ntriples, _record_quads, _whoami, load_ontology_into, to_python
+from .. import rdf
+from ..errors import StoreError, StoreUnavailable
+from ..records import Record
+from .common import _now, _ntriples, _record_quads, _whoami, load_ontology_into, to_python
 
 DEFAULT_TIMEOUT = 60.0
 # Triples per INSERT DATA operation and records per update request: Virtuoso refuses an INSERT DATA

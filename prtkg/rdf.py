@@ -43,6 +43,13 @@ def p(local: str) -> NamedNode:
     return NamedNode(PRTKG + local)
 
 
+# What prtkg's working-day calendar computes for a day node (shapes/calendar_graph.py). A record may
+# state a date (prtkg:date) but never these: a record giving its own node a day number or a working-day
+# ordinal would pass for a day of the official calendar in the deadline shapes.
+CALENDAR_TERMS = tuple(p(local) for local in
+                       ("dayNumber", "workdayOrdinal", "workdayOrdinalNext", "periodEnd", "periodEndNumber"))
+
+
 def iri(*segments: object) -> NamedNode:
     """A data IRI under id/: iri("project", ocid, "bid", "b1")."""
     return NamedNode(ID + "/".join(_seg(s) for s in segments))

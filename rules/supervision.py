@@ -14,7 +14,7 @@ from .engine import c, m
 from prtkg import codes, coverage, findings
 
 from . import engine
-from .common import code, graphs_values, param, records
+from .common import code, paged_select, param, records
 
 
 def _rules():
@@ -139,8 +139,8 @@ WHERE {
 def _project_facts(ctx, projects: list | None):
     # The query asks for trade type and region, the rule's `needs`: a record under check without them
     # is DATA-INSUFFICIENT by the applicability gate; a stored one is left out here the same way.
-    values = graphs_values(projects) if projects is not None else ""
-    for r in ctx.store.select(_PROJECTS % values):
+    rows = ctx.store.select(_PROJECTS % "") if projects is None else paged_select(ctx.store, _PROJECTS, projects)
+    for r in rows:
         yield {"t": "project", "id": f"project|{r['record']}|{r['tt']}", "record": r["record"],
                "project": r["project"], "trade_type": code(r["tt"]), "industry": code(r["ind"]),
                "region": code(r["region"]), "given": int(r["nGiven"]), "given_holding": int(r["nHolding"]),
@@ -156,17 +156,20 @@ def check(ctx):
     if not lists_changed and not projects:
         return []
     have_lists = ctx.store.ask(_HAS_LIST)
-    project_facts = []
+    project_facts = ()
     if have_lists:
         # A changed list can change any project's supervision; a new project needs only itself.
         listed = coverage.listed_matters(coverage.power_rows(ctx.store))
-        for fact in _project_facts(ctx, None if lists_changed else projects):
-            if coverage.has_list(fact["region"], fact["trade_type"], listed):
-                project_facts.append(fact)
-            else:
-                # No loaded list speaks to the project's matter where it is: nothing to judge it by.
-                ctx.insufficient.add(fact["record"], fact["project"], "SUP-PROJECT-UNSUPERVISED",
-                                     [f"powers-and-duties list ({fact['region']}, {fact['trade_type']})"])
+
+        def judged(facts):     # streamed into the engine a page at a time
+            for fact in facts:
+                if coverage.has_list(fact["region"], fact["trade_type"], listed):
+                    yield fact
+                else:
+                    # No loaded list speaks to the project's matter where it is: nothing to judge it by.
+                    ctx.insufficient.add(fact["record"], fact["project"], "SUP-PROJECT-UNSUPERVISED",
+                                         [f"powers-and-duties list ({fact['region']}, {fact['trade_type']})"])
+        project_facts = judged(_project_facts(ctx, None if lists_changed else projects))
     else:
         for rec in projects:
             if rec.id in ctx.applicable("SUP-PROJECT-UNSUPERVISED"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Iterable, Iterator, Sequence
 
-from prtkg import workdays
+from prtkg import applicability, workdays
 from prtkg.catalogue import rule as catalogue_rule
 from prtkg.rdf import group_concat as concat, split_group as split  # noqa: F401 (for the rule families)
 
@@ -46,8 +46,9 @@ def graphs_values(recs: Iterable) -> str:
 
 
 # Records per page of a paged fact query: a query's text, its result rows and the facts made of them
-# stay this size whatever the store's, and a page still amortises the query's fixed cost.
-PAGE = 2000
+# stay this size whatever the store's, and a page still amortises the query's fixed cost. The
+# applicability gate pages its field query by the same number.
+PAGE = applicability.PAGE
 
 
 def pages(recs: Sequence) -> Iterator[Sequence]:

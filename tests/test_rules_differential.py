@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from prtkg import demo, loaders, rules
+from prtkg import applicability, demo, loaders, rules
 from prtkg.checking import Context, bundled, run_checks
 from prtkg.store import Store
 
@@ -50,6 +50,7 @@ def test_rule_findings_are_unchanged(name, tmp_path, monkeypatch):
     from prtkg.rules import common
     # Small pages: every paged query turns over several pages even on the bundled demo.
     monkeypatch.setattr(common, "PAGE", 97)
+    monkeypatch.setattr(applicability, "PAGE", 97)
     expected = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
     got = findings_of(_paths(name, tmp_path))
     assert len(got) == len(expected)
@@ -57,6 +58,41 @@ def test_rule_findings_are_unchanged(name, tmp_path, monkeypatch):
     missing = [r for r in expected if r["id"] not in by_id]
     assert not missing, f"{len(missing)} findings no longer found, e.g. {missing[:2]}"
     assert got == expected
+
+
+def test_a_worker_for_the_rules_finds_what_one_process_finds(monkeypatch):
+    """The whole check (shapes and rules, DATA-INSUFFICIENT included) with the rule families in a
+    forked worker (prtkg.parallel) and in this process: the same findings in the same order."""
+    paths = [bundled("reference"), bundled("demo")]
+    records = [r for p in paths for r in loaders.load_paths([p]).records]
+    store = Store(None)
+    store.load_ontology()
+    store.replace_records(records)
+    runs = {}
+    for workers in ("0", "1"):
+        monkeypatch.setenv("PRTKG_CHECK_WORKERS", workers)
+        runs[workers] = [f.as_dict() for f in run_checks(Context(store, records, AS_OF))]
+    assert any(f["rule"] == "DATA-INSUFFICIENT" for f in runs["1"])
+    assert any(f["rule"].startswith("RISK-") for f in runs["1"])
+    assert runs["1"] == runs["0"]
+
+
+def test_a_failing_worker_raises_here(monkeypatch):
+    from prtkg import parallel
+    from prtkg.errors import ConfigError
+    monkeypatch.setenv("PRTKG_CHECK_WORKERS", "2")
+    with pytest.raises(ConfigError, match="PRTKG_CHECK_WORKERS"):
+        parallel._wanted(Context(Store(None), [], AS_OF))
+    records = loaders.load_paths([bundled("demo")]).records[:40]
+    store = Store(None)
+    store.replace_records(records)
+    monkeypatch.setenv("PRTKG_CHECK_WORKERS", "1")
+
+    def broken(ctx):
+        raise ValueError("a rule family failed")
+    monkeypatch.setattr(rules, "checks", lambda: [broken])
+    with pytest.raises(ValueError, match="a rule family failed"):
+        run_checks(Context(store, records, AS_OF), [lambda ctx: [], broken])
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--write"]:

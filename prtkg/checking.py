@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Sequence
 
 from . import findings as F
+from . import parallel
 from .applicability import Applicability
 from .clock import today
 from .context import Check, Context
@@ -41,9 +42,16 @@ def run_checks(ctx: Context, checks: Sequence[Check] | None = None) -> list[Find
     if ctx._applicability is None:
         ctx._applicability = Applicability(ctx.store, ctx.graphs, ctx.insufficient)
     out: list[Finding] = []
+    # The rule families may run in a worker process meanwhile (prtkg.parallel), their findings after these.
+    here, worker = parallel.split(ctx, all_checks() if checks is None else checks)
     with F.naming(ctx.store):
-        for check in all_checks() if checks is None else checks:
-            out.extend(check(ctx))
+        try:
+            for check in here:
+                out.extend(check(ctx))
+        except BaseException:
+            worker.cancel()
+            raise
+        out.extend(worker.findings())
         out.extend(ctx.insufficient.findings())
     return F.dedupe(out)
 

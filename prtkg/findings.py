@@ -208,6 +208,12 @@ class Insufficiency:
         focus0, rules = self._by_record.setdefault(record, (focus, {}))
         rules.setdefault(rule_id, set()).update(fields)
 
+    def merge(self, other: "Insufficiency") -> None:
+        """Add what `other` collected (e.g. a worker process's), as if added here after what is here."""
+        for record, (focus, rules) in other._by_record.items():
+            for rule_id, fields in rules.items():
+                self.add(record, focus, rule_id, fields)
+
     def findings(self) -> list[Finding]:
         out = []
         for record, (focus, rules) in sorted(self._by_record.items()):

@@ -16,7 +16,7 @@ from prtkg import credit as credit_status
 from prtkg import codes, findings
 
 from . import engine
-from .common import day, graphs_values, literal_values, param, period_deadline, records
+from .common import day, graphs_values, literal_values, paged_select, param, period_deadline, records
 
 _END_OF_TIME = dt.date.max.toordinal()
 
@@ -72,7 +72,7 @@ def _entities(ctx) -> set[str]:
     recs = records(ctx, "ocds", "credit-record")
     if not recs:
         return set()
-    return {r["code"] for r in ctx.store.select(_ENTITIES % graphs_values(recs))}
+    return {r["code"] for r in paged_select(ctx.store, _ENTITIES, recs)}
 
 
 def _restriction_facts(recs):

@@ -15,7 +15,7 @@ from .engine import c, m
 from prtkg import codes, coverage, findings
 
 from . import engine
-from .common import code, day, graphs_values, param, records
+from .common import code, day, paged_select, param, records
 
 
 _END_OF_TIME = dt.date.max.toordinal()   # the day number of a list in force until replaced
@@ -156,12 +156,12 @@ def _holders(rows: dict[tuple[str, str], list[coverage.PowerRow]], region: str, 
 def _project_facts(ctx, projects: list | None, rows: list[coverage.PowerRow]):
     # The query asks for trade type and region, the rule's `needs`: a record under check without them
     # is DATA-INSUFFICIENT by the applicability gate; a stored one is left out here the same way.
-    values = graphs_values(projects) if projects is not None else ""
     by_matter: dict[tuple[str, str], list[coverage.PowerRow]] = defaultdict(list)
     for row in rows:
         for t in row.trade_types:
             by_matter[(row.region, t)].append(row)
-    for r in ctx.store.select(_PROJECTS % values):
+    found = ctx.store.select(_PROJECTS % "") if projects is None else paged_select(ctx.store, _PROJECTS, projects)
+    for r in found:
         tt, ind, region = code(r["tt"]), code(r["ind"]), code(r["region"])
         on = coverage.as_date(r["date"])
         given = set((r["givens"] or "").split())
@@ -182,24 +182,27 @@ def check(ctx):
     if not lists_changed and not projects:
         return []
     have_lists = ctx.store.ask(_HAS_LIST)
-    project_facts = []
+    project_facts = ()
     if have_lists:
         # A changed list can change any project's supervision; a new project needs only itself.
         rows = coverage.power_rows(ctx.store)
         listed = coverage.listed_matters(rows)
-        for fact in _project_facts(ctx, None if lists_changed else projects, rows):
-            on = dt.date.fromisoformat(fact["date"]) if fact["date"] else None
-            if coverage.has_list(fact["region"], fact["trade_type"], listed, on):
-                project_facts.append(fact)
-            elif on is None and coverage.has_list(fact["region"], fact["trade_type"], listed, any_time=True):
-                # Only lists with a period speak to it: which was in force depends on a date it lacks.
-                ctx.insufficient.add(fact["record"], fact["project"], "SUP-PROJECT-UNSUPERVISED",
-                                     ["tender.tenderPeriod.startDate"])
-            else:
-                # No list in force on its date speaks to the project's matter where it is: nothing to judge it by.
-                when = f", {fact['date']}" if fact["date"] else ""
-                ctx.insufficient.add(fact["record"], fact["project"], "SUP-PROJECT-UNSUPERVISED",
-                                     [f"powers-and-duties list ({fact['region']}, {fact['trade_type']}{when})"])
+
+        def judged(facts):     # streamed into the engine a page at a time
+            for fact in facts:
+                on = dt.date.fromisoformat(fact["date"]) if fact["date"] else None
+                if coverage.has_list(fact["region"], fact["trade_type"], listed, on):
+                    yield fact
+                elif on is None and coverage.has_list(fact["region"], fact["trade_type"], listed, any_time=True):
+                    # Only lists with a period speak to it: which was in force depends on a date it lacks.
+                    ctx.insufficient.add(fact["record"], fact["project"], "SUP-PROJECT-UNSUPERVISED",
+                                         ["tender.tenderPeriod.startDate"])
+                else:
+                    # No list in force on its date speaks to the project's matter where it is: nothing to judge it by.
+                    when = f", {fact['date']}" if fact["date"] else ""
+                    ctx.insufficient.add(fact["record"], fact["project"], "SUP-PROJECT-UNSUPERVISED",
+                                         [f"powers-and-duties list ({fact['region']}, {fact['trade_type']}{when})"])
+        project_facts = judged(_project_facts(ctx, None if lists_changed else projects, rows))
     else:
         for rec in projects:
             if rec.id in ctx.applicable("SUP-PROJECT-UNSUPERVISED"):

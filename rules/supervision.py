@@ -123,11 +123,12 @@ WHERE {
              OPTIONAL { ?project prtkg:industry ?ind }
              OPTIONAL { ?project prtkg:hasSupervisorAssignment/prtkg:supervisor ?sup . ?sup prtkg:uscc ?given } }
   OPTIONAL {
-    GRAPH ?lg { ?row a prtkg:SupervisoryPower ; prtkg:tradeType ?tt ; prtkg:region ?rowRegion ; prtkg:heldBy ?holder .
+    # The rows reaching the project's matter and division ("all", divisions above: the derived graph).
+    GRAPH <urn:prtkg:inferred> { ?row prtkg:scopeTradeType ?tt ; prtkg:scopeRegion ?region }
+    GRAPH ?lg { ?row a prtkg:SupervisoryPower ; prtkg:heldBy ?holder .
                 ?holder prtkg:uscc ?holderCode .
-                OPTIONAL { ?row prtkg:industry ?rowInd }
                 OPTIONAL { ?holder prtkg:departmentType ?holderType } }
-    GRAPH <urn:prtkg:ontology> { ?region skos:broader* ?rowRegion }
+    OPTIONAL { GRAPH <urn:prtkg:inferred> { ?row prtkg:scopeIndustry ?rowInd } }
     FILTER(!BOUND(?rowInd) || !BOUND(?ind) || ?rowInd = ?ind)
   }
   BIND(IF(?holderCode = ?given, ?holderCode, ?unbound1) AS ?holding)

@@ -190,7 +190,7 @@ class Store:
         with self.guard.shared():
             triples = list(self._ox.query(rdf.sparql_prefixes() + f"CONSTRUCT {{ {template} }} WHERE {{ {where} }}"))
             if triples:
-                self._ox.extend([ox.Quad(t.subject, t.predicate, t.object, g) for t in triples])
+                self._ox.bulk_extend([ox.Quad(t.subject, t.predicate, t.object, g) for t in triples])
         self._committed()
         return len(triples)
 

@@ -31,7 +31,7 @@ from .checking import Context, run_checks, today
 from .errors import InputError
 from .rdf import RecordGraph
 from .records import FieldError, LoadResult, Record, Rejection
-from .inference import after_load
+from .inference import materialise
 from .store import Store, _whoami
 
 BATCH = 500  # records per transaction: large enough to amortise the update, small enough to lose little on a crash
@@ -216,9 +216,8 @@ def ingest(paths: Sequence[Path], as_of: dt.date | None = None, console: Console
         return _ingest_in_memory(paths, as_of, console, store, check, on_commit)
     store.load_ontology()
     writer = Writer(store)
-    before = set(store.named_graphs())
     written, rejected = load_into(store, paths, console, on_commit, writer)
-    after_load(store, before, (r.graph.graph.value for r in writer.written))
+    materialise(store)
     found: list[F.Finding] = []
     if check:
         # The records just written (graph names, not triples): each check reads them from the store
@@ -242,7 +241,6 @@ def _ingest_in_memory(paths, as_of, console, store, check, on_commit=None) -> di
 
     loaded = loaders.load_paths(paths)
     store.load_ontology()
-    before = set(store.named_graphs())
     records = loaded.records
     with _progress(console, len(records), "loading", len(records) < BATCH) as bar:
         task = bar.add_task("load", total=len(records))
@@ -252,7 +250,7 @@ def _ingest_in_memory(paths, as_of, console, store, check, on_commit=None) -> di
             bar.advance(task, len(batch))
             if on_commit is not None:
                 on_commit(i + len(batch), len(records))
-    after_load(store, before, (r.graph.graph.value for r in records))
+    materialise(store)
     found: list[F.Finding] = []
     if check:
         ctx = Context(store, records, as_of)

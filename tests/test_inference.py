@@ -156,14 +156,3 @@ def test_refresh_follows_a_replaced_record(case, tmp_path):
     assert refreshed == _triples(store.graph_quads(inference.INFERRED_GRAPH))
     assert not _ask(store, "<https://w3id.org/prtkg/id/entity/11530100015234707A> a prtkg:ManagementBody")
 
-
-def test_new_records_add_to_the_derived_graph_as_a_whole_run_would(case):
-    files, records, _ = case
-    first, then = records[: len(records) // 2], records[len(records) // 2:]
-    store = _store(files, first)
-    before = set(store.named_graphs())
-    store.replace_records(then, infer=False)
-    inference.after_load(store, before, [r.graph.graph.value for r in then])
-    added = _triples(store.graph_quads(inference.INFERRED_GRAPH))
-    inference.materialise(store)
-    assert added == _triples(store.graph_quads(inference.INFERRED_GRAPH)) and added

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from prtkg import rdf
 from prtkg.errors import CheckFailed, ConfigError, PrtkgError, StoreError, StoreUnavailable
-from prtkg.store import Store
+from prtkg.store import Store, open_store
 
 from . import coverage, credit, findings, hygiene, queries, records, sparql
 from .settings import Settings
@@ -39,7 +39,7 @@ role `staff` (or `admin`): `/sparql`, `/queries`, `/findings`, `/supervision/cov
 
 def create_app(store: Store | None = None, settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
-    store = store if store is not None else Store.from_env()
+    store = store if store is not None else open_store()
     if not store.ask(f"ASK {{ GRAPH <{rdf.ONTOLOGY_GRAPH}> {{ ?s ?p ?o }} }}"):
         store.load_ontology()
 

@@ -1,7 +1,9 @@
 """GET /supervision/coverage: trade type x stage x region against departments (overlaps and gaps)."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+import datetime as dt
+
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
 
 from .auth import Principal, require
@@ -21,9 +23,11 @@ def within_division(matrix: dict, division: str | None) -> dict:
 
 
 @router.get("/supervision/coverage")
-def coverage(request: Request, who: Principal = Depends(require("staff"))) -> dict:
-    """Who holds a power over each trade type, stage and region of the powers lists: overlaps and gaps
-    (of the caller's division and those below it, for a token with a division)."""
-    from prtkg.coverage import coverage_matrix
+def coverage(request: Request, who: Principal = Depends(require("staff")),
+             as_of: dt.date | None = Query(None, alias="asOf",
+                                           description="The day whose powers lists in force count (default: today in China)")) -> dict:
+    """Who holds a power over each trade type, stage and region of the powers lists in force on a day:
+    overlaps and gaps (of the caller's division and those below it, for a token with a division)."""
+    from prtkg.coverage_report import coverage_matrix
 
-    return jsonable_encoder(within_division(coverage_matrix(request.app.state.store), who.division))
+    return jsonable_encoder(within_division(coverage_matrix(request.app.state.store, as_of), who.division))

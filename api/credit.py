@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from prtkg import codes, rdf, uscc
-from prtkg.checking import today
+from prtkg.clock import today
 from prtkg.credit import MalformedCode
 from prtkg.store import Store
 

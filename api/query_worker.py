@@ -46,7 +46,7 @@ import pyoxigraph as ox
 
 from prtkg.querying import (PARSE_STACK_BYTES, QueryRefused, allow_deep_parsing, query_dataset, solutions_csv,
                             standard_query)
-from prtkg.remote_store import is_remote
+from prtkg.store.remote import is_remote
 
 _CLONE_NEWNET = 0x40000000
 

@@ -27,7 +27,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from prtkg.remote_store import is_remote
+from prtkg.store.remote import is_remote
 from prtkg.store import Store
 
 from .auth import Principal, require
@@ -114,7 +114,7 @@ class QueryRunner:
         receive, send = ctx.Pipe(duplex=False)
         child = ctx.Process(target=_child, args=(send, self.store, text, accept, request, self.memory_mb),
                             daemon=True)
-        guard = getattr(self.store, "guard", None)  # see prtkg.store._ForkGuard
+        guard = getattr(self.store, "guard", None)  # see prtkg.store.embedded._ForkGuard
         if guard is not None:
             with guard.exclusive():
                 child.start()

@@ -12,7 +12,7 @@ import hashlib
 import io
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import PurePath
@@ -125,6 +125,7 @@ def organisation(g: rdf.RecordGraph, code: str) -> NamedNode:
     """
     node = rdf.entity(code)
     g.add(node, "uscc", code.strip())
+    rdf.identifier(g, node, rdf.USCC_SCHEME, code)
     return node
 
 
@@ -200,15 +201,18 @@ def parse_boolean(row: Row, key: str) -> bool | None:
 # -- powers and duties --------------------------------------------------------------------------
 
 def _whole_file_record(table: Table, graph_kind: str, record_kind: str, list_class: str,
-                       row_triples) -> LoadResult:
+                       row_triples, describe: Callable | None = None) -> LoadResult:
     """A list whose whole file is one record (one graph); each good row adds its triples, a bad row
-    is rejected on its own and leaves nothing behind."""
+    is rejected on its own and leaves nothing behind. `describe(g, the_list)` adds what the list as a
+    document says of itself."""
     result = LoadResult()
     stem = PurePath(table.name).stem
     g = rdf.RecordGraph(rdf.graph_iri(graph_kind, stem))
     the_list = rdf.iri("list", stem)
     g.type(the_list, list_class)
     g.add(the_list, "localId", stem)
+    if describe is not None:
+        describe(g, the_list)
     for row in table.rows:
         try:
             triples = row_triples(row, stem, the_list)
@@ -223,15 +227,96 @@ def _whole_file_record(table: Table, graph_kind: str, record_kind: str, list_cla
     return result
 
 
+# What a powers list says of itself as a document (publisher, issue date, validity). A CSV list has no
+# place for a title block, so these are columns: every row that fills one must give the list's value.
+_LIST_FIELDS = ("publisher", "issued", "validFrom", "validUntil")
+
+
+@dataclass(frozen=True)
+class VersionCells:
+    """A powers list's publisher (credit code), issue date and validity, as its rows give them (the
+    checks read them back from the store as prtkg.coverage.ListVersion)."""
+    publisher: str = ""
+    issued: dt.date | None = None
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
+    source_row: dict[str, Row] = field(default_factory=dict)   # the row each value was first given on
+
+    def describe(self, g: rdf.RecordGraph, the_list: NamedNode) -> None:
+        if self.publisher:
+            g.add(the_list, NamedNode(rdf.DCTERMS + "publisher"), organisation(g, self.publisher))
+        g.add(the_list, NamedNode(rdf.DCTERMS + "issued"), self.issued)
+        # Valid from the issue date unless the list says otherwise: the in-force test reads one date.
+        g.add(the_list, "validFrom", self.valid_from or self.issued)
+        g.add(the_list, "validUntil", self.valid_until)
+
+
+def _list_version(table: Table) -> VersionCells:
+    """The list's version fields: each the first value its rows give. A value that is no date or no
+    credit code stays out (every row giving it is rejected for it by _version_errors)."""
+    first: dict[str, Row] = {}
+    for row in table.rows:
+        for key in _LIST_FIELDS:
+            if row.get(key) and key not in first:
+                first[key] = row
+    values: dict[str, object] = {}
+    for key, row in first.items():
+        try:
+            values[key] = _version_value(row, key)
+        except RowError:
+            pass
+    issued, start, until = values.get("issued"), values.get("validFrom"), values.get("validUntil")
+    if until and (start or issued) and until < (start or issued):
+        until = None
+    return VersionCells(values.get("publisher") or "", issued, start, until, first)
+
+
+def _version_value(row: Row, key: str):
+    if key == "publisher":
+        code = row.get(key)
+        problem = uscc.problem(code)
+        if problem is not None:
+            raise RowError(row.error(key, f"{code!r} is not a valid unified social credit code: {problem}; "
+                                          "give the issuing body's credit code"))
+        return code
+    return parse_date(row, key, required=False)
+
+
+def _version_errors(row: Row, version: VersionCells) -> list[FieldError]:
+    """A row's list-version cells: each a valid value, and the value the list has (one list, one version)."""
+    errors: list[FieldError] = []
+    for key in _LIST_FIELDS:
+        cell = row.get(key)
+        if not cell:
+            continue
+        first = version.source_row[key]
+        if cell != first.get(key):
+            errors.append(row.error(key, f"{cell!r} differs from {first.get(key)!r} on row {first.number}; "
+                                         "a list has one publisher, issue date and validity"))
+            continue
+        try:
+            _version_value(row, key)
+        except RowError as e:
+            errors.extend(e.errors)
+    start = version.valid_from or version.issued
+    if row.get("validUntil") and version.valid_until is None and start and not errors:
+        errors.append(row.error("validUntil", f"{row.get('validUntil')} is before the list takes effect "
+                                              f"({start.isoformat()})"))
+    return errors
+
+
 def _load_powers(table: Table) -> LoadResult:
     """The whole file is one record (the list); each good row is one SupervisoryPower."""
-    return _whole_file_record(table, "list", "powers-list", "PowersList", _power_row)
+    version = _list_version(table)
+    return _whole_file_record(table, "list", "powers-list", "PowersList",
+                              lambda row, stem, the_list: _power_row(row, stem, the_list, version),
+                              version.describe)
 
 
-def _power_row(row: Row, stem: str, the_list: NamedNode) -> rdf.RecordGraph:
+def _power_row(row: Row, stem: str, the_list: NamedNode, version: VersionCells) -> rdf.RecordGraph:
     # Every cell is checked before a triple is made, so a rejected row leaves nothing behind.
     g = rdf.RecordGraph(rdf.graph_iri("list", stem))
-    errors: list[FieldError] = []
+    errors: list[FieldError] = _version_errors(row, version)
     attempt = collector(errors)
     dept_code = row.get("departmentCode")
     if not dept_code:
@@ -468,6 +553,11 @@ POWERS = ListType("powers-and-duties list (权力和责任清单)", (
     Column("duties", "责任事项", "duties"),
     Column("accountability", "追责情形", "accountability"),
     Column("lead", "牵头", "lead"),
+    # The list as a document (optional, one value per list): loaders/schemas/README.md.
+    Column("publisher", "发布机关", "publisher"),
+    Column("issued", "发布日期", "issued"),
+    Column("validFrom", "有效期起", "validFrom"),
+    Column("validUntil", "有效期止", "validUntil"),
 ), frozenset({"departmentCode", "departmentName", "departmentType", "powerCode", "powerName", "powerKind",
               "tradeType", "industry", "stage", "region", "legalBasis", "duties", "accountability"}), _load_powers)
 

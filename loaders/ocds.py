@@ -60,14 +60,14 @@ from ocdsmerge.rules import get_merge_rules
 from pyoxigraph import NamedNode
 
 from prtkg import codes
-from prtkg.rdf import RecordGraph, child, code as code_concept, data_problem, entity, graph_iri, iri
+from prtkg.rdf import (USCC_SCHEME, RecordGraph, child, code as code_concept, data_problem, entity, graph_iri,
+                       identifier, iri)
 from prtkg.records import FieldError, LoadResult, Record, Rejection, id_error
 
 from .csvlists import RESIDENT_ID, classify_department, person, person_problem, relation
 
 SCHEMA_FILES = ("release-schema.json", "bids-release-schema.json", "prtkg-extension.json")
 CHINA = dt.timezone(dt.timedelta(hours=8), "UTC+08:00")
-USCC_SCHEME = "CN-USCC"
 RESPONSIBILITIES = ("primary", "secondary")
 EVALUATION_MODES = ("local", "remote")
 # Fields that make an object without `ocid` a release missing its ocid rather than junk.
@@ -599,10 +599,12 @@ class _Mapper:
             elif scheme is not None and scheme.upper() == USCC_SCHEME and code is not None:
                 node = entity(code)
                 g.add(node, "uscc", code)  # as given: CRD-CODE-INVALID judges it, not the loader
+                identifier(g, node, USCC_SCHEME, code)
             elif scheme is not None and code is not None:
                 node = organisation(scheme, code)
                 g.add(node, "identifierScheme", scheme)
                 g.add(node, "identifierId", code)
+                identifier(g, node, scheme, code)
             elif pid is None:
                 self.fail(f"{field}.id", "missing party id (needed to refer to a party without an identifier)")
                 continue

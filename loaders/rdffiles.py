@@ -2,7 +2,8 @@
 
 Whatever graph a dataset format names, the triples land in the file's own graph: a file cannot write
 into the ontology, the findings or another record's graph. Statements about prtkg's own graphs
-(provenance, findings) and prtkg:Finding instances are refused: findings come from the rules alone.
+(provenance, findings), prtkg:Finding instances and the calendar's computed day terms are refused:
+findings come from the rules alone, working days from the official calendar alone.
 """
 from __future__ import annotations
 
@@ -49,6 +50,9 @@ def _reserved(quads: list[ox.Quad]) -> list[FieldError]:
             if isinstance(term, ox.NamedNode) and term.value.startswith(RESERVED_PREFIX):
                 errors.append(FieldError(f"<{term.value}>", "statements about prtkg's own graphs "
                                          f"({RESERVED_PREFIX}...) cannot be loaded"))
+        if q.predicate in rdf.CALENDAR_TERMS:
+            errors.append(FieldError(f"<{q.predicate.value}>", "computed by prtkg's working-day calendar "
+                                     "from the official holiday schedule; a record cannot state it"))
         if q.predicate == rdf.RDF_TYPE and q.object == _FINDING:
             errors.append(FieldError(str(q.subject), "findings are made by prtkg's rules and cannot be loaded"))
     unique: list[FieldError] = []

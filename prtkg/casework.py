@@ -12,13 +12,13 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from typing import Iterable, Mapping, Sequence
 
-import yaml
 from pyoxigraph import Literal, NamedNode, Quad
 
 from . import rdf
+from .casework_config import config, volatile_evidence
+from .catalogue import CASEWORK, apply_policy, policy_overrides
 from .errors import ConfigError, PrtkgError
 from .findings import Finding, to_quads
 from .jurisdiction import in_division
@@ -88,12 +88,6 @@ def _action(name: str, spec: dict, states: Sequence[str], where: str) -> Action:
 
 
 @lru_cache(maxsize=1)
-def config() -> dict:
-    """rules/casework.yaml as read."""
-    return yaml.safe_load(resources.files("prtkg.rules").joinpath("casework.yaml").read_text(encoding="utf-8"))
-
-
-@lru_cache(maxsize=1)
 def machine() -> Machine:
     where = "rules/casework.yaml"
     raw = config()
@@ -108,13 +102,21 @@ def machine() -> Machine:
         unknown = set(a.by_outcome) - set(raw["outcomes"])
         if unknown:
             raise ConfigError(f"{where}: {a.name} names unknown outcomes {sorted(unknown)}")
-    handling = {sev: int(spec["value"]) for sev, spec in raw["handling"].items()}
+    handling_specs = {sev: dict(spec) for sev, spec in raw["handling"].items()}
+    overrides = policy_overrides().get(CASEWORK) or {}
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"PRTKG_PARAMS: {CASEWORK} must be a mapping like {{handling: {{violation: 15}}}}")
+    unknown = set(overrides) - {"handling"}
+    if unknown:
+        raise ConfigError(f"PRTKG_PARAMS: {CASEWORK} has no section {sorted(unknown)[0]!r} (only 'handling')")
+    apply_policy(handling_specs, overrides.get("handling") or {}, f"{CASEWORK}.handling")
+    bad = [sev for sev, spec in handling_specs.items()
+           if isinstance(spec["value"], bool) or not isinstance(spec["value"], int) or spec["value"] < 1]
+    if bad:
+        raise ConfigError(f"PRTKG_PARAMS: {CASEWORK}.handling.{bad[0]} must be a whole number of working days (1 or more)")
+    handling = {sev: spec["value"] for sev, spec in handling_specs.items()}
     return Machine(states, raw["initial"], frozenset(raw["open"]), actions, system, tuple(raw["outcomes"]),
-                   handling, frozenset(raw.get("volatile_evidence") or ()))
-
-
-def volatile_evidence() -> frozenset[str]:
-    return machine().volatile
+                   handling, volatile_evidence())
 
 
 def node(finding_id: str) -> NamedNode:
@@ -361,7 +363,7 @@ def find(store, rule: str | None = None, severity: str | None = None, record: st
 
     `within` is the caller's division (only its findings exist for it); `region` a filter on top.
     """
-    from .checking import today
+    from .clock import today
 
     as_of = as_of or today()
     scope = in_division("?record", within) + "\n" + in_division("?record", region)

@@ -38,15 +38,16 @@ class Rule:
         return {k: v["value"] for k, v in self.params.items()}
 
 
-def _overrides(raw: dict) -> None:
-    """Apply PRTKG_PARAMS (a YAML file {RULE-ID: {param: value}}) to policy parameters.
+# The section of PRTKG_PARAMS that sets rules/casework.yaml's policy values (handling time per
+# severity) rather than a rule's; no rule id can be lower-case, so it never shadows one.
+CASEWORK = "casework"
 
-    Only policy targets may be changed: a statutory number is the law's, not configuration's.
-    Unknown rules or parameters are refused, so a typo never silently leaves the default in force.
-    """
+
+def policy_overrides() -> dict:
+    """PRTKG_PARAMS as read: {RULE-ID: {param: value}, "casework": {"handling": {severity: days}}}."""
     path = os.environ.get("PRTKG_PARAMS")
     if not path:
-        return
+        return {}
     try:
         with open(path, encoding="utf-8") as fh:
             data = yaml.safe_load(fh) or {}
@@ -54,21 +55,41 @@ def _overrides(raw: dict) -> None:
         raise ConfigError(f"PRTKG_PARAMS {path}: cannot read: {e}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"PRTKG_PARAMS {path}: expected a mapping of rule ids to parameters")
-    for rule_id, params in data.items():
+    return data
+
+
+def apply_policy(specs: dict, values: Any, where: str) -> None:
+    """Set policy values `{name: value}` into `specs` ({name: {value, basis, policy}}), in place.
+
+    Only policy targets may be changed: a statutory number is the law's, not configuration's.
+    Unknown names are refused, so a typo never silently leaves the default in force.
+    """
+    path = os.environ.get("PRTKG_PARAMS")
+    if not isinstance(values, dict):
+        raise ConfigError(f"PRTKG_PARAMS {path}: {where} must be a mapping of names to values")
+    for name, value in values.items():
+        spec = specs.get(name)
+        if spec is None:
+            raise ConfigError(f"PRTKG_PARAMS {path}: {where} has no parameter {name!r}")
+        if not spec.get("policy"):
+            raise ConfigError(f"PRTKG_PARAMS {path}: {where}.{name} is statutory ({spec['basis']}), "
+                              "not a policy target; it cannot be configured")
+        if type(value) is not type(spec["value"]) and not (
+                isinstance(value, (int, float)) and isinstance(spec["value"], (int, float))):
+            raise ConfigError(f"PRTKG_PARAMS {path}: {where}.{name} must be like {spec['value']!r}")
+        spec["value"] = value
+
+
+def _overrides(raw: dict) -> None:
+    """Apply PRTKG_PARAMS's rule sections to the catalogue's policy parameters."""
+    path = os.environ.get("PRTKG_PARAMS")
+    for rule_id, params in policy_overrides().items():
+        if rule_id == CASEWORK:
+            continue    # prtkg.casework applies it (and refuses what it does not know)
         entry = raw.get(rule_id)
         if entry is None:
             raise ConfigError(f"PRTKG_PARAMS {path}: unknown rule {rule_id!r}")
-        for name, value in (params or {}).items():
-            spec = (entry.get("params") or {}).get(name)
-            if spec is None:
-                raise ConfigError(f"PRTKG_PARAMS {path}: {rule_id} has no parameter {name!r}")
-            if not spec.get("policy"):
-                raise ConfigError(f"PRTKG_PARAMS {path}: {rule_id}.{name} is statutory ({spec['basis']}), "
-                                  "not a policy target; it cannot be configured")
-            if type(value) is not type(spec["value"]) and not (
-                    isinstance(value, (int, float)) and isinstance(spec["value"], (int, float))):
-                raise ConfigError(f"PRTKG_PARAMS {path}: {rule_id}.{name} must be like {spec['value']!r}")
-            spec["value"] = value
+        apply_policy(entry.get("params") or {}, params or {}, rule_id)
 
 
 @lru_cache(maxsize=1)

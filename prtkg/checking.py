@@ -6,51 +6,19 @@ callables taking a Context and yielding findings. Adding a rule never changes th
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Sequence
 
 from . import findings as F
+from . import parallel
 from .applicability import Applicability
-from .findings import Finding, Insufficiency
+from .clock import today
+from .context import Check, Context
+from .findings import Finding
 from .records import LoadResult, Record
 from .store import Store
-
-CHINA = dt.timezone(dt.timedelta(hours=8))
-
-
-def today() -> dt.date:
-    """'Today' for deadlines: the calendar day in China."""
-    return dt.datetime.now(CHINA).date()
-
-
-@dataclass
-class Context:
-    """What a check sees: the store, the records under check, 'today', and where to report gaps in data."""
-    store: Store
-    records: Sequence[Record]
-    as_of: dt.date
-    insufficient: Insufficiency = field(default_factory=Insufficiency)
-    _applicability: Applicability | None = None
-
-    @property
-    def graphs(self) -> list[str]:
-        return [r.graph.graph.value for r in self.records]
-
-    def applicable(self, rule_id: str) -> set[str]:
-        """Ids of the records under check that the rule applies to and has the data for."""
-        if self._applicability is None:
-            self._applicability = Applicability(self.store, self.graphs, self.insufficient)
-        return self._applicability.records(rule_id)
-
-    def assumed(self, rule_id: str, record_id: str) -> dict:
-        """Evidence of what the rule assumed about the record (prtkg.applicability), e.g. mandatory tendering."""
-        self.applicable(rule_id)
-        return self._applicability.assumed(rule_id, record_id)
-
-
-Check = Callable[[Context], Iterable[Finding]]
 
 
 def stored_records(store: Store) -> list[Record]:
@@ -74,9 +42,16 @@ def run_checks(ctx: Context, checks: Sequence[Check] | None = None) -> list[Find
     if ctx._applicability is None:
         ctx._applicability = Applicability(ctx.store, ctx.graphs, ctx.insufficient)
     out: list[Finding] = []
+    # The rule families may run in a worker process meanwhile (prtkg.parallel), their findings after these.
+    here, worker = parallel.split(ctx, all_checks() if checks is None else checks)
     with F.naming(ctx.store):
-        for check in all_checks() if checks is None else checks:
-            out.extend(check(ctx))
+        try:
+            for check in here:
+                out.extend(check(ctx))
+        except BaseException:
+            worker.cancel()
+            raise
+        out.extend(worker.findings())
         out.extend(ctx.insufficient.findings())
     return F.dedupe(out)
 

@@ -75,7 +75,7 @@ def _write(text: str, out: Optional[Path], lang: str = "zh") -> None:
 
 def _ui(lang: str, key: str, **fields: object) -> str:
     """A label of the shared message catalogue (api/static/messages.json) in `lang`."""
-    from .report_html import messages
+    from .ui_messages import messages
     text = messages()[lang].get(key, key)
     return text.format(**fields) if fields else text
 
@@ -264,7 +264,7 @@ def credit(
     import os
 
     from . import credit as C
-    from .checking import today
+    from .clock import today
     from .report_html import china_time
     from .store import DEFAULT_PATH, open_store
 
@@ -308,7 +308,7 @@ def findings(
     """The stored findings (PRTKG_STORE) with their id, case status and handling time."""
     from . import casework
     from .jurisdiction import divisions_within
-    from .store import Store
+    from .store import open_store
 
     if status is not None and status not in casework.machine().states:
         _fail(f"--status: {status!r} is not one of {', '.join(casework.machine().states)}")
@@ -316,7 +316,7 @@ def findings(
         _fail(f"--region: {region!r} is not a GB/T 2260 division code of the region code list")
     if fmt not in ("table", "json", "html"):
         _fail(f"--format: {fmt!r} is not table, json or html")
-    store = Store.from_env()
+    store = open_store()
     try:
         found = casework.find(store, rule=rule, status=status, region=region,
                               limit=limit if not overdue else 10_000_000)
@@ -355,9 +355,10 @@ def act(
     """Move a stored finding through its life cycle (rules/casework.yaml), recorded with who and when.
     Exit 2 when the action is unknown, lacks a field or is not allowed from the finding's status."""
     from . import casework
-    from .store import Store, _whoami
+    from .store import open_store
+    from .store.common import _whoami
 
-    store = Store.from_env()
+    store = open_store()
     try:
         result = casework.act(store, finding, action, _whoami(), note, outcome, to)
         store.flush()

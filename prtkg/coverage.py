@@ -3,11 +3,14 @@
 A matter is a trade type (and, for works, an industry) at a stage in a region. A row of a
 powers-and-duties list covers the matters of its trade types, industries (none named: every
 industry; "all" every one), stages (全过程 covers all six) and every division at or below its region, as
-the derived graph says (prtkg/inference.py). The same grid
-feeds SUP-OVERLAP / SUP-GAP (rules/supervision.py), the API and the HTML report.
+the derived graph says (prtkg/inference.py), while its list is in force (in_force_periods: a list is a
+versioned document, replaced by a later one of the same publisher). The same grid feeds SUP-OVERLAP /
+SUP-GAP (rules/supervision.py) and the coverage report (prtkg/coverage_report.py);
+SUP-PROJECT-UNSUPERVISED reads the same rows on each project's date.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import PurePath
@@ -18,7 +21,7 @@ from .catalogue import rule as catalogue_rule
 # One answer per row: two rows of a list that name one department differently (name or type) give
 # its node two values, which must not make the row twice (a duplicate fact stops the rules engine).
 _ROWS = """
-SELECT ?row ?n ?source ?dept ?deptCode ?kind ?region ?lead ?powerCode ?powerName ?basis ?duty ?acc
+SELECT ?row ?list ?n ?source ?dept ?deptCode ?kind ?region ?lead ?powerCode ?powerName ?basis ?duty ?acc
        (MIN(?name) AS ?deptName) (MIN(?type) AS ?deptType)
        (GROUP_CONCAT(DISTINCT STR(?tt); separator=" ") AS ?tts)
        (GROUP_CONCAT(DISTINCT STR(?ind); separator=" ") AS ?inds)
@@ -26,7 +29,7 @@ SELECT ?row ?n ?source ?dept ?deptCode ?kind ?region ?lead ?powerCode ?powerName
 WHERE {
   GRAPH ?g {
     ?g prtkg:recordKind "powers-list" ; prtkg:source ?source .
-    ?row a prtkg:SupervisoryPower ; prtkg:listRow ?n ; prtkg:heldBy ?dept ; prtkg:powerKind ?kind ;
+    ?row a prtkg:SupervisoryPower ; prtkg:inList ?list ; prtkg:listRow ?n ; prtkg:heldBy ?dept ; prtkg:powerKind ?kind ;
          prtkg:region ?region .
     ?dept prtkg:uscc ?deptCode .
     OPTIONAL { ?dept prtkg:name ?name }
@@ -50,8 +53,23 @@ WHERE {
   }
   FILTER NOT EXISTS { GRAPH <urn:prtkg:ontology> { ?tt prtkg:covers ?t1 } }
   FILTER NOT EXISTS { GRAPH <urn:prtkg:ontology> { ?stage prtkg:covers ?s1 } }
-} GROUP BY ?row ?n ?source ?dept ?deptCode ?kind ?region ?lead ?powerCode ?powerName ?basis ?duty ?acc
+} GROUP BY ?row ?list ?n ?source ?dept ?deptCode ?kind ?region ?lead ?powerCode ?powerName ?basis ?duty ?acc
 ORDER BY ?source ?n
+"""
+
+# Each list as a document: whose, issued when, valid when, replaced by what (from any graph: an RDF
+# record may state the replacement outright).
+_LISTS = """
+SELECT ?list (MIN(?pub) AS ?publisher) (MIN(?iss) AS ?issued) (MIN(?start) AS ?from) (MIN(?end) AS ?until)
+       (GROUP_CONCAT(DISTINCT STR(?next); separator=" ") AS ?replacedBy)
+WHERE {
+  GRAPH ?g { ?g prtkg:recordKind "powers-list" . ?list a prtkg:PowersList .
+             OPTIONAL { ?list dcterms:publisher/prtkg:uscc ?pub }
+             OPTIONAL { ?list dcterms:issued ?iss }
+             OPTIONAL { ?list prtkg:validFrom ?start }
+             OPTIONAL { ?list prtkg:validUntil ?end } }
+  OPTIONAL { GRAPH ?h { ?list dcterms:isReplacedBy ?next } }
+} GROUP BY ?list
 """
 
 # The codes of a scheme that are matters: every one but those standing for others (全过程, "all").
@@ -68,6 +86,71 @@ def _code(iri: str | None) -> str | None:
 
 def _codes(joined: str | None) -> frozenset[str]:
     return frozenset(_code(v) for v in (joined or "").split() if v)
+
+
+@dataclass(frozen=True)
+class ListVersion:
+    """A powers list as a document: publisher, issue date, validity as stated, explicit successors."""
+    iri: str
+    publisher: str | None = None
+    issued: dt.date | None = None
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
+    replaced_by: frozenset[str] = frozenset()
+
+    @property
+    def start(self) -> dt.date | None:
+        return self.valid_from or self.issued
+
+
+Period = tuple["dt.date | None", "dt.date | None"]   # first and last day in force; None: unbounded
+ALWAYS: Period = (None, None)
+NEVER: Period = (dt.date.max, dt.date.min)
+
+
+def in_force_periods(lists: list[ListVersion]) -> dict[str, Period]:
+    """Each list's period in force: from its valid-from (or issue date) to its valid-until, cut short
+    the day before a list replacing it takes effect. A list is replaced by the lists it names in
+    dcterms:isReplacedBy and by any list of the same publisher issued later (a publisher's new 权责清单 is
+    the new version of its list, not an addition to it). A replaced list does not come back when its
+    successor expires. A list without dates is in force at all times."""
+    by_iri = {v.iri: v for v in lists}
+    out: dict[str, Period] = {}
+    for v in lists:
+        # A named successor that is not loaded says nothing of when it took effect: replaced throughout.
+        successors = [by_iri.get(i, ListVersion(i)) for i in v.replaced_by]
+        if v.publisher and v.issued:
+            successors += [w for w in lists if w.publisher == v.publisher and w.issued and w.issued > v.issued]
+        end = v.valid_until
+        for w in successors:
+            if w.start is None:        # replaced, and the successor does not say from when: from the start
+                end = dt.date.min
+            elif end is None or w.start - dt.timedelta(days=1) < end:
+                end = w.start - dt.timedelta(days=1)
+        start = v.start
+        out[v.iri] = NEVER if (start and end and end < start) or end == dt.date.min else (start, end)
+    return out
+
+
+def list_versions(store) -> list[ListVersion]:
+    return [ListVersion(r["list"], r["publisher"], as_date(r["issued"]), as_date(r["from"]), as_date(r["until"]),
+                        frozenset((r["replacedBy"] or "").split()))
+            for r in store.select(_LISTS)]
+
+
+def as_date(value) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def covers_day(period: Period, day: dt.date | None) -> bool:
+    """Whether a period holds on a day. An undated project can be placed only under a list in force at
+    all times: any other list might not have been in force when it ran."""
+    start, end = period
+    if day is None:
+        return period == ALWAYS
+    return (start is None or start <= day) and (end is None or day <= end)
 
 
 @dataclass(frozen=True)
@@ -89,12 +172,17 @@ class PowerRow:
     has_basis: bool
     has_duty: bool
     has_accountability: bool
+    in_force: Period = ALWAYS   # its list's period in force (in_force_periods)
+
+    def on(self, day: dt.date | None) -> bool:
+        return covers_day(self.in_force, day)
 
 
 def power_rows(store) -> list[PowerRow]:
     out = []
+    periods = in_force_periods(list_versions(store))
     for r in store.select(_ROWS):
-        out.append(PowerRow(
+        out.append(PowerRow(in_force=periods.get(r["list"], ALWAYS),
             iri=r["row"], ref=f"{PurePath(r['source']).name}#{r['n']}", row=int(r["n"]), department=r["deptCode"],
             department_name=r["deptName"] or r["deptCode"], department_type=_code(r["deptType"]),
             kind=_code(r["kind"]), trade_types=_codes(r["tts"]), industries=_codes(r["inds"]),
@@ -145,20 +233,26 @@ def matter_names(trade_type: str, industry: str | None) -> dict[str, str]:
     return {"zh": f"{t['zh']}（{i['zh']}）", "en": f"{t['en']} ({i['en']})"}
 
 
-def listed_matters(rows: list[PowerRow]) -> frozenset[tuple[str, str]]:
-    """(region, trade type) that a supervision department's row of a loaded list speaks to: what a
-    project can be judged against."""
-    return frozenset((row.region, t) for row in rows if row.department_type == "supervision"
-                     for t in row.trade_types)
+def listed_matters(rows: list[PowerRow]) -> dict[tuple[str, str], list[Period]]:
+    """(region, trade type) that a supervision department's row of a loaded list speaks to, with the
+    periods its lists are in force: what a project can be judged against, and when."""
+    out: dict[tuple[str, str], list[Period]] = {}
+    for row in rows:
+        if row.department_type == "supervision" and row.in_force != NEVER:
+            for t in row.trade_types:
+                out.setdefault((row.region, t), []).append(row.in_force)
+    return out
 
 
-def has_list(region: str, trade_type: str, listed: frozenset[tuple[str, str]]) -> bool:
-    """Whether a loaded powers list speaks to a project's trade type: a supervision department's row
-    for it in the project's division or one above. Where none does, the store lacks that list (or that
-    part of it, which SUP-GAP reports as the list's gap): the project is not judged, it is
-    DATA-INSUFFICIENT. Within a trade type the list does speak to, a missing industry or stage is a
-    finding about the project."""
-    return any((r, trade_type) in listed for r in region_chain(region))
+def has_list(region: str, trade_type: str, listed: dict[tuple[str, str], list[Period]],
+             day: dt.date | None = None, *, any_time: bool = False) -> bool:
+    """Whether a list in force on the project's day speaks to its trade type: a supervision
+    department's row for it in the project's division or one above. Where none does, the store lacks
+    that list (or that part of it, which SUP-GAP reports as the list's gap), or no list was in force
+    yet or any longer: the project is not judged, it is DATA-INSUFFICIENT. Within a trade type the
+    list does speak to, a missing industry or stage is a finding about the project."""
+    return any(any_time or covers_day(period, day)
+               for r in region_chain(region) for period in listed.get((r, trade_type), ()))
 
 
 @dataclass(frozen=True)
@@ -167,14 +261,37 @@ class Matter:
     industry: str | None
     stage: str
     region: str
+    # The span of time the matter is judged for, where the loaded lists are not all in force together
+    # (None: one set of lists throughout, so no period to name).
+    period: Period | None = None
 
     def label(self) -> str:
         parts = [self.trade_type] + ([self.industry] if self.industry else []) + [self.stage, self.region]
-        return "/".join(parts)
+        return "/".join(parts + ([_iso(d) or "" for d in self.period] if self.period else []))
 
     def as_dict(self) -> dict:
-        return {"tradeType": self.trade_type, "industry": self.industry, "stage": self.stage,
-                "region": self.region}
+        d = {"tradeType": self.trade_type, "industry": self.industry, "stage": self.stage, "region": self.region}
+        if self.period:
+            d["inForceFrom"], d["inForceUntil"] = map(_iso, self.period)
+        return d
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def epochs(rows: list[PowerRow]) -> list[Period]:
+    """The spans of time over which the same rows are in force, in order; only spans in which some row is."""
+    periods = [r.in_force for r in rows if r.in_force != NEVER]
+    cuts = sorted({s for s, _ in periods if s} | {e + dt.timedelta(days=1) for _, e in periods if e and e < dt.date.max})
+    bounds: list[dt.date | None] = [None, *cuts, None]
+    spans = [(a, b - dt.timedelta(days=1) if b else None) for a, b in zip(bounds, bounds[1:])]
+    return [span for span in spans if any(_holds_throughout(p, span) for p in periods)]
+
+
+def _holds_throughout(period: Period, span: Period) -> bool:
+    (start, end), (a, b) = period, span
+    return (start is None or (a is not None and start <= a)) and (end is None or (b is not None and b <= end))
 
 
 @dataclass
@@ -204,59 +321,35 @@ def row_matters(row: PowerRow, works_industries: list[str]) -> list[tuple[str, s
     return out
 
 
-def grid(store, rows: list[PowerRow] | None = None) -> Grid:
+def grid(store, rows: list[PowerRow] | None = None, on: dt.date | None = None) -> Grid:
+    """The matters and their cover. With `on`, by the lists in force that day; else, per division, for
+    each span of time over which the same lists are in force there (a row of a replaced or expired list
+    covers nothing after it ends, nor before its list takes effect)."""
     rows = power_rows(store) if rows is None else rows
     stages = _gap_codes(store, "stage")
     trade_types = _gap_codes(store, "trade-type")
     industries = _gap_codes(store, "industry")
     wanted_levels = set(catalogue_rule("SUP-GAP").param("region_levels"))
-    # Only divisions whose own list is loaded: a county list alone says nothing of its province's gaps.
-    regions = sorted({row.region for row in rows
-                      if region_level(row.region) in wanted_levels or region_level(row.region) is None})
-    g = Grid(rows, trade_types, industries, stages, regions)
-    for region in regions:
+    candidates = sorted({row.region for row in rows
+                         if region_level(row.region) in wanted_levels or region_level(row.region) is None})
+    g = Grid(rows, trade_types, industries, stages, [])
+    for region in candidates:
         chain = set(region_chain(region))
-        for t in trade_types:
-            for i in (industries if t == "works" else [None]):
-                for s in stages:
-                    g.cover[Matter(t, i, s, region)] = [
-                        row for row in rows
-                        if row.region in chain and t in row.trade_types and s in row.stages
-                        and (i is None or not row.industries or i in row.industries)]
+        here = [row for row in rows if row.region in chain]
+        # Only while the division's own list is in force: a province list alone says nothing of a
+        # prefecture's gaps, nor does a list that has not yet taken effect or has ended.
+        spans = [span for span in ([(on, on)] if on is not None else epochs(here))
+                 if any(row.region == region and _holds_throughout(row.in_force, span) for row in here)]
+        if spans:
+            g.regions.append(region)
+        for span in spans:
+            live = [row for row in here if _holds_throughout(row.in_force, span)]
+            period = span if len(spans) > 1 else None
+            for t in trade_types:
+                for i in (industries if t == "works" else [None]):
+                    for s in stages:
+                        g.cover[Matter(t, i, s, region, period)] = [
+                            row for row in live
+                            if t in row.trade_types and s in row.stages
+                            and (i is None or not row.industries or i in row.industries)]
     return g
-
-
-def coverage_matrix(store) -> dict:
-    """Trade type x (industry) x stage x region -> departments with their list rows; overlaps and gaps.
-
-    JSON-ready, for GET /supervision/coverage and the HTML report. Overlaps and gaps are the
-    SUP-OVERLAP and SUP-GAP firings of the rules engine, so the matrix and the findings agree.
-    """
-    from prtkg.rules import supervision
-
-    g = grid(store)
-    fired = supervision.evaluate(g)
-    overlaps = [supervision.overlap_evidence(pair) for pair in supervision.overlap_pairs(fired)]
-    gaps = [f.m for f in fired if f.rule == "SUP-GAP"]
-    overlap_cells = {(o["region"], m["tradeType"], m["industry"], m["stage"])
-                     for o in overlaps for m in o["matters"]}
-    gap_cells = {(x["region"], x["tradeType"], x["industry"], x["stage"]) for x in gaps}
-    cells = []
-    for matter, rows in g.cover.items():
-        by_dept: dict[str, dict] = {}
-        for row in rows:
-            d = by_dept.setdefault(row.department, {
-                "code": row.department, "name": row.department_name, "type": row.department_type,
-                "rows": [], "kinds": set(), "lead": False})
-            d["rows"].append(row.ref)
-            d["kinds"].add(row.kind)
-            d["lead"] = d["lead"] or row.lead
-        key = (matter.region, matter.trade_type, matter.industry, matter.stage)
-        cells.append({**matter.as_dict(),
-                      "departments": [{**d, "kinds": sorted(d["kinds"])} for _, d in sorted(by_dept.items())],
-                      "overlap": key in overlap_cells,
-                      "gap": key in gap_cells})
-    return {"tradeTypes": g.trade_types, "industries": g.industries, "stages": g.stages,
-            "regions": [{"code": r, "label": region_label(r), "level": region_level(r)} for r in g.regions],
-            "cells": cells, "overlaps": [{k: v for k, v in o.items() if k != "_focus"} for o in overlaps],
-            "gaps": [{k: v for k, v in x.items() if k != "id"} for x in gaps]}

@@ -231,7 +231,7 @@ def status_table(statuses: list[dict], lang: str = "zh"):
     from rich.markup import escape
     from rich.table import Table
 
-    from .report_html import messages
+    from .ui_messages import messages
 
     ui = messages()[lang]
 

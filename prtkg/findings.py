@@ -150,7 +150,7 @@ class Finding:
 def evidence_key(rule_id: str, evidence: dict) -> dict:
     """The part of the evidence that tells one finding of a rule from another on the same focus:
     the entries the catalogue names (`identity`), else all but those that grow with "today"."""
-    from .casework import volatile_evidence
+    from .casework_config import volatile_evidence
 
     named = catalogue_rule(rule_id).identity if rule_id in _rules() else ()
     if named:
@@ -207,6 +207,12 @@ class Insufficiency:
             focus = focus.value
         focus0, rules = self._by_record.setdefault(record, (focus, {}))
         rules.setdefault(rule_id, set()).update(fields)
+
+    def merge(self, other: "Insufficiency") -> None:
+        """Add what `other` collected (e.g. a worker process's), as if added here after what is here."""
+        for record, (focus, rules) in other._by_record.items():
+            for rule_id, fields in rules.items():
+                self.add(record, focus, rule_id, fields)
 
     def findings(self) -> list[Finding]:
         out = []

@@ -26,12 +26,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from functools import lru_cache
-
 import pyoxigraph as ox
 
 from . import rdf
-from .store import Store as _Embedded
 
 INFERRED_GRAPH = "urn:prtkg:inferred"
 _O = f"<{rdf.ONTOLOGY_GRAPH}>"
@@ -238,23 +235,19 @@ def _close(store, t: TBox, source: str, only: str = "") -> None:
             r = rules[i]
             ran[i] = step
             step += 1
-            before = _size(store) if not isinstance(store, _Embedded) else 0
-            n = store.insert_where(INFERRED_GRAPH, r.template, r.where)
-            if n < 0:   # a server does not say how many it inserted
-                n = _size(store) - before
-            if n:
+            if store.insert_where(INFERRED_GRAPH, r.template, r.where):
                 for p in r.writes:
                     grown[p] = step
     for r in type_rules(t, source, only):
         store.insert_where(INFERRED_GRAPH, r.template, r.where)
 
 
-@lru_cache(maxsize=2)
-def ontology_closure(digest: str, data: tuple[bytes, ...]) -> tuple[ox.Triple, ...]:
+def ontology_closure(data: tuple[bytes, ...], scratch) -> tuple[ox.Triple, ...]:
     """What the ontology files alone entail (the division hierarchy read transitively, codes that
     cover codes, ...), by the same rules, in a scratch store: the same for every store with these
-    files, so computed once per process and stored with the ontology graph."""
-    scratch = _Embedded(None)
+    files, so derived once by scripts/ontology_closure.py into ontology/closure.nt, which the store
+    loads with the ontology graph. `scratch` is an empty embedded store (passed in: the store package
+    calls this module, so this module does not import it)."""
     g = ox.NamedNode(rdf.ONTOLOGY_GRAPH)
     scratch.add_quads(ox.Quad(q.subject, q.predicate, q.object, g)
                       for blob in data for q in ox.parse(blob, format=ox.RdfFormat.TURTLE))

@@ -27,12 +27,14 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, 
                            TimeRemainingColumn)
 
 from . import findings as F
-from .checking import Context, run_checks, today
+from .checking import Context, run_checks
+from .clock import today
 from .errors import InputError
 from .rdf import RecordGraph
 from .records import FieldError, LoadResult, Record, Rejection
 from .inference import materialise
-from .store import Store, _whoami
+from .store import Store, open_store
+from .store.common import _whoami
 
 BATCH = 500  # records per transaction: large enough to amortise the update, small enough to lose little on a crash
 STREAM_BYTES = 4 << 20  # JSON Lines files above this size are streamed
@@ -210,7 +212,7 @@ def ingest(paths: Sequence[Path], as_of: dt.date | None = None, console: Console
     from prtkg import loaders
 
     as_of = as_of or today()
-    store = store if store is not None else Store.from_env()  # an empty Store is falsy (__len__)
+    store = store if store is not None else open_store()  # an empty Store is falsy (__len__)
     files = loaders.expand(paths)
     if not any(streamable(p) for p in files):
         return _ingest_in_memory(paths, as_of, console, store, check, on_commit)

@@ -50,7 +50,7 @@ def in_division(var: str, division: str | None) -> str:
 
 
 def shared() -> dict:
-    from .casework import config
+    from .casework_config import config
 
     return config()["jurisdiction"]
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import os
 import re
@@ -21,7 +22,7 @@ from rich.table import Table
 
 from . import rdf
 from .errors import PrtkgError, StoreError
-from .remote_store import is_remote
+from .store.remote import is_remote
 from .store import DEFAULT_PATH, Store, open_store, to_python
 
 _FORMATS = {"json": ox.QueryResultsFormat.JSON, "csv": ox.QueryResultsFormat.CSV,
@@ -234,7 +235,24 @@ def is_local_graph(iri: str) -> bool:
     return iri.startswith(LOCAL_GRAPH_PREFIXES)
 
 
+# The check's verdict depends on the text alone, so a process that checks many queries keeps its last
+# verdicts: a query asked again (a saved question, a page of the workbench) skips rdflib's parser,
+# which is most of /sparql's fixed cost per request (milliseconds, more than Oxigraph's evaluation of
+# a cheap question). Refusals are not kept (lru_cache keeps no exceptions); long texts are not kept,
+# so the cache stays within CHECK_CACHE_SIZE * CHECK_CACHE_CHARS characters.
+CHECK_CACHE_SIZE = 256
+CHECK_CACHE_CHARS = 20_000
+
+
 def standard_query(text: str) -> CheckedQuery:
+    """The one decision "is this a standard SPARQL 1.1 query, and only that" (see _check); verdicts
+    on texts up to CHECK_CACHE_CHARS are remembered."""
+    if len(text) <= CHECK_CACHE_CHARS:
+        return _check_cached(text)
+    return _check(text)
+
+
+def _check(text: str) -> CheckedQuery:
     """The one decision "is this a standard SPARQL 1.1 query, and only that" for every path that runs
     user SPARQL. Refused (QueryRefused, naming the reason): updates, anything outside SPARQL 1.1 query
     syntax (vendor pragmas such as DEFINE included), SERVICE, extension functions other than the
@@ -289,6 +307,9 @@ def standard_query(text: str) -> CheckedQuery:
             (from_named if named else from_graphs).append(iri)
     form = query.name.replace("Query", "").upper()
     return CheckedQuery(canonical, form, tuple(from_graphs), tuple(from_named))
+
+
+_check_cached = functools.lru_cache(maxsize=CHECK_CACHE_SIZE)(_check)
 
 
 _UPDATE_NAMES = {"InsertData": "INSERT DATA", "DeleteData": "DELETE DATA", "DeleteWhere": "DELETE WHERE",

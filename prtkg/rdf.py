@@ -43,6 +43,13 @@ def p(local: str) -> NamedNode:
     return NamedNode(PRTKG + local)
 
 
+# What prtkg's working-day calendar computes for a day node (shapes/calendar_graph.py). A record may
+# state a date (prtkg:date) but never these: a record giving its own node a day number or a working-day
+# ordinal would pass for a day of the official calendar in the deadline shapes.
+CALENDAR_TERMS = tuple(p(local) for local in
+                       ("dayNumber", "workdayOrdinal", "workdayOrdinalNext", "periodEnd", "periodEndNumber"))
+
+
 def iri(*segments: object) -> NamedNode:
     """A data IRI under id/: iri("project", ocid, "bid", "b1")."""
     return NamedNode(ID + "/".join(_seg(s) for s in segments))
@@ -59,6 +66,20 @@ def code(scheme: str, value: str) -> NamedNode:
 
 def entity(uscc: str) -> NamedNode:
     return iri("entity", uscc.strip().upper())
+
+
+USCC_SCHEME = "CN-USCC"   # org-id.guide's code for the unified social credit code (GB 32100-2015)
+
+
+def identifier(g: "RecordGraph", holder: NamedNode, scheme: str, value: str) -> None:
+    """An organisation's identifier as the ePO models one: `prtkg:hasIdentifier` (an adms:identifier)
+    to an `prtkg:Identifier` node (an adms:Identifier) carrying the value as `skos:notation` and its
+    scheme. The value stays on the holder too (prtkg:uscc, prtkg:identifierId), which queries read."""
+    node = child(holder, "identifier", scheme.strip().upper())
+    g.add(holder, "hasIdentifier", node)
+    g.type(node, "Identifier")
+    g.add(node, NamedNode(SKOS + "notation"), value.strip())
+    g.add(node, "identifierScheme", scheme.strip().upper())
 
 
 def agent(name: str) -> tuple[NamedNode, list[tuple]]:

@@ -19,6 +19,7 @@ _HIDDEN = {PROV + "wasAttributedTo"}
 _AGENT = rdf.ID + "agent/"     # who loaded the record: its agent node (rdf.agent) is not shown either
 _SOURCE = rdf.PRTKG + "source"
 _ENTITY = rdf.ID + "entity/"
+_HAS_IDENTIFIER = rdf.PRTKG + "hasIdentifier"
 _PARTY = rdf.PRTKG + "hasParty"
 _DATES = {XSD + "date", XSD + "dateTime"}
 # An IRI that can be written between <> in a query as it is (the IRIREF production of SPARQL).
@@ -85,7 +86,8 @@ def view(store, record_id: str) -> dict | None:
         first = lambda name: (by_p.get(rdf.PRTKG + name) or [(None, None, False)])[0][0]  # noqa: E731
         for p, values in by_p.items():
             for v, datatype, is_iri in values:
-                if is_iri and v.startswith(_ENTITY):
+                # An organisation's identifier node sits under its IRI too, but is not a party.
+                if is_iri and v.startswith(_ENTITY) and p != _HAS_IDENTIFIER:
                     parties.append({"role": p, "entity": v, "code": v[len(_ENTITY):], "of": _local(s, main)})
                 elif datatype in _DATES and s != graph:
                     dates.append({"property": p, "value": v, "of": _local(s, main)})

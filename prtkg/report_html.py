@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import json
 import re
 from collections import Counter, defaultdict
-from functools import lru_cache
-from importlib import resources
 
 from . import codes
 from .catalogue import catalogue
+from .ui_messages import messages, ordered
 
 LANGS = ("zh", "en")
 
@@ -34,19 +32,6 @@ WHERE {
 """
 
 
-@lru_cache(maxsize=1)
-def messages() -> dict:
-    """The message catalogue {lang: {key: text}} shared with the workbench pages."""
-    text = resources.files("prtkg.api").joinpath("static/messages.json").read_text(encoding="utf-8")
-    return json.loads(text)
-
-
-def ordered(values: list[str], scheme: str) -> list[str]:
-    """Codes in the display order of the message catalogue (stages as the procedure runs), others after."""
-    order = messages().get("order", {}).get(scheme, [])
-    return sorted(values, key=lambda v: (order.index(v) if v in order else len(order), v))
-
-
 def china_time(value: str | dt.datetime | None) -> str | None:
     """A moment as a reader in China reads it: local time with the zone named (2026-11-30 11:47 UTC+8)."""
     if value is None:
@@ -58,7 +43,7 @@ def china_time(value: str | dt.datetime | None) -> str | None:
             return value
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
-    from .checking import CHINA
+    from .clock import CHINA
     return value.astimezone(CHINA).strftime("%Y-%m-%d %H:%M UTC+8")
 
 
@@ -451,7 +436,7 @@ def render(doc: dict, matrix: dict, context: dict[str, dict], generated: dt.date
 
 def stored_report(store, found: list[dict]) -> str:
     """The report of findings read from a store (prtkg findings --format html), with their case status."""
-    from .coverage import coverage_matrix
+    from .coverage_report import coverage_matrix
 
     records = store.select("SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?g prtkg:recordId ?id } }")[0]["n"]
     summary = {"records": records, "rejected": 0,
@@ -465,8 +450,9 @@ def stored_report(store, found: list[dict]) -> str:
 
 def report(result) -> str:
     """The HTML report of a CheckResult."""
-    from .coverage import coverage_matrix
+    from .coverage_report import coverage_matrix
     from .findings import naming
 
     with naming(result.store) as names:
-        return render(result.report(), coverage_matrix(result.store), record_context(result.store), names=names)
+        return render(result.report(), coverage_matrix(result.store, result.as_of), record_context(result.store),
+                      names=names)

@@ -12,6 +12,9 @@ A parameter line is `NAME[:TYPE] = DEFAULT (description)`. In the query body a p
 as the variable `?NAME`; running the question replaces that variable by the given value as an RDF
 term (SEP-0007 substitution), so a parameter is never projected by SELECT. Values are turned into
 terms by pyoxigraph, which escapes them: a parameter cannot change the shape of the query.
+Two defaults are words: `none` makes the parameter optional (given no value, or an empty one, its
+variable is left unbound, and the query says what an unbound one means); `today` on a date is the
+day the question runs (in China, as for deadlines).
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from . import codes, rdf, uscc
 from .errors import ConfigError, PrtkgError
 
 TYPES = ("string", "integer", "date", "year", "iri", "entity", "code/<scheme>")
+NONE, TODAY = "none", "today"   # the defaults that are words (module docstring)
 MAX_STRING = 1000  # a string parameter is a name or a label, never a document
 
 _HEADER = re.compile(r"^#\s*(title|description)@(zh|en)\s*:\s*(.*?)\s*$")
@@ -54,7 +58,11 @@ class Param:
     default: str
     description: str
 
-    def term(self, value: str) -> ox.NamedNode | ox.Literal:
+    @property
+    def optional(self) -> bool:
+        return self.default == NONE
+
+    def term(self, value: str) -> ox.NamedNode | ox.Literal | None:
         """The RDF term for a value given as text (from a URL or the command line), checked as the
         API checks the same kind of value elsewhere: a USCC by its check characters, a code by its
         code list in the ontology, numbers and dates in ASCII digits (int() and fromisoformat() would
@@ -62,6 +70,11 @@ class Param:
         value = value.strip()
         kind = self.type
         reason = ""
+        if self.optional and value in ("", NONE):
+            return None
+        if kind == "date" and value == TODAY:
+            from .checking import today
+            value = today().isoformat()
         try:
             if kind == "string":
                 if len(value) > MAX_STRING:
@@ -123,7 +136,8 @@ class SavedQuery:
         if unknown:
             known = ", ".join(by_name) or "none"
             raise QueryParamError(f"{self.name}: unknown parameter {', '.join(unknown)} (parameters: {known})")
-        terms = {name: str(p.term(values.get(name, p.default))) for name, p in by_name.items()}
+        terms = {name: str(term) for name, p in by_name.items()
+                 if (term := p.term(values.get(name, p.default))) is not None}
 
         def replace(m: re.Match) -> str:
             var = m.group(1)

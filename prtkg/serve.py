@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from .store import Store
+from .store import Store, open_store
 
 DEMO_AS_OF = dt.date(2026, 11, 25)  # the day the bundled demo's running deadlines are measured against
 
@@ -33,7 +33,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, demo: bool = False, echo=pr
         token = secrets.token_urlsafe(24)
         settings.tokens[token] = "staff"
     else:
-        store = Store.from_env()
+        store = open_store()
     app = create_app(store, settings)
     url = f"http://{host}:{port}"
     echo(f"prtkg serving {'the demo' if demo else store.path} at {url}  (API docs: {url}/docs)")

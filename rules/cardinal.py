@@ -26,6 +26,9 @@ Where we differ, and why (each is also a parameter or named in the evidence):
   first `prefix_length` characters (政府采购品目分类目录: a letter and two digits).
 Per-process flags are reported for the processes under check; per-organisation flags for the
 organisations that take part in them, so a check stays incremental while fences use the whole store.
+The population is read a page of records at a time (rules/common.py PAGE): each page's processes
+give their facts and add to per-organisation tallies and the margins, and are then dropped, so
+memory holds a page and the tallies, not the store.
 """
 from __future__ import annotations
 
@@ -33,13 +36,15 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Iterator
 
 from .engine import m
 
 from prtkg import codes, findings
 
 from . import engine
-from .common import code, concat, org_key, param, records, split
+from . import common
+from .common import code, concat, iri_values, org_key, param, records, split
 
 NOT_SUBMITTED = codes.not_submitted_bid_statuses()
 
@@ -61,7 +66,7 @@ def _rules():
 
 
 _PROCESSES = """
-SELECT ?record ?p ?tstatus ?method ?criteria ?tt ?start ?end ?endTime ?buyer ?pe WHERE { GRAPH ?g {
+SELECT ?record ?p ?tstatus ?method ?criteria ?tt ?start ?end ?endTime ?buyer ?pe WHERE { %s GRAPH ?g {
   ?g prtkg:recordKind "ocds" ; prtkg:recordId ?record ; prtkg:mainNode ?p .
   OPTIONAL { ?p prtkg:hasTender ?t . OPTIONAL { ?t prtkg:status ?tstatus } OPTIONAL { ?t prtkg:procurementMethod ?method }
     OPTIONAL { ?t prtkg:awardCriteria ?criteria } OPTIONAL { ?t prtkg:tenderPeriodStart ?start }
@@ -72,23 +77,24 @@ SELECT ?record ?p ?tstatus ?method ?criteria ?tt ?start ?end ?endTime ?buyer ?pe
 
 _BIDS = """
 SELECT ?p ?b ?status ?amount ?currency ?date ?dateTime """ + concat("?tid", "tenderers") + """
-WHERE { GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p . ?p prtkg:hasBid ?b . ?b prtkg:tenderer ?e .
+WHERE { %s GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p . ?p prtkg:hasBid ?b . ?b prtkg:tenderer ?e .
   OPTIONAL { ?e prtkg:uscc ?u } BIND(COALESCE(UCASE(?u), STR(?e)) AS ?tid)
   OPTIONAL { ?b prtkg:status ?status } OPTIONAL { ?b prtkg:amount ?amount ; prtkg:currency ?currency }
   OPTIONAL { ?b prtkg:bidDate ?date } OPTIONAL { ?b prtkg:bidDateTime ?dateTime } } }
 GROUP BY ?p ?b ?status ?amount ?currency ?date ?dateTime"""
 
 _AWARDS = """
-SELECT ?p ?a ?status """ + concat("?sid", "suppliers") + """ WHERE { GRAPH ?g {
+SELECT ?p ?a ?status """ + concat("?sid", "suppliers") + """ WHERE { %s GRAPH ?g {
   ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p . ?p prtkg:hasAward ?a . OPTIONAL { ?a prtkg:status ?status }
   OPTIONAL { ?a prtkg:supplier ?s OPTIONAL { ?s prtkg:uscc ?su } BIND(COALESCE(UCASE(?su), STR(?s)) AS ?sid) } } }
 GROUP BY ?p ?a ?status"""
 
 _ITEMS = """
-SELECT DISTINCT ?p ?owner ?cls WHERE { GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p .
+SELECT DISTINCT ?p ?owner ?cls WHERE { %s GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p .
   { ?p prtkg:hasAward ?owner } UNION { ?p prtkg:hasTender ?owner }
   ?owner prtkg:hasItem/prtkg:classificationId ?cls } }"""
 
+_OCDS_GRAPHS = """SELECT ?g WHERE { GRAPH ?g { ?g prtkg:recordKind "ocds" } }"""
 
 _NAMES = """
 SELECT DISTINCT ?who ?name WHERE { GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p .
@@ -140,20 +146,25 @@ class Process:
         return {s for a in self.active for s in a["suppliers"]}
 
 
-def _population(store) -> dict[str, Process]:
-    procs: dict[str, Process] = {}
-    for r in store.select(_PROCESSES):
-        procs.setdefault(r["p"], Process(r["record"], r["p"], {**r, "buyer": org_key(r["buyer"]), "pe": org_key(r["pe"])}))
-    for r in store.select(_BIDS):
-        if r["p"] in procs:
-            procs[r["p"]].bids.append({**r, "tenderers": sorted(org_key(t) for t in split(r["tenderers"]))})
-    for r in store.select(_AWARDS):
-        if r["p"] in procs:
-            procs[r["p"]].awards.append({**r, "suppliers": sorted(org_key(s) for s in split(r["suppliers"]))})
-    for r in store.select(_ITEMS):
-        if r["p"] in procs:
-            procs[r["p"]].items[r["owner"]].add(r["cls"])
-    return procs
+def _population(store) -> Iterator[list[Process]]:
+    """Every OCDS contracting process in the store, in pages of common.PAGE records (each page's
+    processes in node order); a page's four queries are bounded by its graphs."""
+    graphs = [r["g"] for r in store.select(_OCDS_GRAPHS)]
+    for i in range(0, len(graphs), common.PAGE):
+        values = iri_values("g", graphs[i:i + common.PAGE])
+        procs: dict[str, Process] = {}
+        for r in store.select(_PROCESSES % values):
+            procs.setdefault(r["p"], Process(r["record"], r["p"], {**r, "buyer": org_key(r["buyer"]), "pe": org_key(r["pe"])}))
+        for r in store.select(_BIDS % values):
+            if r["p"] in procs:
+                procs[r["p"]].bids.append({**r, "tenderers": sorted(org_key(t) for t in split(r["tenderers"]))})
+        for r in store.select(_AWARDS % values):
+            if r["p"] in procs:
+                procs[r["p"]].awards.append({**r, "suppliers": sorted(org_key(s) for s in split(r["suppliers"]))})
+        for r in store.select(_ITEMS % values):
+            if r["p"] in procs:
+                procs[r["p"]].items[r["owner"]].add(r["cls"])
+        yield [procs[node] for node in sorted(procs)]
 
 
 @dataclass(frozen=True)
@@ -214,7 +225,8 @@ def _period_facts(p: Process):
     if r["start"] is None or r["end"] is None:
         return
     yield {"t": "period", "id": f"period|{p.node}", "record": p.record, "node": p.node,
-           "days": (r["end"] - r["start"]).days, "start": r["start"].isoformat(), "end": r["end"].isoformat()}
+           "days": (r["end"] - r["start"]).days, "start": r["start"].isoformat(), "end": r["end"].isoformat(),
+           "method": r["method"]}
 
 
 def _late_facts(p: Process):
@@ -285,62 +297,54 @@ def margin(p: Process, currency: str) -> tuple[Decimal, dict, dict] | None:
 _MARGINS = "winning-margins"  # a code of the outlier-population list (ontology/codes.ttl)
 
 
-def _margin_facts(procs: dict[str, Process], under: set[str], skipped: dict | None = None):
-    currency = param("RISK-WINNING-MARGIN-LOW", "currency")
-    margins = {node: x for node, p in procs.items() if (x := margin(p, currency)) is not None}
-    values = [float(x[0]) for x in margins.values()]
-    concerned = bool(margins.keys() & under)
-    low = fences(values, "RISK-WINNING-MARGIN-LOW", skipped, _MARGINS, concerned)
-    high = fences(values, "RISK-HEAVY-DISCOUNT", skipped, _MARGINS, concerned)
-    for node in sorted(margins.keys() & under):
-        diff, win, second = margins[node]
-        p = procs[node]
-        yield {"t": "margin", "id": f"margin|{node}", "record": p.record, "node": node,
-               "low": int(low is not None and low.low(float(diff))),
-               "high": int(high is not None and high.high(float(diff))),
-               "margin": round(float(diff), 4), "currency": currency,
-               "winningBid": {"bid": win["b"].rsplit("/", 1)[-1], "tenderer": win["tenderers"][0], "amount": str(win["amount"])},
-               "secondBid": {"bid": second["b"].rsplit("/", 1)[-1], "tenderer": second["tenderers"][0],
-                             "amount": str(second["amount"])},
-               "lowFences": low.as_dict(_MARGINS) if low else None,
-               "highFences": high.as_dict(_MARGINS) if high else None}
+@dataclass
+class Tallies:
+    """What the outlier flags need of the whole population, added to one process at a time: the
+    winning margins (with the bids of those under check), and per organisation its valid bids and
+    wins, its submitted and disqualified bids and processes per role, and its classes of items."""
+    under: set[str] = field(default_factory=set)    # records under check
+    margins: list[float] = field(default_factory=list)
+    margins_under: dict[str, tuple] = field(default_factory=dict)   # node -> (record, margin, win, second)
+    bids: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    wins: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # role -> who -> [submitted bids, disqualified bids, contracting processes]
+    counts: dict[str, dict[str, list[int]]] = field(
+        default_factory=lambda: {kind: defaultdict(lambda: [0, 0, 0]) for kind in ("buyer", "procuringEntity", "tenderer")})
+    variety: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
+    @classmethod
+    def of(cls, procs, under: set[str] = frozenset()) -> "Tallies":
+        t = cls(set(under))
+        for p in procs:
+            t.add(p)
+        return t
 
-# -- per organisation ---------------------------------------------------------------------------
+    def add(self, p: Process) -> None:
+        x = margin(p, param("RISK-WINNING-MARGIN-LOW", "currency"))
+        if x is not None:
+            self.margins.append(float(x[0]))
+            if p.record in self.under:
+                self.margins_under[p.node] = (p.record, *x)
+        self._win_rate(p)
+        self._disq_rate(p)
+        self._variety(p)
 
-def _win_rate_facts(procs: dict[str, Process], involved: set[str], skipped: dict | None = None):
-    bids: dict[str, int] = defaultdict(int)
-    wins: dict[str, int] = defaultdict(int)
-    for p in procs.values():
+    def _win_rate(self, p: Process) -> None:
         if p.cancelled or p.award_pending or len(p.active) > 1 or any(len(a["suppliers"]) > 1 for a in p.active):
-            continue
+            return
         if any(len(b["tenderers"]) != 1 for b in p.submitted):
-            continue
+            return
         winners = p.winners
         for b in p.submitted:
             if b["status"] == "valid":
                 t = b["tenderers"][0]
-                bids[t] += 1
-                wins[t] += int(t in winners)
-    if not bids:
-        return
-    ratios = {t: wins[t] / n for t, n in bids.items()}
-    f = fences(list(ratios.values()), "RISK-LOW-WIN-RATE", skipped, "tenderers-valid-bids",
-               bool(ratios.keys() & involved))
-    if f is None:
-        return
-    top = _percentile(list(bids.values()), param("RISK-LOW-WIN-RATE", "top_percentile"))
-    for t in sorted(set(ratios) & involved):
-        yield {"t": "winrate", "id": f"winrate|{t}", "record": t, "tenderer": t, "top": int(bids[t] >= top),
-               "low": int(f.low(ratios[t])), "ratio": round(ratios[t], 4), "wins": wins[t], "validBids": bids[t],
-               "topTendererFence": top, "fences": f.as_dict("tenderers-valid-bids")}
+                self.bids[t] += 1
+                self.wins[t] += int(t in winners)
 
-
-def _disq_rate_facts(procs: dict[str, Process], involved: set[str], skipped: dict | None = None):
-    counts = {kind: defaultdict(lambda: [0, 0, set()]) for kind in ("buyer", "procuringEntity", "tenderer")}
-    for p in procs.values():
+    def _disq_rate(self, p: Process) -> None:
         if p.cancelled:
-            continue
+            return
+        seen = set()
         for b in p.submitted:
             dq = int(b["status"] == "disqualified")
             owners = [("buyer", p.row["buyer"]), ("procuringEntity", p.row["pe"])]
@@ -348,74 +352,120 @@ def _disq_rate_facts(procs: dict[str, Process], involved: set[str], skipped: dic
             for kind, who in owners:
                 if who is None:
                     continue
-                c = counts[kind][who]
+                c = self.counts[kind][who]
                 c[0] += 1
                 c[1] += dq
-                c[2].add(p.node)
-    for kind, by in counts.items():
-        if kind == "tenderer":
-            eligible = {w: c for w, c in by.items() if c[0] >= param("RISK-DISQUALIFICATION-RATE", "min_submitted_bids")}
-        else:
-            eligible = {w: c for w, c in by.items()
-                        if len(c[2]) >= param("RISK-DISQUALIFICATION-RATE", "min_contracting_processes")}
-        f = fences([c[1] / c[0] for c in eligible.values()], "RISK-DISQUALIFICATION-RATE", skipped,
-                   kind, bool(eligible.keys() & involved))
-        if f is None:
-            continue
-        for who in sorted(eligible.keys() & involved):
-            c = eligible[who]
-            yield {"t": "disqrate", "id": f"disqrate|{kind}|{who}", "record": who, "party": who, "role": kind,
-                   "high": int(f.high(c[1] / c[0])), "ratio": round(c[1] / c[0], 4),
-                   "disqualified": c[1], "submitted": c[0],
-                   "fences": f.as_dict(kind)}
+                seen.add((kind, who))
+        for kind, who in seen:      # a process counts once per organisation and role
+            self.counts[kind][who][2] += 1
 
-
-def _variety_facts(procs: dict[str, Process], involved: set[str], skipped: dict | None = None):
-    n = param("RISK-HETEROGENEOUS-SUPPLIER", "prefix_length")
-    variety: dict[str, set[str]] = defaultdict(set)
-    for p in procs.values():
+    def _variety(self, p: Process) -> None:
         if p.cancelled:
-            continue
+            return
+        n = param("RISK-HETEROGENEOUS-SUPPLIER", "prefix_length")
         tender_items = {c for owner, cs in p.items.items() if owner.endswith("/tender") for c in cs}
         for a in p.active:
             if len(a["suppliers"]) != 1:
                 continue
-            variety[a["suppliers"][0]] |= {c[:n] for c in (p.items.get(a["a"]) or tender_items)}
-    variety = {t: v for t, v in variety.items() if v}
-    f = fences([len(v) for v in variety.values()], "RISK-HETEROGENEOUS-SUPPLIER", skipped,
-               "suppliers-classified-items", bool(variety.keys() & involved))
-    if f is None:
-        return
-    for t in sorted(variety.keys() & involved):
-        yield {"t": "variety", "id": f"variety|{t}", "record": t, "tenderer": t,
-               "high": int(f.high(len(variety[t]))), "count": len(variety[t]), "classes": sorted(variety[t]),
-               "fences": f.as_dict("suppliers-classified-items")}
+            self.variety[a["suppliers"][0]] |= {c[:n] for c in (p.items.get(a["a"]) or tender_items)}
+
+    # -- the facts, once every process was added ----------------------------------------------
+
+    def margin_facts(self, skipped: dict | None = None):
+        currency = param("RISK-WINNING-MARGIN-LOW", "currency")
+        concerned = bool(self.margins_under)
+        low = fences(self.margins, "RISK-WINNING-MARGIN-LOW", skipped, _MARGINS, concerned)
+        high = fences(self.margins, "RISK-HEAVY-DISCOUNT", skipped, _MARGINS, concerned)
+        for node in sorted(self.margins_under):
+            record, diff, win, second = self.margins_under[node]
+            yield {"t": "margin", "id": f"margin|{node}", "record": record, "node": node,
+                   "low": int(low is not None and low.low(float(diff))),
+                   "high": int(high is not None and high.high(float(diff))),
+                   "margin": round(float(diff), 4), "currency": currency,
+                   "winningBid": {"bid": win["b"].rsplit("/", 1)[-1], "tenderer": win["tenderers"][0], "amount": str(win["amount"])},
+                   "secondBid": {"bid": second["b"].rsplit("/", 1)[-1], "tenderer": second["tenderers"][0],
+                                 "amount": str(second["amount"])},
+                   "lowFences": low.as_dict(_MARGINS) if low else None,
+                   "highFences": high.as_dict(_MARGINS) if high else None}
+
+    def win_rate_facts(self, involved: set[str], skipped: dict | None = None):
+        bids, wins = self.bids, self.wins
+        if not bids:
+            return
+        ratios = {t: wins[t] / n for t, n in bids.items()}
+        f = fences(list(ratios.values()), "RISK-LOW-WIN-RATE", skipped, "tenderers-valid-bids",
+                   bool(ratios.keys() & involved))
+        if f is None:
+            return
+        top = _percentile(list(bids.values()), param("RISK-LOW-WIN-RATE", "top_percentile"))
+        for t in sorted(set(ratios) & involved):
+            yield {"t": "winrate", "id": f"winrate|{t}", "record": t, "tenderer": t, "top": int(bids[t] >= top),
+                   "low": int(f.low(ratios[t])), "ratio": round(ratios[t], 4), "wins": wins[t], "validBids": bids[t],
+                   "topTendererFence": top, "fences": f.as_dict("tenderers-valid-bids")}
+
+    def disq_rate_facts(self, involved: set[str], skipped: dict | None = None):
+        for kind, by in self.counts.items():
+            if kind == "tenderer":
+                eligible = {w: c for w, c in by.items() if c[0] >= param("RISK-DISQUALIFICATION-RATE", "min_submitted_bids")}
+            else:
+                eligible = {w: c for w, c in by.items()
+                            if c[2] >= param("RISK-DISQUALIFICATION-RATE", "min_contracting_processes")}
+            f = fences([c[1] / c[0] for c in eligible.values()], "RISK-DISQUALIFICATION-RATE", skipped,
+                       kind, bool(eligible.keys() & involved))
+            if f is None:
+                continue
+            for who in sorted(eligible.keys() & involved):
+                c = eligible[who]
+                yield {"t": "disqrate", "id": f"disqrate|{kind}|{who}", "record": who, "party": who, "role": kind,
+                       "high": int(f.high(c[1] / c[0])), "ratio": round(c[1] / c[0], 4),
+                       "disqualified": c[1], "submitted": c[0],
+                       "fences": f.as_dict(kind)}
+
+    def variety_facts(self, involved: set[str], skipped: dict | None = None):
+        variety = {t: v for t, v in self.variety.items() if v}
+        f = fences([len(v) for v in variety.values()], "RISK-HETEROGENEOUS-SUPPLIER", skipped,
+                   "suppliers-classified-items", bool(variety.keys() & involved))
+        if f is None:
+            return
+        for t in sorted(variety.keys() & involved):
+            yield {"t": "variety", "id": f"variety|{t}", "record": t, "tenderer": t,
+                   "high": int(f.high(len(variety[t]))), "count": len(variety[t]), "classes": sorted(variety[t]),
+                   "fences": f.as_dict("suppliers-classified-items")}
+
+
+def _facts(ctx, under: set[str], skipped: dict):
+    """The facts, streamed: each page's processes under check as it is read, then the outlier
+    facts of the whole population (their fences need every page) into `skipped` where they cannot run."""
+    tallies = Tallies(under)
+    involved: set[str] = set()
+    for page in _population(ctx.store):
+        for p in page:
+            tallies.add(p)
+            if p.record not in under:
+                continue
+            involved |= {t for b in p.bids for t in b["tenderers"]} | {s for a in p.awards for s in a["suppliers"]}
+            involved |= {x for x in (p.row["buyer"], p.row["pe"]) if x}
+            yield from _period_facts(p)
+            yield from _late_facts(p)
+            yield from _disqualification_facts(p)
+            yield from _lowest_facts(p)
+    yield from tallies.margin_facts(skipped)
+    yield from tallies.win_rate_facts(involved, skipped)
+    yield from tallies.disq_rate_facts(involved, skipped)
+    yield from tallies.variety_facts(involved, skipped)
 
 
 def check(ctx):
     recs = records(ctx, "ocds")
     if not recs:
         return []
-    procs = _population(ctx.store)
-    under_records = {r.id for r in recs}
-    under = {node for node, p in procs.items() if p.record in under_records}
-    involved = set()
-    for node in under:
-        p = procs[node]
-        involved |= {t for b in p.bids for t in b["tenderers"]} | {s for a in p.awards for s in a["suppliers"]}
-        involved |= {x for x in (p.row["buyer"], p.row["pe"]) if x}
-    facts = []
-    for node in sorted(under):
-        p = procs[node]
-        facts += [*_period_facts(p), *_late_facts(p), *_disqualification_facts(p), *_lowest_facts(p)]
     skipped: dict[str, dict] = {}
-    facts += [*_margin_facts(procs, under, skipped), *_win_rate_facts(procs, involved, skipped),
-              *_disq_rate_facts(procs, involved, skipped), *_variety_facts(procs, involved, skipped)]
+    fired = engine.run("cardinal", _rules, _facts(ctx, {r.id for r in recs}, skipped))
     # Said once per check, on the first record under check: the flag did not run, and why.
     first = min(r.id for r in recs)
     out = [findings.make("RISK-OUTLIER-NOT-RUN", first, None, e) for _, e in sorted(skipped.items())]
     known: dict[str, str] | None = None  # organisation names, read once if a per-organisation flag fires
-    for f in engine.run("cardinal", _rules, facts):
+    for f in fired:
         x = dict(f.m)
         node = x.pop("node", None)
         record = x.pop("record")
@@ -431,8 +481,6 @@ def check(ctx):
             x["fence"] = x["fences"]["upperFence"]
         elif "fences" in x:
             x["fence"] = x["fences"]["lowerFence" if f.rule == "RISK-LOW-WIN-RATE" else "upperFence"]
-        if f.rule == "RISK-SHORT-PERIOD":
-            x["method"] = procs[node].row["method"]
         shown = {}
         for key in ("tenderer", "party"):  # per-organisation flags: named by name and id
             if key in x:

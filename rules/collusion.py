@@ -23,6 +23,7 @@ from prtkg import codes, findings
 from prtkg.store import to_python
 
 from . import engine
+from . import common
 from .common import graphs_values, iri_values, param, records
 
 CN_FIELDS = ("agent", "projectManager", "depositAccount", "documentAuthor")
@@ -208,9 +209,13 @@ def check(ctx):
     # DATA-INSUFFICIENT there), each rule over its own applicable records.
     applicable = {rule: ctx.applicable(rule) for rule in ("BID-RELATED-BIDDERS", "BID-COLLUSION-PRESUMED")}
     recs = [r for r in records(ctx, "ocds") if any(r.id in ids for ids in applicable.values())]
-    if not recs:
-        return []
-    rows = ctx.store.select(_BIDS % graphs_values(recs))
+    # A page of records at a time, each a run of its own: every fact is about one tender (its lots,
+    # its bidders' relations as of its bid date), so the pages' firings are the whole run's.
+    return [found for page in common.pages(recs)
+            for found in _check_page(ctx, applicable, ctx.store.select(_BIDS % graphs_values(page)))]
+
+
+def _check_page(ctx, applicable: dict[str, set[str]], rows: list[dict]) -> list:
     # Without any bids.details[].cn item only the price pattern can be judged: say so, don't guess.
     with_cn = {r["p"] for r in rows if any(r[k] for k in CN_FIELDS)}
     for r in rows:

@@ -3,9 +3,9 @@ day numbers for facts, and deadlines on the working-day calendar."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator, Sequence
 
-from prtkg import workdays
+from prtkg import applicability, workdays
 from prtkg.catalogue import rule as catalogue_rule
 from prtkg.rdf import group_concat as concat, split_group as split  # noqa: F401 (for the rule families)
 
@@ -43,6 +43,25 @@ def records(ctx, *kinds: str) -> list:
 
 def graphs_values(recs: Iterable) -> str:
     return "VALUES ?g { " + " ".join(f"<{r.graph.graph.value}>" for r in recs) + " }"
+
+
+# Records per page of a paged fact query: a query's text, its result rows and the facts made of them
+# stay this size whatever the store's, and a page still amortises the query's fixed cost. The
+# applicability gate pages its field query by the same number.
+PAGE = applicability.PAGE
+
+
+def pages(recs: Sequence) -> Iterator[Sequence]:
+    """The records in pages of PAGE (read when called, so a test can make pages small)."""
+    for i in range(0, len(recs), PAGE):
+        yield recs[i:i + PAGE]
+
+
+def paged_select(store, query: str, recs: Sequence) -> Iterator[dict]:
+    """Rows of `query` (one %s: where the page's VALUES ?g goes) over the records, a page at a time.
+    Every row of such a query belongs to one record's graph, so the pages partition the rows."""
+    for page in pages(recs):
+        yield from store.select(query % graphs_values(page))
 
 
 def iri_values(var: str, iris: Iterable[str]) -> str:

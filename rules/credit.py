@@ -16,7 +16,7 @@ from prtkg import credit as credit_status
 from prtkg import codes, findings
 
 from . import engine
-from .common import day, graphs_values, literal_values, param, period_deadline, records
+from .common import day, graphs_values, literal_values, paged_select, param, period_deadline, records
 
 _END_OF_TIME = dt.date.max.toordinal()
 
@@ -49,7 +49,7 @@ SELECT ?record ?node ?code ?name ?date ?tt WHERE {{ {{values}} GRAPH ?g {{
   OPTIONAL {{ ?e prtkg:name ?name }} OPTIONAL {{ ?node prtkg:{date} ?date }} OPTIONAL {{ ?p prtkg:tradeType ?tt }}
   OPTIONAL {{ ?node prtkg:status ?st }} FILTER(!BOUND(?st) || !(?st IN ({excluded}))) }} }}"""
 _BIDS = _DEALS.format(has="hasBid", party="tenderer", date="bidDate", excluded=codes.sparql_list(codes.not_submitted_bid_statuses()))
-_AWARDS = _DEALS.format(has="hasAward", party="supplier", date="awardDate", excluded='"cancelled", "unsuccessful"')
+_AWARDS = _DEALS.format(has="hasAward", party="supplier", date="awardDate", excluded=codes.sparql_list(codes.non_members("award-status", "standing")))
 
 _EXECUTED_RECORDS = """
 SELECT DISTINCT ?g2 WHERE { %s GRAPH ?g { ?x prtkg:executesRecord ?cr } GRAPH ?g2 { ?cr a prtkg:CreditRecord } }"""
@@ -72,7 +72,7 @@ def _entities(ctx) -> set[str]:
     recs = records(ctx, "ocds", "credit-record")
     if not recs:
         return set()
-    return {r["code"] for r in ctx.store.select(_ENTITIES % graphs_values(recs))}
+    return {r["code"] for r in paged_select(ctx.store, _ENTITIES, recs)}
 
 
 def _restriction_facts(recs):

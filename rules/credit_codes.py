@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from prtkg import findings, uscc
 
+from .common import paged_select
+
 _CODES = """
 SELECT DISTINCT ?record ?node ?code WHERE {
   %s
@@ -15,8 +17,9 @@ SELECT DISTINCT ?record ?node ?code WHERE {
 
 
 def check(ctx):
-    values = "VALUES ?g { " + " ".join(f"<{g}>" for g in ctx.graphs) + " }" if ctx.records else ""
-    for row in ctx.store.select(_CODES % values):
+    # No record under check: every stored code (the query without VALUES).
+    rows = paged_select(ctx.store, _CODES, ctx.records) if ctx.records else ctx.store.select(_CODES % "")
+    for row in rows:
         problem = uscc.problem(row["code"])
         if problem is not None:
             yield findings.make("CRD-CODE-INVALID", row["record"], row["node"],

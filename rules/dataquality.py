@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from prtkg import findings
 
-from .common import code, graphs_values
+from .common import code, paged_select
 
 _PROBLEMS = """
 SELECT ?record ?node ?field ?kind ?value WHERE { %s GRAPH ?g {
@@ -18,7 +18,7 @@ def check(ctx):
     if not ctx.records:
         return []
     out = []
-    for r in ctx.store.select(_PROBLEMS % graphs_values(ctx.records)):
+    for r in paged_select(ctx.store, _PROBLEMS, ctx.records):
         out.append(findings.make("DATA-QUALITY", r["record"], r["node"], {
             "field": r["field"], "problem": code(r["kind"]), "value": r["value"]}))
     return out

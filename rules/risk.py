@@ -18,6 +18,7 @@ Incremental: the buyers and bidders of the projects under check bound every cros
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
 from decimal import Decimal
 from urllib.parse import unquote
@@ -27,7 +28,8 @@ from .engine import m
 from prtkg import codes, findings
 
 from . import engine
-from .common import code, concat, day, graphs_values, literal_values, org_key, param, records, split
+from . import common
+from .common import code, concat, day, graphs_values, iri_values, org_key, paged_select, param, records, split
 
 
 def _rules():
@@ -69,16 +71,19 @@ GROUP BY ?record ?p ?b ?amount ?currency ?tstatus"""
 # the case-blind comparison of codes. The OPTIONALs stay outside GRAPH: inside it, Oxigraph
 # evaluates the group before the join and the query takes 25x longer (measured at 1,000 projects).
 # One row per award of a bid's project: "won" is decided over them in _group_facts.
+# Asked a page of bidders at a time (VALUES ?e), the bidders of the projects under check (_BIDDERS).
+_BIDDERS = """
+SELECT DISTINCT ?e WHERE { %s GRAPH ?g { ?g prtkg:mainNode ?p0 . ?p0 prtkg:hasBid/prtkg:tenderer ?e . ?e prtkg:uscc ?u0 } }"""
 _PARTICIPATION = """
 SELECT ?record ?p ?u ?date ?a ?ast WHERE {
-  { SELECT DISTINCT ?e WHERE { %s GRAPH ?g { ?g prtkg:mainNode ?p0 . ?p0 prtkg:hasBid/prtkg:tenderer ?e . ?e prtkg:uscc ?u0 } } }
+  %s
   GRAPH ?h { ?h prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:hasBid ?b . ?b prtkg:tenderer ?e . ?e prtkg:uscc ?u . }
   OPTIONAL { GRAPH ?h { ?b prtkg:status ?st } } FILTER(!BOUND(?st) || !(?st IN ({{codes:bid-status/not submitted}})))
   OPTIONAL { GRAPH ?h { ?p prtkg:hasAward/prtkg:awardDate ?date } }
   OPTIONAL { GRAPH ?h { ?p prtkg:hasAward ?a . ?a prtkg:supplier ?e } OPTIONAL { GRAPH ?h { ?a prtkg:status ?ast } } }
 }"""
 _TENDERS, _BIDS, _PARTICIPATION = (codes.fill(q) for q in (_TENDERS, _BIDS, _PARTICIPATION))
-_LOST = ("cancelled", "unsuccessful")
+_LOST = codes.non_members("award-status", "standing")  # cancelled or unsuccessful: not won
 
 # Active awards of the buyers of the projects under check.
 _AWARDS = """
@@ -89,15 +94,16 @@ SELECT ?record ?a ?buyer ?supplier ?bname ?sname ?date ?amount ?currency ?catego
              BIND(COALESCE(UCASE(?bu), STR(?b)) AS ?buyer)
              ?p prtkg:hasAward ?a . ?a prtkg:awardDate ?date ; prtkg:supplier ?s . OPTIONAL { ?s prtkg:uscc ?su }
              BIND(COALESCE(UCASE(?su), STR(?s)) AS ?supplier) OPTIONAL { ?s prtkg:name ?sname } OPTIONAL { ?b prtkg:name ?bname }
-             FILTER NOT EXISTS { ?a prtkg:status ?ast . FILTER(?ast IN ("cancelled", "unsuccessful", "pending")) }
+             FILTER NOT EXISTS { ?a prtkg:status ?ast . FILTER(?ast IN ({{codes:award-status/not effective}})) }
              OPTIONAL { ?a prtkg:amount ?amount ; prtkg:currency ?currency }
              OPTIONAL { ?p prtkg:hasTender/prtkg:mainProcurementCategory ?category }
              OPTIONAL { ?p prtkg:tradeType ?tt } } }"""
+_AWARDS = codes.fill(_AWARDS)
 
 
 def _tender_facts(ctx, recs):
     applicable = ctx.applicable("RISK-SINGLE-BIDDER")
-    for r in ctx.store.select(_TENDERS % graphs_values(recs)):
+    for r in paged_select(ctx.store, _TENDERS, recs):
         if r["record"] not in applicable:
             continue
         if r["n"] is None and not r["bids"]:
@@ -110,9 +116,15 @@ def _tender_facts(ctx, recs):
 
 def _bid_facts(ctx, recs):
     """One fact per price offered in one lot of one tender: its bids and how many different sets of
-    tenderers offered it (a tenderer may bid one price twice: Cardinal does not count that)."""
+    tenderers offered it (a tenderer may bid one price twice: Cardinal does not count that).
+    A page of records at a time: a tender's bids are all in its record."""
+    for page in common.pages(recs):
+        yield from _page_bid_facts(ctx.store.select(_BIDS % graphs_values(page)))
+
+
+def _page_bid_facts(rows):
     prices: dict[tuple, dict] = {}
-    for r in ctx.store.select(_BIDS % graphs_values(recs)):
+    for r in rows:
         amount = Decimal(r["amount"])
         # a lot is the last segment of its node (…/tender/lot/<id>); a bid without lots is for the whole tender
         lot = " ".join(sorted(unquote(x.rsplit("/", 1)[-1]) for x in split(r["lots"])))
@@ -131,7 +143,12 @@ def _bid_facts(ctx, recs):
 
 def _group_facts(ctx, recs):
     tenders: dict[str, dict] = {}
-    for r in ctx.store.select(_PARTICIPATION % graphs_values(recs)):
+    # Every tender of the bidders under check, a page of bidders at a time: a tender of bidders of
+    # two pages comes twice and is merged (its sets and latest date do not change).
+    bidders = sorted({r["e"] for r in paged_select(ctx.store, _BIDDERS, recs)})
+    rows = (r for i in range(0, len(bidders), common.PAGE)
+            for r in ctx.store.select(_PARTICIPATION % iri_values("e", bidders[i:i + common.PAGE])))
+    for r in rows:
         t = tenders.setdefault(r["p"], {"record": r["record"], "bidders": set(), "winners": set(), "date": r["date"]})
         if r["date"] is not None and (t["date"] is None or r["date"] > t["date"]):
             t["date"] = r["date"]
@@ -219,7 +236,8 @@ def check(ctx):
     recs = records(ctx, "ocds")
     if not recs:
         return []
-    facts = [*_tender_facts(ctx, recs), *_bid_facts(ctx, recs), *_group_facts(ctx, recs), *_award_facts(ctx, recs)]
+    # Streamed into the engine: the per-record facts a page at a time, then the cross-record ones.
+    facts = itertools.chain(_tender_facts(ctx, recs), _bid_facts(ctx, recs), _group_facts(ctx, recs), _award_facts(ctx, recs))
     out, split_seen = [], []
     for f in engine.run("risk", _rules, facts):
         x = f.m

@@ -7,6 +7,7 @@ project with the counts of its given and derivable supervisors that hold a power
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 
 from .engine import c, m
@@ -14,7 +15,10 @@ from .engine import c, m
 from prtkg import codes, coverage, findings
 
 from . import engine
-from .common import code, graphs_values, param, records
+from .common import code, day, paged_select, param, records
+
+
+_END_OF_TIME = dt.date.max.toordinal()   # the day number of a list in force until replaced
 
 
 def _rules():
@@ -24,10 +28,13 @@ def _rules():
                     & engine.any_of(m.kind, param("SUP-SEPARATION", "enforcement_kinds"))),
         engine.rule("SUP-LIST-INCOMPLETE", (m.t == "row")
                     & ((m.has_basis == 0) | (m.has_duty == 0) | (m.has_accountability == 0))),
+        # Two rows overlap only while both their lists are in force: a replaced list's row and its
+        # successor's never do.
         engine.rule("SUP-OVERLAP",
                     c.a << ((m.t == "holds") & (m.lead == 0)),
                     c.b << ((m.t == "holds") & (m.lead == 0) & (m.key == c.a.key)
-                            & (m.department != c.a.department) & (m.ref > c.a.ref))),
+                            & (m.department != c.a.department) & (m.ref > c.a.ref)
+                            & (m.start <= c.a.end) & (m.end >= c.a.start))),
         engine.rule("SUP-GAP", (m.t == "matter") & (m.supervisors == 0)),
         engine.rule("SUP-PROJECT-UNSUPERVISED", (m.t == "project")
                     & (((m.given > 0) & (m.given_holding == 0)) | ((m.given == 0) & (m.derivable == 0)))),
@@ -46,17 +53,20 @@ def list_facts(g: coverage.Grid):
     for row in g.rows:
         yield _row_fact(row)
     for row in g.rows:
+        if row.in_force == coverage.NEVER:
+            continue   # replaced before it took effect: it holds nothing at any time
+        start, end = row.in_force
         for t, i, s in coverage.row_matters(row, g.industries):
             key = "|".join([row.kind, t, i or "", s, row.region])
             yield {"t": "holds", "id": f"{row.ref}|{key}", "key": key, "ref": row.ref, "iri": row.iri,
+                   "start": day(start), "end": day(end) if end else _END_OF_TIME,
                    "department": row.department, "department_name": row.department_name,
                    "power_name": row.power_name or "", "power_code": row.power_code or "",
                    "lead": int(row.lead), "kind": row.kind, "tradeType": t, "industry": i, "stage": s,
                    "region": row.region}
     for matter, rows in g.cover.items():
         supervisors = {r.department for r in rows if r.department_type == "supervision"}
-        yield {"t": "matter", "id": "|".join(["matter", matter.trade_type, matter.industry or "",
-                                               matter.stage, matter.region]),
+        yield {"t": "matter", "id": "|".join(["matter", matter.label()]),
                **matter.as_dict(), "supervisors": len(supervisors)}
 
 
@@ -88,7 +98,7 @@ def overlap_evidence(pair: list[engine.Fired]) -> dict:
 
 
 def _matter_text(ev: dict) -> findings.Text:
-    from prtkg.report_html import ordered
+    from prtkg.ui_messages import ordered
     trades = sorted({(x["tradeType"], x["industry"] or "") for x in ev["matters"]})
     stages = ordered(sorted({x["stage"] for x in ev["matters"]}), "stage")
     region = coverage.region_names(ev["region"])
@@ -106,46 +116,61 @@ def gap_groups(fired: list[engine.Fired]) -> list[dict]:
     for f in fired:
         if f.rule == "SUP-GAP":
             x = f.m
-            groups[(x["tradeType"], x["industry"], x["region"])].append(x["stage"])
-    from prtkg.report_html import ordered  # stages as the procedure runs (the message catalogue's order)
-    return [{"tradeType": t, "industry": i, "region": r, "stages": ordered(stages, "stage")}
-            for (t, i, r), stages in sorted(groups.items(), key=lambda kv: (kv[0][2], kv[0][0], kv[0][1] or ""))]
+            # A span of time is named only where the lists in force change (coverage.Matter.period).
+            span = tuple((k, x[k]) for k in ("inForceFrom", "inForceUntil") if k in x)
+            groups[(x["tradeType"], x["industry"], x["region"], span)].append(x["stage"])
+    from prtkg.ui_messages import ordered  # stages as the procedure runs (the message catalogue's order)
+    return [{"tradeType": t, "industry": i, "region": r, "stages": ordered(stages, "stage"), **dict(span)}
+            for (t, i, r, span), stages in sorted(groups.items(), key=lambda kv: (kv[0][2], kv[0][0], kv[0][1] or "",
+                                                                                    str(kv[0][3])))]
 
 
+# A project is judged by the lists in force on its date: the day its tender documents were first
+# issued, or without one its earliest award or contract date (the procedure was under way then).
 _PROJECTS = """
 SELECT ?record ?project ?tt ?ind ?region
-       (COUNT(DISTINCT ?given) AS ?nGiven) (COUNT(DISTINCT ?holding) AS ?nHolding)
-       (COUNT(DISTINCT ?derivable) AS ?nDerivable)
+       (COALESCE(MIN(?started), MIN(?awarded), MIN(?signed)) AS ?date)
+       (GROUP_CONCAT(DISTINCT ?given; separator=" ") AS ?givens)
 WHERE {
   %s
   GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:recordId ?record ; prtkg:mainNode ?project .
              ?project prtkg:tradeType ?tt ; prtkg:region ?region .
              OPTIONAL { ?project prtkg:industry ?ind }
+             OPTIONAL { ?project prtkg:hasTender/prtkg:tenderPeriodStart ?started }
+             OPTIONAL { ?project prtkg:hasAward/prtkg:awardDate ?awarded }
+             OPTIONAL { ?project prtkg:hasContract/prtkg:dateSigned ?signed }
              OPTIONAL { ?project prtkg:hasSupervisorAssignment/prtkg:supervisor ?sup . ?sup prtkg:uscc ?given } }
-  OPTIONAL {
-    # The rows reaching the project's matter and division ("all", divisions above: the derived graph).
-    GRAPH <urn:prtkg:inferred> { ?row prtkg:scopeTradeType ?tt ; prtkg:scopeRegion ?region }
-    GRAPH ?lg { ?row a prtkg:SupervisoryPower ; prtkg:heldBy ?holder .
-                ?holder prtkg:uscc ?holderCode .
-                OPTIONAL { ?holder prtkg:departmentType ?holderType } }
-    OPTIONAL { GRAPH <urn:prtkg:inferred> { ?row prtkg:scopeIndustry ?rowInd } }
-    FILTER(!BOUND(?rowInd) || !BOUND(?ind) || ?rowInd = ?ind)
-  }
-  BIND(IF(?holderCode = ?given, ?holderCode, ?unbound1) AS ?holding)
-  BIND(IF(?holderType = code:department-type\\/supervision, ?holderCode, ?unbound2) AS ?derivable)
 } GROUP BY ?record ?project ?tt ?ind ?region
 """
 
 
-def _project_facts(ctx, projects: list | None):
+def _holders(rows: dict[tuple[str, str], list[coverage.PowerRow]], region: str, trade_type: str,
+             industry: str | None, on: dt.date | None) -> list[coverage.PowerRow]:
+    """The rows in force on a project's date that hold a power over its trade type and industry in its
+    division (a row of a division above covers those below; a row naming no industry, every industry).
+    `rows` by (region, trade type)."""
+    return [row for r in coverage.region_chain(region) for row in rows.get((r, trade_type), ())
+            if row.on(on) and (not row.industries or industry is None or industry in row.industries)]
+
+
+def _project_facts(ctx, projects: list | None, rows: list[coverage.PowerRow]):
     # The query asks for trade type and region, the rule's `needs`: a record under check without them
     # is DATA-INSUFFICIENT by the applicability gate; a stored one is left out here the same way.
-    values = graphs_values(projects) if projects is not None else ""
-    for r in ctx.store.select(_PROJECTS % values):
+    by_matter: dict[tuple[str, str], list[coverage.PowerRow]] = defaultdict(list)
+    for row in rows:
+        for t in row.trade_types:
+            by_matter[(row.region, t)].append(row)
+    found = ctx.store.select(_PROJECTS % "") if projects is None else paged_select(ctx.store, _PROJECTS, projects)
+    for r in found:
+        tt, ind, region = code(r["tt"]), code(r["ind"]), code(r["region"])
+        on = coverage.as_date(r["date"])
+        given = set((r["givens"] or "").split())
+        holders = _holders(by_matter, region, tt, ind, on)
         yield {"t": "project", "id": f"project|{r['record']}|{r['tt']}", "record": r["record"],
-               "project": r["project"], "trade_type": code(r["tt"]), "industry": code(r["ind"]),
-               "region": code(r["region"]), "given": int(r["nGiven"]), "given_holding": int(r["nHolding"]),
-               "derivable": int(r["nDerivable"])}
+               "project": r["project"], "trade_type": tt, "industry": ind, "region": region,
+               "date": on.isoformat() if on else None, "given": len(given),
+               "given_holding": len(given & {row.department for row in holders}),
+               "derivable": len({row.department for row in holders if row.department_type == "supervision"})}
 
 
 _HAS_LIST = 'ASK { GRAPH ?g { ?g prtkg:recordKind "powers-list" } }'
@@ -157,17 +182,27 @@ def check(ctx):
     if not lists_changed and not projects:
         return []
     have_lists = ctx.store.ask(_HAS_LIST)
-    project_facts = []
+    project_facts = ()
     if have_lists:
         # A changed list can change any project's supervision; a new project needs only itself.
-        listed = coverage.listed_matters(coverage.power_rows(ctx.store))
-        for fact in _project_facts(ctx, None if lists_changed else projects):
-            if coverage.has_list(fact["region"], fact["trade_type"], listed):
-                project_facts.append(fact)
-            else:
-                # No loaded list speaks to the project's matter where it is: nothing to judge it by.
-                ctx.insufficient.add(fact["record"], fact["project"], "SUP-PROJECT-UNSUPERVISED",
-                                     [f"powers-and-duties list ({fact['region']}, {fact['trade_type']})"])
+        rows = coverage.power_rows(ctx.store)
+        listed = coverage.listed_matters(rows)
+
+        def judged(facts):     # streamed into the engine a page at a time
+            for fact in facts:
+                on = dt.date.fromisoformat(fact["date"]) if fact["date"] else None
+                if coverage.has_list(fact["region"], fact["trade_type"], listed, on):
+                    yield fact
+                elif on is None and coverage.has_list(fact["region"], fact["trade_type"], listed, any_time=True):
+                    # Only lists with a period speak to it: which was in force depends on a date it lacks.
+                    ctx.insufficient.add(fact["record"], fact["project"], "SUP-PROJECT-UNSUPERVISED",
+                                         ["tender.tenderPeriod.startDate"])
+                else:
+                    # No list in force on its date speaks to the project's matter where it is: nothing to judge it by.
+                    when = f", {fact['date']}" if fact["date"] else ""
+                    ctx.insufficient.add(fact["record"], fact["project"], "SUP-PROJECT-UNSUPERVISED",
+                                         [f"powers-and-duties list ({fact['region']}, {fact['trade_type']}{when})"])
+        project_facts = judged(_project_facts(ctx, None if lists_changed else projects, rows))
     else:
         for rec in projects:
             if rec.id in ctx.applicable("SUP-PROJECT-UNSUPERVISED"):

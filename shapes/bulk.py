@@ -4,24 +4,34 @@ The shapes in shapes/*.ttl stay the only source: each SHACL-SPARQL constraint be
 SELECT with `$this` bound by the shape's targets, and each SHACL Core component of a property
 shape its standard SPARQL definition (as SHACL2SPARQL, Trav-SHACL and Jena's SPARQL-backed
 validation do). Results go through the same result -> finding mapping as pySHACL's report
-(shapes/validate.py: `findings_from_results`), so both paths give the same findings.
+(shapes/results.py: `findings_from_results`), so both paths give the same findings.
 
 What a record's validation sees must not depend on the path. pySHACL validates each record
 against a small data graph: its own triples, the context of the nodes it references (type, trade
 type, code-list scheme and notation, from any other graph), the day nodes of the dates it mentions
-and the as-of day. Bulk validation builds exactly that graph per record -- a named graph in a
-scratch in-memory Oxigraph store, one chunk of records at a time, filled from the store by a few
-set-oriented reads (the day nodes from the calendar materialised in urn:prtkg:calendar) -- and
-wraps every compiled query in `GRAPH ?g { ... }`, so one query checks a whole chunk at once and
-each row names its record.
+and the as-of day. Bulk validation builds that graph per record -- a named graph in a scratch
+in-memory Oxigraph store, one chunk of records at a time, filled from the store by a few
+set-oriented reads -- and wraps every compiled query in `GRAPH ?g { ... }`, so one query checks a
+whole chunk at once and each row names its record. The day nodes are the exception: one graph of
+the chunk holds them (from the calendar materialised in urn:prtkg:calendar) and the compiled
+day-node patterns read it (`_day_graph` says why that gives each record its own rows).
+
+For many records of an on-disk store the pages of records go to worker processes (both cores),
+each reading the same checkpoint of the store, so memory stays bounded by a page per worker.
 """
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing as mp
+import os
 import re
+import shutil
+import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Iterable
 
 import pyoxigraph as ox
@@ -33,9 +43,12 @@ from prtkg import rdf
 from prtkg.workdays import default_calendar
 
 from . import calendar_graph
-from .validate import RUN, Result, _CONTEXT_PREDICATES, evidence_from_bindings, findings_from_results, shapes
+from .datagraph import RUN, _CONTEXT_PREDICATES, shapes
+from .results import Result, evidence_from_bindings, findings_from_results
 
 CHECK = "urn:prtkg:check:"
+_INDEX = ox.NamedNode(CHECK + "index")
+_DAYS = ox.NamedNode(CHECK + "days")     # the day nodes of a chunk's records, shared
 _CHECKS = f"<{rdf.PRTKG}checks>"
 # Core components that only annotate a shape (or that our own vocabulary adds) and check nothing.
 _ANNOTATIONS = {SH.path, SH.severity, SH.message, SH.name, SH.description, SH.order, SH.group,
@@ -152,6 +165,54 @@ def _scope_subselects(body: str) -> str:
         pos = outer_close + 1
 
 
+_BIND = re.compile(r"\bBIND\s*\(", re.I)
+_PLAIN_OPTIONAL = re.compile(r"\bOPTIONAL\s*\{([^{}]*)\}", re.I)
+# A triples block alone on its line (previous statement closed): ends with " .", no group inside.
+_PLAIN_BLOCK = re.compile(r"(?<=[.})]\n)([ \t]*)(\?\w+\s[^{}\n]*\s\.)[ \t]*$", re.M)
+
+
+def _per_solution(body: str) -> str:
+    """From a constraint's first BIND on, join each plain pattern once per solution (LATERAL).
+
+    The shapes compute day numbers with BIND and join day nodes on them (the last day X+N of a
+    period, the end of a running deadline). Oxigraph plans such joins, and the OPTIONALs after
+    them, as hash joins over every day node of every graph in the scratch store: at 1,000
+    projects three quarters of the compiled queries' time went to the five constraints doing it.
+    LATERAL { P } evaluates P with the solution's bindings substituted: an index lookup per row.
+    For a P made only of triple patterns (no FILTER, no nested group) that is exactly the join,
+    or with OPTIONAL the left join, of the solution with P, so no result can change; the
+    per-record path (pySHACL) runs the constraint as written."""
+    first = _BIND.search(body)
+    if first is None:
+        return body
+    tail = _PLAIN_OPTIONAL.sub(lambda m: f"LATERAL {{ {m.group(0)} }}", body[first.start():])
+    tail = _PLAIN_BLOCK.sub(lambda m: f"{m.group(1)}LATERAL {{ {m.group(2)} }}", tail)
+    return body[:first.start()] + tail
+
+
+# What only a day node has (calendar_graph.quads); prtkg:date alone is also an event's date.
+_DAY_ONLY = ("dayNumber", "workdayOrdinal", "workdayOrdinalNext", "periodEnd", "periodEndNumber")
+# A triples block about one variable: `?d prtkg:name ?x ; prtkg:region ?y` up to its " ." or its group's end.
+_STATEMENT = re.compile(r"(?<![\w?$])\?(\w+)(\s+prtkg:\w+\s+[^\s;.{}]+(?:\s*;\s*prtkg:\w+\s+[^\s;.{}]+)*)(\s*\.|(?=\s*\}))")
+
+
+def _day_graph(body: str) -> str:
+    """Day-node patterns read the scratch store's one day graph, not a copy in each record's graph.
+
+    A constraint reaches a day node only through a date or day number taken from its record (or
+    the as-of day) plus a period length of the catalogue: nodes that the record's own data graph
+    holds too (calendar_graph.with_period_ends), and the same node whichever record asks. So one
+    graph with the days of every record of the chunk gives every record the rows its own day
+    nodes give. Copying them into each record's graph was most of the scratch store: at 1,000
+    projects ~300k of its 420k quads and half of the time building it."""
+    days = {m.group(1) for m in _STATEMENT.finditer(body)
+            if any(re.search(rf"prtkg:{p}\b", m.group(2)) for p in _DAY_ONLY)}
+    if not days:
+        return body
+    return _STATEMENT.sub(lambda m: f"GRAPH <{_DAYS.value}> {{ {m.group(0).strip()} }}" if m.group(1) in days
+                          else m.group(0), body)
+
+
 def _wrap(select: str, where: str, having: str = "") -> str:
     """One query over every scratch graph of the run: ?g names the record's graph."""
     return (f"SELECT ?g {select} WHERE {{\n  GRAPH $index {{ ?g {_CHECKS} ?__record }}\n"
@@ -254,7 +315,7 @@ def _sparql_query(shape, constraint, select: str, targets: list[str]) -> Query:
     projection = m.group(2).replace("$this", "?this")
     # The targets go inside the constraint's own group, so its FILTERs see ?this bound, as with
     # pySHACL's pre-binding of $this.
-    where = f"    {_target_group(targets)}\n{_scope_subselects(body[:-1])}"
+    where = f"    {_target_group(targets)}\n{_day_graph(_per_solution(_scope_subselects(body[:-1])))}"
     return Query(constraint, shape, str(shape).rsplit("#", 1)[-1],
                  prologue + _wrap(projection, where))
 
@@ -278,7 +339,7 @@ def compiled() -> tuple[Query, ...]:
 # -- the per-record validation graphs, chunk by chunk ---------------------------------------------
 
 CHUNK = 2000        # records per scratch store; see Run for the measurement behind it
-_INDEX = ox.NamedNode(CHECK + "index")
+
 _IN_CHUNK = f"GRAPH <{_INDEX.value}> {{ ?g {_CHECKS} ?g }}"
 _XSD_DATE = ox.NamedNode(rdf.XSD + "date")
 
@@ -327,12 +388,11 @@ class Run:
         self._time("calendar", t)
         for i in range(0, len(self.records), self.chunk):
             records = self.records[i:i + self.chunk]
-            yield self._scratch(records), records
+            yield self._scratch([r.graph.graph for r in records]), records
 
-    def _scratch(self, records) -> ox.Store:
+    def _scratch(self, graphs: list[ox.NamedNode]) -> ox.Store:
         t = time.perf_counter()
         mem = ox.Store()
-        graphs = [r.graph.graph for r in records]
         as_of = ox.Literal(self.as_of.isoformat(), datatype=_XSD_DATE)
         run, as_of_p, checks = ox.NamedNode(str(RUN)), ox.NamedNode(rdf.PRTKG + "asOf"), ox.NamedNode(_CHECKS[1:-1])
         for g, text in zip(graphs, self.store.graphs_ntriples(graphs)):
@@ -343,15 +403,14 @@ class Run:
         t = self._time("read records", t)
         # The day nodes of every date a record mentions (the as-of day among them), from the
         # calendar materialised in the store; days of years no calendar knows go in bare.
-        dates: dict[ox.NamedNode, list[ox.Literal]] = {}
-        for row in mem.query(f"""SELECT DISTINCT ?g ?d WHERE {{ {_IN_CHUNK}
-                GRAPH ?g {{ ?s ?q ?d FILTER(isLiteral(?d) && DATATYPE(?d) = <{rdf.XSD}date>) }} }}"""):
-            dates.setdefault(row["g"], []).append(row["d"])
+        # (one graph for the chunk: see _day_graph)
+        dates = {_DAYS: [row["d"] for row in mem.query(f"""SELECT DISTINCT ?d WHERE {{ {_IN_CHUNK}
+                GRAPH ?g {{ ?s ?q ?d FILTER(isLiteral(?d) && DATATYPE(?d) = <{rdf.XSD}date>) }} }}""")]}
         _add_period_ends(dates)
-        days = self._days({d for ds in dates.values() for d in ds})
-        mem.extend([ox.Quad(s, p, o, g) for g, ds in dates.items() for d in ds for s, p, o in days.get(d, ())])
+        days = self._days(dates[_DAYS])
+        mem.extend([ox.Quad(s, p, o, _DAYS) for d in dates[_DAYS] for s, p, o in days.get(d, ())])
         t = self._time("day nodes", t)
-        # The context of referenced nodes: what validate._context_quads pulls for one record, from
+        # The context of referenced nodes: what datagraph._context_quads pulls for one record, from
         # any graph but the record's own.
         refs: dict[ox.NamedNode, list[ox.NamedNode]] = {}
         for row in mem.query(f"""SELECT DISTINCT ?g ?r WHERE {{ {_IN_CHUNK}
@@ -387,25 +446,103 @@ class Run:
             by_node.setdefault(q.subject, []).append((q.subject, q.predicate, q.object))
         return {q.object: by_node[q.subject] for q in quads if q.predicate.value == rdf.PRTKG + "date"}
 
-    def results(self, mem: ox.Store, query: Query) -> Iterable[tuple[Any, Result]]:
-        text = query.text.replace("$index", f"<{_INDEX.value}>")
+    def rows(self, mem: ox.Store, label: str, text: str) -> list[tuple[str, str, Any, dict]]:
+        """A compiled query's rows: (record graph, focus, ?value, every projected term or None)."""
         t0 = time.perf_counter()
-        rows = mem.query(rdf.sparql_prefixes() + text)
+        rows = mem.query(rdf.sparql_prefixes() + text.replace("$index", f"<{_INDEX.value}>"))
         variables = [v.value for v in rows.variables]
-        meta = shapes()[1].get(query.source)
-        out = []
-        for row in rows:
-            value = row["value"] if "value" in variables else None
-            # Evidence is read from the row's terms, as on the per-record path, never re-parsed text.
-            evidence = evidence_from_bindings(meta, row) if meta is not None and meta.select else {}
-            out.append((row["g"].value, Result(query.source, query.shape, row["this"].value,
-                                               value.value if isinstance(value, ox.NamedNode) else None, evidence)))
-        self._time(query.label, t0)
+        out = [(row["g"].value, row["this"].value, row["value"] if "value" in variables else None,
+                {v: row[v] for v in variables}) for row in rows]
+        self._time(label, t0)
         return out
 
+    def results(self, mem: ox.Store, query: Query) -> Iterable[tuple[Any, Result]]:
+        return [(graph, _result(query, this, value, terms)) for graph, this, value, terms in self.rows(mem, query.label, query.text)]
 
-def validate(ctx) -> tuple[list[tuple[Any, list[Result]]], dict[str, float]]:
+
+def _result(query: Query, focus: str, value: Any, terms: dict) -> Result:
+    meta = shapes()[1].get(query.source)
+    # Evidence is read from the row's terms, as on the per-record path, never re-parsed text.
+    evidence = evidence_from_bindings(meta, terms) if meta is not None and meta.select else {}
+    return Result(query.source, query.shape, focus, value.value if isinstance(value, ox.NamedNode) else None, evidence)
+
+
+# -- both cores: pages of records in worker processes over one checkpoint -----------------------
+
+WORKERS = min(2, os.cpu_count() or 1)     # the two cores of issue #18's machine
+# Measured on the 2-core machine under other load (bulk validate, wall time): 10^4 demo projects
+# (10,161 records) 211 s in one process, 163 s in two; 10^3 (1,160 records) 23 s in one, 23-26 s
+# in two (a worker's start -- imports, compiling the shapes -- and two scratch stores for one
+# chunk's worth of records eat the gain). So workers only from two chunks' worth of records.
+PARALLEL_MIN = 2 * CHUNK
+
+
+_worker_store: dict = {}
+
+
+def _validate_page(checkpoint: str, graphs: list[str], as_of: dt.date, queries: list[tuple[str, str]]) -> tuple[dict, dict]:
+    """In a worker: one page of records against a read-only checkpoint of the store, running the
+    parent's compiled queries (label, text) as given -- so parameters, and the blank nodes that name
+    SPARQL constraints, are the parent's. Rows come back as (query index, focus, ?value, terms)."""
+    from prtkg.store import Store
+    store = _worker_store.get(checkpoint)
+    if store is None:
+        _worker_store.clear()
+        store = _worker_store[checkpoint] = Store(checkpoint, read_only=True)
+    run = Run(store, (), as_of)
+    mem = run._scratch([ox.NamedNode(g) for g in graphs])
+    out: dict[str, list[tuple]] = {g: [] for g in graphs}
+    for i, (label, text) in enumerate(queries):
+        for graph, this, value, terms in run.rows(mem, label, text):
+            out[graph].append((i, this, value, terms))
+    return out, run.timings
+
+
+def _pages(records: list, workers: int) -> list[list]:
+    """At most CHUNK records a page (a worker's scratch store), at least one page per worker."""
+    size = max(1, min(CHUNK, -(-len(records) // workers)))
+    return [records[i:i + size] for i in range(0, len(records), size)]
+
+
+def _validate_parallel(ctx, workers: int) -> tuple[list[tuple[Any, list[Result]]], dict[str, float]]:
+    """The pages of ctx.records in `workers` processes, each reading one checkpoint of the store
+    (a consistent snapshot, hard links: milliseconds) that is removed afterwards. The workers are
+    started by a forkserver: a child forked from a process holding RocksDB open can inherit one of
+    its mutexes held (api/query_worker.py)."""
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    calendar_graph.ensure_calendar(ctx.store)
+    tmp = Path(tempfile.mkdtemp(prefix=".bulk-check-", dir=ctx.store.path.parent))
+    queries = compiled()
+    by_graph: dict[str, list[Result]] = {}
+    try:
+        checkpoint = tmp / "store"
+        ctx.store.checkpoint(checkpoint)
+        timings["calendar and checkpoint"] = time.perf_counter() - t
+        pages = _pages(list(ctx.records), workers)
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("forkserver")) as pool:
+            texts = [(q.label, q.text) for q in queries]
+            futures = [pool.submit(_validate_page, str(checkpoint), [r.graph.graph.value for r in page], ctx.as_of, texts)
+                       for page in pages]
+            for future in futures:
+                rows, times = future.result()
+                for label, seconds in times.items():
+                    timings[label] = timings.get(label, 0.0) + seconds
+                for graph, results in rows.items():
+                    by_graph[graph] = [_result(queries[i], focus, value, terms) for i, focus, value, terms in results]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return [(r, by_graph[r.graph.graph.value]) for r in ctx.records], timings
+
+
+def validate(ctx, workers: int | None = None) -> tuple[list[tuple[Any, list[Result]]], dict[str, float]]:
     """Every record under check with its results, in ctx.records order, and where the time went."""
+    from prtkg.store import Store
+    workers = WORKERS if workers is None else workers
+    # Only an embedded on-disk store can be checkpointed for the workers; in memory or remote, one process.
+    if (workers > 1 and len(ctx.records) >= PARALLEL_MIN and type(ctx.store) is Store
+            and ctx.store.path is not None):
+        return _validate_parallel(ctx, workers)
     run = Run(ctx.store, ctx.records, ctx.as_of)
     out = []
     for mem, records in run.chunks():

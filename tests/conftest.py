@@ -55,7 +55,7 @@ class OxigraphServer:
                 "PRTKG_SPARQL_GRAPH_STORE": self.url + "/store"}
 
     def store(self):
-        from prtkg.remote_store import RemoteStore
+        from prtkg.store.remote import RemoteStore
         return RemoteStore.from_env(self.env)
 
     def clear(self) -> None:
@@ -126,7 +126,7 @@ class VirtuosoServer:
                 "PRTKG_SPARQL_UNION_PARAM": ""}
 
     def store(self):
-        from prtkg.remote_store import RemoteStore
+        from prtkg.store.remote import RemoteStore
         return RemoteStore.from_env(self.env)
 
     def clear(self) -> None:

@@ -303,7 +303,7 @@ def test_queries_listed_with_titles_and_params(client):
     for q in qs.values():
         assert q["title"]["zh"] and q["title"]["en"] and q["description"]["zh"] and q["description"]["en"]
     assert {p["name"]: p["default"] for p in qs["who-supervises"]["params"]} == {
-        "tradeType": "works", "stage": "evaluation", "region": "530100"}
+        "tradeType": "works", "stage": "evaluation", "region": "530100", "industry": "none", "date": "today"}
 
 
 def test_saved_question_with_parameters(client):
@@ -504,6 +504,12 @@ def test_findings_filters_and_paging(client):
 def test_coverage(client):
     r = client.get("/supervision/coverage", headers=STAFF)
     assert r.status_code == 200 and isinstance(r.json(), dict) and r.json()
+    # By the lists in force on asOf (tests/test_powers_versions.py has dated lists); this list states no
+    # version, so it is in force on any day.
+    regions = {x["code"] for x in r.json()["regions"]}
+    before = client.get("/supervision/coverage", params={"asOf": "2001-06-01"}, headers=STAFF).json()
+    assert regions and {x["code"] for x in before["regions"]} == regions
+    assert client.get("/supervision/coverage", params={"asOf": "June"}, headers=STAFF).status_code == 422
 
 
 def test_health_and_docs(client):

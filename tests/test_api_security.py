@@ -126,7 +126,7 @@ def _swap_store(client, store):
 
 
 def test_store_down_is_503_and_garbage_is_502(app_client, caplog):
-    from prtkg.remote_store import RemoteStore
+    from prtkg.store.remote import RemoteStore
     caplog.set_level(logging.ERROR, logger="prtkg.api")
     import socket
     with socket.socket() as s:

@@ -21,11 +21,14 @@ def test_bench_runs_at_the_smallest_size(tmp_path):
             "bulk (compiled) validation throughput", "GET /entities/{uscc}/credit",
             "validating one new record with its context (p50)",
             "validating one new record with its context vs pySHACL on the whole graph",
-            "each saved question through /sparql (worst question)"} <= measures
+            "each saved question through /sparql (worst question)",
+            "full prtkg check, store on oxigraph serve vs embedded"} <= measures
     by = {row["measure"]: row for row in doc["rows"]}
     assert "--whole-graph-max" in by["validating one new record with its context vs pySHACL on the whole graph"]["note"]
     saved = by["each saved question through /sparql (worst question)"]
     assert saved["worst"] in saved["per_question"] and saved["median_ratio"] > 0
+    remote = by["full prtkg check, store on oxigraph serve vs embedded"]
+    assert remote["findings"]["remote"] == remote["findings"]["embedded"] > 0
     for row in doc["rows"]:
         assert set(row) >= {"measure", "size", "ours", "baseline", "unit", "ratio", "goal", "met"}
         assert row["size"] == 150 and row["ours"] > 0 and isinstance(row["met"], bool)

@@ -111,7 +111,7 @@ def test_low_win_rate_needs_a_top_tenderer():
     for _ in range(20):
         add([("X", "valid"), ("W", "withdrawn")], "Z")
     add([("X", "valid")], "X", award_status="pending")  # left out: a pending award
-    facts = {f["tenderer"]: f for f in cardinal._win_rate_facts(procs, {"X", "T3", "T9"})}
+    facts = {f["tenderer"]: f for f in cardinal.Tallies.of(procs.values()).win_rate_facts({"X", "T3", "T9"})}
     assert facts["X"]["top"] == 1 and facts["X"]["low"] == 1 and facts["X"]["validBids"] == 20
     assert facts["T3"]["top"] == 0 and facts["T9"]["top"] == 1 and facts["T9"]["low"] == 0
     assert "W" not in facts and facts["X"]["fences"]["population"] == "tenderers-valid-bids"
@@ -127,7 +127,7 @@ def test_disqualification_rate_per_role():
     procs["urn:p99"] = proc(99, [("Y", "disqualified"), ("V99", "valid")], "V99", buyer="BX", cancelled=True)
     skipped = {}
     facts = {(f["role"], f["party"]): f
-             for f in cardinal._disq_rate_facts(procs, {"Y", "T1", "V20", "BX", "B1"}, skipped)}
+             for f in cardinal.Tallies.of(procs.values()).disq_rate_facts({"Y", "T1", "V20", "BX", "B1"}, skipped)}
     assert facts[("buyer", "BX")]["high"] == 1 and facts[("buyer", "B1")]["high"] == 0
     # 16 of the 18 tenderers have rate 0: no spread, so no fence and no tenderer flag; said why
     assert not [k for k in facts if k[0] == "tenderer"]
@@ -141,6 +141,6 @@ def test_heterogeneous_supplier():
         procs[f"urn:p{n}"] = proc(n, [(f"S{n}", "valid")], f"S{n}", items=["A0201", "A0202"] + ["B0101"] * (n % 2))
     for n, cls in enumerate(["A0201", "B0101", "C1600", "C2104", "A0601", "A0202"], 20):
         procs[f"urn:p{n}"] = proc(n, [("H", "valid")], "H", items=[cls])
-    facts = {f["tenderer"]: f for f in cardinal._variety_facts(procs, {"H", "S1"})}
+    facts = {f["tenderer"]: f for f in cardinal.Tallies.of(procs.values()).variety_facts({"H", "S1"})}
     assert facts["H"]["high"] == 1 and facts["H"]["count"] == 5   # A02 twice is one first-level class
     assert facts["S1"]["high"] == 0 and facts["S1"]["classes"] == ["A02", "B01"]

@@ -220,6 +220,48 @@ def test_overdue_after_the_handling_time(client):
     assert client.get("/findings", params={"overdue": "true"}, headers=auth("prov")).json()["total"] == 0
 
 
+@pytest.fixture
+def params_file(monkeypatch, tmp_path):
+    """Write a PRTKG_PARAMS file; the machine and the catalogue are re-read around the test."""
+    from prtkg.catalogue import catalogue
+
+    def write(text: str) -> None:
+        (tmp_path / "params.yaml").write_text(text, encoding="utf-8")
+        monkeypatch.setenv("PRTKG_PARAMS", str(tmp_path / "params.yaml"))
+        casework.machine.cache_clear()
+        catalogue.cache_clear()
+    yield write
+    monkeypatch.delenv("PRTKG_PARAMS", raising=False)
+    casework.machine.cache_clear()
+    catalogue.cache_clear()
+
+
+def test_handling_time_is_a_policy_parameter(params_file):
+    """casework.handling in PRTKG_PARAMS changes the policy target; the others keep casework.yaml's."""
+    default = dict(casework.machine().handling)
+    params_file("casework: {handling: {violation: 15}}\nCLU-FEEDBACK: {max_days: 20}\n")
+    assert casework.machine().handling == {**default, "violation": 15}
+    raised = dt.datetime(2026, 3, 2, 9, tzinfo=casework.CHINA)   # a Monday
+    from prtkg.workdays import default_calendar
+    due = default_calendar().add_workdays(raised.date(), 15)
+    assert casework.handling("open", raised, "violation", due)["overdue"] is False
+    assert casework.handling("open", raised, "violation", due + dt.timedelta(days=1))["overdue"] is True
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("casework: {handling: {urgent: 5}}\n", "has no parameter 'urgent'"),
+    ("casework: {handling: {violation: 0}}\n", "whole number of working days"),
+    ("casework: {handling: {violation: 2.5}}\n", "whole number of working days"),
+    ("casework: {handling: {violation: ten}}\n", "must be like 10"),
+    ("casework: {states: [open]}\n", "no section 'states'"),
+    ("casework: [1]\n", "must be a mapping"),
+])
+def test_bad_handling_parameters_are_refused_by_name(params_file, text, needle):
+    params_file(text)
+    with pytest.raises(ConfigError, match=needle.replace("(", r"\(")):
+        casework.machine()
+
+
 # -- 20.4 jurisdiction ------------------------------------------------------------------------------
 def test_division_tokens_see_and_act_on_their_own_only(client):
     km, qj = finding_id(client, "ocds-life-km"), finding_id(client, "ocds-life-qj")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from prtkg import coverage, loaders
+from prtkg import coverage, coverage_report, loaders
 from prtkg.store import Store
 
 LIST = Path(__file__).parent / "fixtures" / "rules" / "powers-small.csv"
@@ -16,7 +16,7 @@ def matrix():
     store = Store(None)
     store.load_ontology()
     store.replace_records(loaders.load_paths([LIST]).records)
-    return coverage.coverage_matrix(store)
+    return coverage_report.coverage_matrix(store)
 
 
 def cell(matrix, trade, industry, stage, region):

@@ -27,6 +27,7 @@ import pytest
 from prtkg import loaders, rdf
 from prtkg.casework import CASES_GRAPH
 from prtkg.store import Store
+from prtkg.shapes import calendar_graph
 
 AS_OF = "2026-06-01"
 N_RECORDS = 1000  # two batches of 500
@@ -67,7 +68,9 @@ def verify(store_path: Path, expected: dict, acknowledged: set[str]) -> int:
     found: dict[str, set[str]] = {}
     prov: dict[str, dict[str, str]] = {}
     agents: dict[str, set[str]] = {}
-    skip = {rdf.ONTOLOGY_GRAPH, rdf.FINDINGS_GRAPH, CASES_GRAPH}
+    # Shared graphs, not records: the calendar is derived (rewritten whole when its digest is absent or
+    # stale), so a kill may leave it absent but never half-written under a current digest.
+    skip = {rdf.ONTOLOGY_GRAPH, rdf.FINDINGS_GRAPH, CASES_GRAPH, calendar_graph.CALENDAR_GRAPH}
     for q in store._ox.quads_for_pattern(None, None, None, None):
         g = getattr(q.graph_name, "value", None)
         if g is None or g in skip:
@@ -88,10 +91,21 @@ def verify(store_path: Path, expected: dict, acknowledged: set[str]) -> int:
         assert p.get(rdf.p("contentDigest").value) == record.digest, f"{record.id}: digest missing"
         assert PROV_KEYS <= set(p), f"{record.id}: provenance incomplete: {sorted(p)}"
         assert p[rdf.PROV + "wasAttributedTo"] in agents.get(g, set()), f"{record.id}: its agent is not described"
+    _calendar_whole_or_absent(store)
     missing = sorted(expected[g][0].id for g in acknowledged if g not in found)
     assert not missing, f"{len(missing)} acknowledged records lost, e.g. {missing[:5]}"
     del store
     return len(found)
+
+
+def _calendar_whole_or_absent(store: Store) -> None:
+    """The derived calendar graph after a kill: empty, or every day under the current digest."""
+    import pyoxigraph as ox
+    g = ox.NamedNode(calendar_graph.CALENDAR_GRAPH)
+    held = sum(1 for _ in store._ox.quads_for_pattern(None, None, None, g))
+    if held:
+        days, _ = calendar_graph._calendar(calendar_graph.default_calendar())
+        assert held == len(calendar_graph.quads(days, g)) + 1, f"calendar graph half-written: {held} quads"
 
 
 def _load_trial(seed: int, corpus, tmp_path: Path) -> None:

@@ -1,18 +1,23 @@
-"""The bundled reference list and the seeded demo dataset (prtkg/demo.py, data/demo, data/reference)."""
+"""The bundled reference list and the seeded demo dataset (tools/demo/, data/demo, data/reference)."""
 import csv
 import datetime as dt
 import io
 import itertools
 import json
+import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
 
-from prtkg import catalogue, demo, uscc
+from prtkg import catalogue, uscc
 from prtkg.workdays import Calendar
 
 ROOT = Path(__file__).resolve().parent.parent
+# The generator is a development tool of the repository (tools/demo/), not part of the installed package.
+sys.path.insert(0, str(ROOT))
+import tools.demo as demo  # noqa: E402
+from tools.demo import world  # noqa: E402
 DEMO = ROOT / "data" / "demo"
 REFERENCE = ROOT / "data" / "reference" / "powers-yunnan.csv"
 STAGES = ["招标", "投标", "开标", "评标", "定标", "合同"]
@@ -84,7 +89,7 @@ def test_size_stays_small():
 def test_counts(projects):
     assert len(projects) >= 300
     trades = {p["tender"].get("tradeType") for p in projects.values()}
-    assert set(demo.TRADE_TYPES) <= trades
+    assert set(world.TRADE_TYPES) <= trades
     regions = {p["tender"].get("regionCode") for p in projects.values()} - {None}
     assert any(r.endswith("00") for r in regions) and any(not r.endswith("00") for r in regions)
     assert len(regions) >= 40
@@ -102,7 +107,7 @@ def test_project_dates_stay_in_the_known_calendar(projects):
         period = p["tender"].get("tenderPeriod")
         if period:
             days += [_day(period["startDate"]), _day(period["endDate"])]
-        assert all(demo.FIRST_DAY <= d <= demo.LAST_DAY for d in days), ocid
+        assert all(world.FIRST_DAY <= d <= world.LAST_DAY for d in days), ocid
 
 
 def test_codes_are_valid_except_the_planted_ones(projects, planted):
@@ -256,8 +261,8 @@ def test_reference_covers_every_trade_and_stage_in_every_division(reference):
         if row["部门类型"] == "supervision":
             for matter in _matters(row):
                 covered[row["区划"]].add(matter)
-    wanted = {(t, i, s) for t in demo.TRADE_TYPES
-              for i in (demo.INDUSTRIES if t == "works" else [""]) for s in STAGES}
+    wanted = {(t, i, s) for t in world.TRADE_TYPES
+              for i in (world.INDUSTRIES if t == "works" else [""]) for s in STAGES}
     for region in regions:
         assert wanted <= covered[region], region
 
@@ -313,11 +318,11 @@ def test_planted_patterns_across_projects(projects, planted):
 
 
 def test_partner_list_covers_everything_but_drug_procurement(planted):
-    rows = _rows(DEMO / demo.PARTNER_FILE)
-    assert {r["区划"] for r in rows} == {demo.PARTNER} and {r["部门类型"] for r in rows} == {"supervision"}
+    rows = _rows(DEMO / world.PARTNER_FILE)
+    assert {r["区划"] for r in rows} == {world.PARTNER} and {r["部门类型"] for r in rows} == {"supervision"}
     trades = {t for r in rows for t in r["交易类型"].split(";")}
-    assert trades == set(demo.TRADE_TYPES) - {"drug-procurement"}
-    assert all(uscc.is_valid(r["部门编码"]) and r["部门编码"][2:8] == demo.PARTNER for r in rows)
+    assert trades == set(world.TRADE_TYPES) - {"drug-procurement"}
+    assert all(uscc.is_valid(r["部门编码"]) and r["部门编码"][2:8] == world.PARTNER for r in rows)
     assert len(_planted_records(planted, "SUP-GAP")) == 1
 
 

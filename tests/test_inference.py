@@ -3,7 +3,6 @@ maintained OWL RL reasoner, entails from the same ontology and records, restrict
 vocabulary; and the derived graph follows records as they are replaced."""
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import owlrl
@@ -12,7 +11,9 @@ import pytest
 import rdflib
 
 from prtkg import inference, loaders, rdf
+from prtkg.errors import ConfigError
 from prtkg.store import Store
+from prtkg.store.common import ontology_closure_triples
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = Path(__file__).parent / "fixtures"
@@ -48,8 +49,8 @@ def _store(files: tuple[bytes, ...], records) -> Store:
     g = ox.NamedNode(rdf.ONTOLOGY_GRAPH)
     store.add_quads(ox.Quad(q.subject, q.predicate, q.object, g)
                     for blob in files for q in ox.parse(blob, format=ox.RdfFormat.TURTLE))
-    digest = hashlib.sha256(b"\0".join(files)).hexdigest()
-    store.add_quads(ox.Quad(t.subject, t.predicate, t.object, g) for t in inference.ontology_closure(digest, files))
+    store.add_quads(ox.Quad(t.subject, t.predicate, t.object, g)
+                    for t in inference.ontology_closure(files, Store(None)))
     store.replace_records(records)
     return store
 
@@ -156,3 +157,18 @@ def test_refresh_follows_a_replaced_record(case, tmp_path):
     assert refreshed == _triples(store.graph_quads(inference.INFERRED_GRAPH))
     assert not _ask(store, "<https://w3id.org/prtkg/id/entity/11530100015234707A> a prtkg:ManagementBody")
 
+
+def test_the_checked_in_closure_is_fresh_and_a_stale_one_is_refused():
+    # ontology/closure.nt spares every process the derivation: it must be what the files entail now,
+    # and a store must not load one made from other files.
+    import sys
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import ontology_closure
+    text = (ROOT / "ontology" / "closure.nt").read_text(encoding="utf-8")
+    assert text == ontology_closure.render(), "ontology/closure.nt is stale: run python scripts/ontology_closure.py"
+    with pytest.raises(ConfigError, match="run python scripts/ontology_closure.py"):
+        ontology_closure_triples("sha256:" + "0" * 64)
+    store = Store(None)
+    store.load_ontology()
+    assert store.ask(f"ASK {{ GRAPH <{rdf.ONTOLOGY_GRAPH}> {{ <https://w3id.org/prtkg/code/region/530000> "
+                     "skos:narrowerTransitive <https://w3id.org/prtkg/code/region/530102> } }")

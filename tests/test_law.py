@@ -380,7 +380,7 @@ def test_ins_publish_counts_from_the_result_date(tmp_path, published, working_da
 # -- both validation paths agree on these boundaries --------------------------------------------------------
 
 def test_bulk_and_per_record_agree_on_the_extended_deadlines(tmp_path, monkeypatch):
-    from prtkg.shapes import validate
+    from prtkg import shapes
     records = []
     for i, signed in enumerate(["2026-10-08", "2026-10-09", "2026-10-11"]):
         rec = works_awarded("2026-09-01" if i < 2 else "2026-09-10", signed)
@@ -410,7 +410,7 @@ def test_bulk_and_per_record_agree_on_the_extended_deadlines(tmp_path, monkeypat
                     "id": "cmp-p", "project": "ocds-p7x2k1-law-0"})
 
     def findings(threshold):
-        monkeypatch.setattr(validate, "BULK_MIN_RECORDS", threshold)
+        monkeypatch.setattr(shapes, "BULK_MIN_RECORDS", threshold)
         found = run(tmp_path, records).findings
         return sorted((f.rule, f.record, f.severity, json.dumps(f.evidence, sort_keys=True, ensure_ascii=False))
                       for f in found)

@@ -66,6 +66,22 @@ def test_findings_and_provenance_cannot_be_injected():
     ]
 
 
+@pytest.mark.parametrize("term", [t.value.rsplit("#", 1)[1] for t in rdf.CALENDAR_TERMS])
+def test_a_record_cannot_forge_a_calendar_day(term):
+    """A node with a date and a day number / working-day ordinal of its own would be taken for a day of
+    the official calendar by the deadline shapes: refused, naming the term. A plain prtkg:date is data."""
+    text = (f"@prefix prtkg: <{rdf.PRTKG}> .\n"
+            f'<d1> prtkg:date "2026-10-01"^^<http://www.w3.org/2001/XMLSchema#date> ; prtkg:{term} 1 .\n')
+    result = rdffiles.load(text.encode(), "forged-day.ttl", "text/turtle")
+    assert result.records == []
+    [rejection] = result.rejected
+    assert [(e.field, e.error) for e in rejection.errors] == [
+        (f"<{rdf.PRTKG}{term}>", "computed by prtkg's working-day calendar from the official holiday "
+                                 "schedule; a record cannot state it")]
+    plain = f'@prefix prtkg: <{rdf.PRTKG}> .\n<d1> prtkg:date "2026-10-01" .\n'
+    assert rdffiles.load(plain.encode(), "dated.ttl", "text/turtle").records
+
+
 def test_relative_iris_resolve_against_the_files_place():
     [record] = load("relative.ttl").records
     [(s, _, _)] = record.graph.triples

@@ -420,3 +420,23 @@ def test_supervision_department_as_a_projects_trading_centre_is_consistent():
         ox.NamedNode(ID + "project/ocds-x-1"), ox.NamedNode(PRTKG + "tradingCentre"), ox.NamedNode(dept),
         ox.DefaultGraph())]
     _hermit(_ntriples(*ONTOLOGY_FILES, quads))
+
+
+def test_identifiers_are_adms_identifiers_as_the_epo_models_them():
+    """Each organisation's credit code (and any other scheme's id) is an adms:Identifier node reached by
+    adms:identifier, with the value as skos:notation: what the alignment module's axioms entail."""
+    import owlrl
+
+    from prtkg.loaders import load_paths
+    adms = Namespace("http://www.w3.org/ns/adms#")
+    fixtures = ROOT / "tests" / "fixtures"
+    g = rdflib.Graph().parse(ONTO / "prtkg.ttl").parse(ONTO / "alignment.ttl")
+    for r in load_paths([fixtures / "rules" / "powers-small.csv", fixtures / "rules" / "ocds.json"]).records:
+        g.parse(data="\n".join(f"{s} {p} {o} ." for s, p, o in r.graph.triples), format="nt")
+    coded = set(g.subject_objects(PRTKG.uscc))
+    assert len(coded) > 5
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(g)
+    for org, code in coded:
+        ids = [i for i in g.objects(org, adms.identifier) if (i, RDF.type, adms.Identifier) in g]
+        assert [(str(g.value(i, PRTKG.identifierScheme)), str(g.value(i, SKOS.notation))) for i in ids] == \
+            [("CN-USCC", str(code))], org

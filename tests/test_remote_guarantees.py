@@ -16,7 +16,7 @@ import pytest
 from prtkg import rdf
 from prtkg.errors import StoreError
 from prtkg.records import Record
-from prtkg.remote_store import RemoteStore, is_remote
+from prtkg.store.remote import RemoteStore, is_remote
 
 EX = "https://example.org/"
 

@@ -17,6 +17,7 @@ from prtkg import loaders
 from prtkg.catalogue import catalogue
 from prtkg.checking import Context, bundled
 from prtkg.store import Store
+from prtkg import shapes
 from prtkg.shapes import bulk, calendar_graph, validate
 
 FIXTURES = Path(__file__).parent / "fixtures" / "shapes"
@@ -201,13 +202,31 @@ def test_scratch_graphs_are_removed_and_the_calendar_is_kept(fixture_records):
     assert got == {"2026-09-30": (o, o), "2026-10-01": (o, o + 1), "2026-10-08": (o + 1, o + 1)}
 
 
+def test_worker_processes_over_a_checkpoint_give_the_same_findings(fixture_records, tmp_path, monkeypatch):
+    # Both cores: pages of records validated in worker processes reading a checkpoint of the
+    # on-disk store. Small pages, so every worker gets several; nothing left behind in the folder.
+    store = Store(tmp_path / "store")
+    store.load_ontology()
+    store.replace_records(fixture_records)
+    monkeypatch.setattr(bulk, "WORKERS", 2)
+    monkeypatch.setattr(bulk, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(bulk, "CHUNK", 7)
+    calls = []
+    real = bulk._validate_parallel
+    monkeypatch.setattr(bulk, "_validate_parallel", lambda ctx, workers: calls.append(workers) or real(ctx, workers))
+    per_record, compiled = _both(store, fixture_records, dt.date(2026, 11, 25))
+    assert calls == [2]
+    assert compiled == per_record
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]
+
+
 def test_the_check_picks_the_path_by_record_count(fixture_records, monkeypatch):
     used = []
     monkeypatch.setattr(bulk, "check", lambda ctx: used.append("bulk") or [])
     monkeypatch.setattr(validate, "check_per_record", lambda ctx: used.append("per-record") or [])
     store = _store(fixture_records)
-    validate.check(Context(store, fixture_records[:1], dt.date(2026, 11, 25)))
-    validate.check(Context(store, fixture_records[:validate.BULK_MIN_RECORDS], dt.date(2026, 11, 25)))
+    shapes.check(Context(store, fixture_records[:1], dt.date(2026, 11, 25)))
+    shapes.check(Context(store, fixture_records[:shapes.BULK_MIN_RECORDS], dt.date(2026, 11, 25)))
     assert used == ["per-record", "bulk"]
 
 

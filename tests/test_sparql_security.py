@@ -533,3 +533,18 @@ def test_year_parameters_take_ascii_digits_only():
         with pytest.raises(saved_queries.QueryParamError, match="parameter day"):
             d.term(bad)
     assert re.fullmatch(r"2026-01-01", str(d.term("2026-01-01").value))
+
+
+def test_check_verdicts_are_remembered_refusals_never():
+    # A query asked again skips the parser (the verdict depends on the text alone); a refusal is
+    # decided afresh every time, and a text longer than the cache's bound is never kept.
+    from prtkg import querying
+    text = "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"
+    assert standard_query(text) is standard_query(text)
+    refused = "SELECT * WHERE { SERVICE <http://127.0.0.1:1/sparql> { ?s ?p ?o } }"
+    for _ in range(2):
+        with pytest.raises(QueryRefused, match="SERVICE"):
+            standard_query(refused)
+    long = text + " " * querying.CHECK_CACHE_CHARS
+    assert standard_query(long) is not standard_query(long)
+    assert standard_query(long) == standard_query(long)

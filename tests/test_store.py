@@ -21,7 +21,7 @@ from prtkg.cli import app
 from prtkg.errors import StoreError
 from prtkg.ingest import ingest
 from prtkg.records import Record
-from prtkg.remote_store import RemoteStore
+from prtkg.store.remote import RemoteStore
 from prtkg.store import Store, open_store
 
 AS_OF = dt.date(2026, 11, 25)
@@ -258,8 +258,8 @@ def test_a_failed_record_batch_writes_nothing(oxigraph_server):
     # A literal with a malformed language tag survives our serialisation but not the server's parser.
     broken = ox.Quad(bad.focus, ox.NamedNode(rdf.PRTKG + "title"), ox.Literal("y", language="en"), bad.graph.graph)
     text = str(broken.object).replace("@en", "@-bad-")
-    from prtkg import store as S
-    update = S._record_update([_record("ocds-a-1", "new"), bad], "user:t", None)
+    from prtkg.store.common import _record_update
+    update = _record_update([_record("ocds-a-1", "new"), bad], "user:t", None)
     with pytest.raises(SyntaxError):
         store._update(update.replace('"x"', '"x"' + text[len('"y"'):]))
     assert _titles(store, "ocds-a-1") == ["old"] and _titles(store, "ocds-a-2") == ["old"]

@@ -1,4 +1,4 @@
-"""The triple store behind one small interface: embedded Oxigraph on disk (default) or in memory.
+"""The embedded backend: Oxigraph on disk (default) or in memory.
 
 Every source record lives in its own named graph, together with its provenance, so replacing a
 record is one transaction: a reader sees the old graph or the new one, never a mix.
@@ -6,75 +6,20 @@ record is one transaction: a reader sees the old graph or the new one, never a m
 from __future__ import annotations
 
 import datetime as dt
-import getpass
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 import pyoxigraph as ox
 
-from . import rdf
-from .errors import StoreError
-from .records import Record
+from .. import rdf
+from ..errors import StoreError
+from ..records import Record
+from .common import _now, _ntriples, _record_quads, _record_update, _whoami, ontology_quads, to_python
 
 DEFAULT_PATH = Path(".prtkg/store")
-
-_XSD_PARSERS = {
-    rdf.XSD + "date": dt.date.fromisoformat,
-    rdf.XSD + "dateTime": dt.datetime.fromisoformat,
-    rdf.XSD + "integer": int,
-    rdf.XSD + "int": int,
-    rdf.XSD + "long": int,
-    rdf.XSD + "decimal": Decimal,
-    rdf.XSD + "double": float,
-    rdf.XSD + "float": float,
-    rdf.XSD + "boolean": lambda s: s in ("true", "1"),
-    rdf.XSD + "gYear": int,
-}
-
-
-def to_python(term: Any) -> Any:
-    """A query result term as a plain Python value (IRIs as strings, typed literals parsed)."""
-    if term is None:
-        return None
-    if isinstance(term, ox.NamedNode):
-        return term.value
-    if isinstance(term, ox.BlankNode):
-        return "_:" + term.value
-    if isinstance(term, ox.Literal):
-        parse = _XSD_PARSERS.get(term.datatype.value)
-        if parse is not None:
-            try:
-                return parse(term.value)
-            except ValueError:
-                return term.value
-        return term.value
-    return term
-
-
-def _ntriples(quads: Iterable[ox.Quad]) -> str:
-    return "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in quads)
-
-
-def provenance(record: Record, agent: str, at: dt.datetime) -> list[tuple]:
-    g = record.graph.graph
-    who, agent_triples = rdf.agent(agent)
-    return [
-        (g, rdf.RDF_TYPE, ox.NamedNode(rdf.PROV + "Entity")),
-        (g, rdf.p("recordId"), rdf.literal(record.id)),
-        (g, rdf.p("recordKind"), rdf.literal(record.kind)),
-        (g, rdf.p("source"), rdf.literal(record.source)),
-        (g, ox.NamedNode(rdf.PROV + "wasDerivedFrom"), rdf.source_iri(record.source)),
-        (g, rdf.p("contentDigest"), rdf.literal(record.digest)),
-        (g, ox.NamedNode(rdf.PROV + "generatedAtTime"), rdf.literal(at)),
-        (g, ox.NamedNode(rdf.PROV + "wasAttributedTo"), who),
-    ] + agent_triples + ([(g, rdf.p("mainNode"), record.focus)] if record.focus is not None else [])
-
 
 class _ForkGuard:
     """Many threads may use the store at once; a fork waits until none is inside it.
@@ -143,11 +88,6 @@ class Store:
         with self._generation_lock:
             self.generation += 1
 
-    @classmethod
-    def from_env(cls) -> "Store":
-        """The remote SPARQL server when PRTKG_SPARQL_ENDPOINT is set, else the embedded store at PRTKG_STORE."""
-        return open_store()
-
     # -- writing ---------------------------------------------------------------------------
     def replace_records(self, records: Sequence[Record], agent: str | None = None,
                         at: dt.datetime | None = None, infer: bool = True) -> None:
@@ -157,7 +97,7 @@ class Store:
         if not records:
             return
         if infer:
-            from .inference import kept_up_to_date
+            from ..inference import kept_up_to_date
             with kept_up_to_date(self, [r.graph.graph.value for r in records]):
                 self.replace_records(records, agent, at, infer=False)
             return
@@ -210,8 +150,16 @@ class Store:
     def load_ontology(self) -> None:
         """The ontology, its code lists and the administrative divisions, into urn:prtkg:ontology.
 
-        Replaces the graph (one transaction): appending again would duplicate its blank nodes."""
-        load_ontology_into(self)
+        Replaces the graph unless it holds these very files already: appending again would duplicate
+        its blank nodes."""
+        quads = ontology_quads(self)
+        if quads is None:
+            return
+        # Text INSERT DATA of 30k triples costs a second; the native path a fifth of it. Two steps,
+        # but a reader of the embedded store is this process, which is busy loading.
+        self._ox.update(f"DROP SILENT GRAPH <{rdf.ONTOLOGY_GRAPH}>")
+        self._ox.extend(quads)
+        self._committed()
 
     def remove_graph(self, graph: str) -> None:
         with self._write_lock, self.guard.shared():
@@ -291,62 +239,3 @@ class Store:
     def __len__(self) -> int:
         with self.guard.shared():
             return len(self._ox)
-
-
-def load_ontology_into(store: Any) -> None:
-    """Replace urn:prtkg:ontology unless it already holds these very files (their digest is stored with it)."""
-    import hashlib
-    onto = resources.files("prtkg.ontology")
-    files = [onto.joinpath(n) for n in sorted(n.name for n in onto.iterdir() if n.name.endswith(".ttl"))]
-    blobs = [f.read_bytes() for f in files]
-    digest = "sha256:" + hashlib.sha256(b"\0".join(blobs)).hexdigest()
-    g = ox.NamedNode(rdf.ONTOLOGY_GRAPH)
-    mark = ox.Quad(g, ox.NamedNode(rdf.PRTKG + "contentDigest"), ox.Literal(digest), g)
-    if store.ask(f"ASK {{ GRAPH {g} {{ {mark.subject} {mark.predicate} {mark.object} }} }}"):
-        return
-    quads = [mark]
-    for data in blobs:
-        quads += [ox.Quad(q.subject, q.predicate, q.object, g) for q in ox.parse(data, format=ox.RdfFormat.TURTLE)]
-    # The graph holds what its files entail too (prtkg/inference.py), so the records' closure at
-    # each load starts from a closed ontology.
-    from .inference import ontology_closure
-    quads += [ox.Quad(t.subject, t.predicate, t.object, g) for t in ontology_closure(digest, tuple(blobs))]
-    if isinstance(store, Store):
-        # Text INSERT DATA of 30k triples costs a second; the native path a fifth of it. Two steps,
-        # but a reader of the embedded store is this process, which is busy loading.
-        store._ox.update(f"DROP SILENT GRAPH {g}")
-        store._ox.extend(quads)
-        store._committed()
-    else:
-        store.replace_graph(rdf.ONTOLOGY_GRAPH, quads)
-
-
-def open_store(read_only: bool = False) -> "Store":
-    """The store every command and the API use: remote (PRTKG_SPARQL_ENDPOINT) or embedded (PRTKG_STORE)."""
-    if os.environ.get("PRTKG_SPARQL_ENDPOINT"):
-        from .remote_store import RemoteStore
-        return RemoteStore.from_env()  # type: ignore[return-value]
-    return Store(os.environ.get("PRTKG_STORE", str(DEFAULT_PATH)), read_only=read_only)
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-
-
-def _record_quads(record: Record, agent: str, at: dt.datetime) -> list[ox.Quad]:
-    """A record's graph as stored: its content and its provenance."""
-    g = record.graph.graph
-    return list(record.graph.quads()) + [ox.Quad(s, pr, o, g) for s, pr, o in provenance(record, agent, at)]
-
-
-def _record_update(records: Sequence[Record], agent: str, at: dt.datetime) -> str:
-    """One SPARQL update replacing each record's graph (content + provenance): one transaction."""
-    return " ;\n".join(f"DROP SILENT GRAPH {r.graph.graph} ;\nINSERT DATA {{ GRAPH {r.graph.graph} {{\n"
-                        f"{_ntriples(_record_quads(r, agent, at))}\n}} }}" for r in records)
-
-
-def _whoami() -> str:
-    try:
-        return "user:" + getpass.getuser()
-    except (KeyError, OSError):
-        return "user:unknown"

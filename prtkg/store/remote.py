@@ -1,6 +1,6 @@
 """The store on a remote SPARQL 1.1 server, behind the same interface as the embedded one.
 
-Selected by `open_store()` / `Store.from_env()` when PRTKG_SPARQL_ENDPOINT is set:
+Selected by `open_store()` when PRTKG_SPARQL_ENDPOINT is set:
 - PRTKG_SPARQL_ENDPOINT: the query endpoint; PRTKG_SPARQL_UPDATE_ENDPOINT: the update endpoint
   (default: the query endpoint); PRTKG_SPARQL_TIMEOUT: seconds per request (default 60);
   PRTKG_SPARQL_UNION_PARAM: the URL parameter that makes the default graph the union of the named
@@ -37,10 +37,10 @@ from SPARQLWrapper import JSON, N3, POST, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import (EndPointInternalError, EndPointNotFound, QueryBadFormed,
                                            SPARQLWrapperException, Unauthorized)
 
-from . import rdf
-from .errors import StoreError, StoreUnavailable
-from .records import Record
-from .store import _now, _ntriples, _record_quads, _whoami, load_ontology_into, to_python
+from .. import rdf
+from ..errors import StoreError, StoreUnavailable
+from ..records import Record
+from .common import _now, _ntriples, _record_quads, _whoami, load_ontology_into, to_python
 
 DEFAULT_TIMEOUT = 60.0
 # Triples per INSERT DATA operation and records per update request: Virtuoso refuses an INSERT DATA
@@ -212,7 +212,7 @@ class RemoteStore:
         RECORDS_PER_REQUEST records, each checked after it is written; then the derived graph
         follows, as in the embedded store."""
         if infer and records:
-            from .inference import kept_up_to_date
+            from ..inference import kept_up_to_date
             with kept_up_to_date(self, [r.graph.graph.value for r in records]):
                 self.replace_records(records, agent, at, infer=False)
             return
@@ -255,9 +255,12 @@ class RemoteStore:
         self._update(rdf.sparql_prefixes() + sparql_update)
 
     def insert_where(self, graph: str, template: str, where: str) -> int:
-        """The pattern's triples into a graph, by the server itself (returns -1: it does not say how many)."""
+        """The pattern's triples into a graph, by the server itself; returns how much the graph grew
+        (a SPARQL update does not say how many it inserted, so the graph is counted around it)."""
+        count = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+        before = int(self.select(count)[0]["n"])
         self.update(f"INSERT {{ GRAPH <{graph}> {{ {template} }} }} WHERE {{ {where} }}")
-        return -1
+        return int(self.select(count)[0]["n"]) - before
 
     def add_quads(self, quads: Iterable[ox.Quad]) -> None:
         batch: list[ox.Quad] = []
@@ -304,8 +307,8 @@ class RemoteStore:
                              f"SPARQL results: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
         if kind == "boolean" and not isinstance(result, ox.QueryBoolean):
             return self._ask_answer(result)
-        if isinstance(result, ox.QueryBoolean):
-            return result
+        if isinstance(result, ox.QueryBoolean) or not self._caps(headers):
+            return result  # no row cap known: nothing to count, and a long answer is parsed once, not twice
         rows = list(result)
         self._check_cap(query, len(rows), headers, args)
         # Hand back a fresh QuerySolutions (callers iterate it once more).
@@ -322,13 +325,18 @@ class RemoteStore:
         return ox.parse_query_results('{"head": {}, "boolean": %s}' % ("true" if truth else "false"),
                                       format=ox.QueryResultsFormat.JSON)
 
-    def _check_cap(self, query: str, n: int, headers, args) -> None:
-        """An answer as long as the server's row cap may have been cut off: count the solutions
-        and refuse a short answer rather than take it as the whole one."""
+    def _caps(self, headers) -> list[int]:
+        """The row caps that may apply to an answer: announced by the server, or configured."""
         announced = (headers.get("X-SPARQL-MaxRows") if headers is not None else None) or ""
         caps = [int(announced)] if announced.strip().isdigit() else []
         if self.max_rows:
             caps.append(self.max_rows)
+        return caps
+
+    def _check_cap(self, query: str, n: int, headers, args) -> None:
+        """An answer as long as the server's row cap may have been cut off: count the solutions
+        and refuse a short answer rather than take it as the whole one."""
+        caps = self._caps(headers)
         if not caps or n < min(caps):
             return
         _, body, _ = self._fetch(_count_query(query), *args)

@@ -1,0 +1,40 @@
+"""What a check sees (Context) and what a check is (Check): the one interface between the pipeline
+(prtkg/checking.py) and the shape and rule families it runs, so they need not import the pipeline."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Sequence
+
+from .applicability import Applicability
+from .findings import Finding, Insufficiency
+from .records import Record
+from .store import Store
+
+
+@dataclass
+class Context:
+    """What a check sees: the store, the records under check, 'today', and where to report gaps in data."""
+    store: Store
+    records: Sequence[Record]
+    as_of: dt.date
+    insufficient: Insufficiency = field(default_factory=Insufficiency)
+    _applicability: Applicability | None = None
+
+    @property
+    def graphs(self) -> list[str]:
+        return [r.graph.graph.value for r in self.records]
+
+    def applicable(self, rule_id: str) -> set[str]:
+        """Ids of the records under check that the rule applies to and has the data for."""
+        if self._applicability is None:
+            self._applicability = Applicability(self.store, self.graphs, self.insufficient)
+        return self._applicability.records(rule_id)
+
+    def assumed(self, rule_id: str, record_id: str) -> dict:
+        """Evidence of what the rule assumed about the record (prtkg.applicability), e.g. mandatory tendering."""
+        self.applicable(rule_id)
+        return self._applicability.assumed(rule_id, record_id)
+
+
+Check = Callable[[Context], Iterable[Finding]]

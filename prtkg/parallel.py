@@ -1,0 +1,110 @@
+"""Both cores for one check run: the rule families run in a forked worker process while this one
+runs the shapes (issue #18).
+
+The worker is a fork, so it sees the store, the records under check and the applicability decisions
+as they stand at the fork: one consistent view, as nothing writes the store during a check run. It
+sends back its findings and its DATA-INSUFFICIENT entries, pickled over a pipe, and this process
+merges them after its own, in the order a run in one process gives. The store's fork guard
+(prtkg.store) keeps the fork from copying the store's internal locks while another thread is inside.
+
+A fork costs tens of milliseconds and copies page tables, so small runs (the API's posted records,
+the tests) stay in one process: PRTKG_CHECK_WORKERS=0 keeps every run in one, =1 forks whenever
+there are both shapes and rules to run.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+import traceback
+from typing import Sequence
+
+from . import findings as F
+from .errors import ConfigError
+
+# Records under check from which a run forks by default: below it the rule families take well under
+# a second and the fork is not worth its cost.
+MIN_RECORDS = 1000
+
+
+def _wanted(ctx) -> bool:
+    chosen = os.environ.get("PRTKG_CHECK_WORKERS", "").strip()
+    if chosen not in ("", "0", "1"):
+        raise ConfigError(f"PRTKG_CHECK_WORKERS={chosen!r}: expected 0 (one process) or 1 (a worker for the rules)")
+    if chosen == "0" or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+        return False
+    return chosen == "1" or len(ctx.records) >= MIN_RECORDS
+
+
+class _Done:
+    """No worker: nothing to add."""
+
+    def findings(self) -> list[F.Finding]:
+        return []
+
+    def cancel(self) -> None:
+        pass
+
+
+class _Worker:
+    def __init__(self, ctx, checks: Sequence) -> None:
+        self.ctx = ctx
+        read, write = os.pipe()
+        guard = getattr(ctx.store, "guard", None)
+        with guard.exclusive() if guard is not None else contextlib.nullcontext():
+            self.pid = os.fork()
+        if self.pid == 0:       # the worker: run, send, exit without running the parent's clean-up
+            os.close(read)
+            try:
+                payload = ("ok", *_run(ctx, checks))
+            except BaseException as e:  # noqa: BLE001 - sent to the parent, which raises it
+                payload = ("error", e, traceback.format_exc())
+            try:
+                data = pickle.dumps(payload)
+            except Exception:   # an exception that does not pickle: its text
+                data = pickle.dumps(("error", RuntimeError(payload[2]), payload[2]))
+            with os.fdopen(write, "wb") as out:
+                out.write(data)
+            os._exit(0)
+        os.close(write)
+        self.read = read
+
+    def cancel(self) -> None:
+        """The run failed here: stop the worker (it may be waiting to send a result no one reads)."""
+        os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        os.close(self.read)
+
+    def findings(self) -> list[F.Finding]:
+        """The worker's findings (its DATA-INSUFFICIENT entries go to the run's); raises what it raised."""
+        with os.fdopen(self.read, "rb") as fh:
+            data = fh.read()
+        _, status = os.waitpid(self.pid, 0)
+        if not data:
+            raise RuntimeError(f"the rules worker (pid {self.pid}) ended without a result (status {status})")
+        payload = pickle.loads(data)
+        if payload[0] == "error":
+            raise payload[1]
+        _, found, insufficient = payload
+        self.ctx.insufficient.merge(insufficient)
+        return found
+
+
+def _run(ctx, checks: Sequence) -> tuple[list[F.Finding], F.Insufficiency]:
+    ctx.insufficient = F.Insufficiency()    # only what these checks add goes back
+    with F.naming(ctx.store):
+        found = [f for check in checks for f in check(ctx)]
+    return found, ctx.insufficient
+
+
+def split(ctx, checks: Sequence) -> tuple[list, _Worker | _Done]:
+    """(checks to run here, the worker running the rule families): the rule families go to a worker
+    when there are other checks to run meanwhile and the run is large enough (or asked to)."""
+    from prtkg import rules
+    families = set(rules.checks())
+    away = [c for c in checks if c in families]
+    here = [c for c in checks if c not in families]
+    if not away or not here or not _wanted(ctx):
+        return list(checks), _Done()
+    return here, _Worker(ctx, away)

@@ -1,0 +1,110 @@
+"""The rule families' findings on the bundled demo and on a larger generated demo, compared with what
+the engine found before the families asked the store for aggregated facts in pages (issue #18):
+tests/fixtures/rules-differential/*.json were written by the families as they stood on main at
+c300863, when every family read its facts whole into Python.
+
+A change that is meant to change findings rewrites the files, and the diff shows what it changed:
+    python tests/test_rules_differential.py --write
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from prtkg import applicability, loaders, rules
+from prtkg.checking import Context, bundled, run_checks
+from prtkg.store import Store
+
+# The generator is a development tool of the repository (tools/demo/), not part of the installed package.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import tools.demo as demo  # noqa: E402
+
+AS_OF = dt.date(2026, 11, 25)
+FIXTURES = Path(__file__).parent / "fixtures" / "rules-differential"
+# The bundled demo (320 projects) and a generated one large enough to hold several pages of every
+# paged query (rules/common.py PAGE is lowered to make them many).
+DATASETS = {"bundled": None, "generated-600": 600}
+
+
+def _paths(name: str, tmp: Path) -> list[Path]:
+    size = DATASETS[name]
+    if size is None:
+        return [bundled("reference"), bundled("demo")]
+    demo.generate(tmp / name, projects=size)
+    return [bundled("reference"), tmp / name]
+
+
+def findings_of(paths: list[Path]) -> list[dict]:
+    records = [r for p in paths for r in loaders.load_paths([p]).records]
+    store = Store(None)
+    store.load_ontology()
+    store.replace_records(records)
+    found = run_checks(Context(store, records, AS_OF), rules.checks())
+    rows = [f.as_dict() for f in found]
+    return sorted((json.loads(json.dumps(r, ensure_ascii=False, sort_keys=True, default=str)) for r in rows),
+                  key=lambda r: (r["rule"], r["record"], r["focus"] or "", r["id"]))
+
+
+@pytest.mark.parametrize("name", sorted(DATASETS))
+def test_rule_findings_are_unchanged(name, tmp_path, monkeypatch):
+    from prtkg.rules import common
+    # Small pages: every paged query turns over several pages even on the bundled demo.
+    monkeypatch.setattr(common, "PAGE", 97)
+    monkeypatch.setattr(applicability, "PAGE", 97)
+    expected = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    got = findings_of(_paths(name, tmp_path))
+    assert len(got) == len(expected)
+    by_id = {r["id"]: r for r in got}
+    missing = [r for r in expected if r["id"] not in by_id]
+    assert not missing, f"{len(missing)} findings no longer found, e.g. {missing[:2]}"
+    assert got == expected
+
+
+def test_a_worker_for_the_rules_finds_what_one_process_finds(monkeypatch):
+    """The whole check (shapes and rules, DATA-INSUFFICIENT included) with the rule families in a
+    forked worker (prtkg.parallel) and in this process: the same findings in the same order."""
+    paths = [bundled("reference"), bundled("demo")]
+    records = [r for p in paths for r in loaders.load_paths([p]).records]
+    store = Store(None)
+    store.load_ontology()
+    store.replace_records(records)
+    runs = {}
+    for workers in ("0", "1"):
+        monkeypatch.setenv("PRTKG_CHECK_WORKERS", workers)
+        runs[workers] = [f.as_dict() for f in run_checks(Context(store, records, AS_OF))]
+    assert any(f["rule"] == "DATA-INSUFFICIENT" for f in runs["1"])
+    assert any(f["rule"].startswith("RISK-") for f in runs["1"])
+    assert runs["1"] == runs["0"]
+
+
+def test_a_failing_worker_raises_here(monkeypatch):
+    from prtkg import parallel
+    from prtkg.errors import ConfigError
+    monkeypatch.setenv("PRTKG_CHECK_WORKERS", "2")
+    with pytest.raises(ConfigError, match="PRTKG_CHECK_WORKERS"):
+        parallel._wanted(Context(Store(None), [], AS_OF))
+    records = loaders.load_paths([bundled("demo")]).records[:40]
+    store = Store(None)
+    store.replace_records(records)
+    monkeypatch.setenv("PRTKG_CHECK_WORKERS", "1")
+
+    def broken(ctx):
+        raise ValueError("a rule family failed")
+    monkeypatch.setattr(rules, "checks", lambda: [broken])
+    with pytest.raises(ValueError, match="a rule family failed"):
+        run_checks(Context(store, records, AS_OF), [lambda ctx: [], broken])
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--write"]:
+    import tempfile
+    FIXTURES.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in DATASETS:
+            out = findings_of(_paths(name, Path(tmp)))
+            (FIXTURES / f"{name}.json").write_text(json.dumps(out, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
+                                                   encoding="utf-8")
+            print(name, len(out))

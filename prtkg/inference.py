@@ -1,4 +1,4 @@
-"""OWL RL, materialised at load into the derived graph urn:prtkg:inferred.
+"""OWL RL, materialised at load into the derived graphs urn:prtkg:inferred and urn:prtkg:inferred:records.
 
 What the ontology's axioms say of the records is written once, after a load, so queries, shapes and
 rules read it instead of restating the axioms: every superclass of a node's types (`?x a
@@ -12,9 +12,15 @@ The terminology (urn:prtkg:ontology) is small and is compiled here into a few SP
 assertions, which grow with the data, are closed by those updates inside the store, so it scales with
 the store and works the same on a remote SPARQL server. The rules are OWL 2 RL's (prp-dom, prp-rng,
 prp-spo1, prp-spo2, prp-inv, prp-trp, cax-sco, cls-hv2, with scm-sco/scm-spo/scm-dom/scm-rng folded
-into the compilation). The derived graph holds exactly the entailed triples of VOCABULARY that no
-graph asserts; tests/test_inference.py holds it equal to owlrl's closure (the maintained reasoner)
+into the compilation). The derived graphs hold exactly the entailed triples of VOCABULARY that no
+graph asserts (the shared one: no graph it reads); tests/test_inference.py holds it equal to owlrl's closure (the maintained reasoner)
 restricted to the same vocabulary.
+
+Two derived graphs, by what their triples are derived from: urn:prtkg:inferred from the ontology and
+the reference lists every division shares (rules/casework.yaml `jurisdiction.shared_kinds`) alone, so
+it is in every division's SPARQL dataset (who-supervises and the coverage read it);
+urn:prtkg:inferred:records, what every graph entails beyond it, describes every division's records and
+is staff's only. Their union is the closure above.
 
 Sources: the ontology graph and the record graphs (urn:prtkg:graph:...), not findings or cases, which
 are outputs. The transitive properties close over the ontology and derived graphs (the code lists and
@@ -30,9 +36,12 @@ import pyoxigraph as ox
 
 from . import rdf
 
-INFERRED_GRAPH = "urn:prtkg:inferred"
+INFERRED_GRAPH = "urn:prtkg:inferred"                    # from the ontology and the shared lists
+RECORDS_INFERRED_GRAPH = "urn:prtkg:inferred:records"    # the rest: every division's records
+DERIVED_GRAPHS = (INFERRED_GRAPH, RECORDS_INFERRED_GRAPH)
 _O = f"<{rdf.ONTOLOGY_GRAPH}>"
 _D = f"<{INFERRED_GRAPH}>"
+_R = f"<{RECORDS_INFERRED_GRAPH}>"
 OWL = "http://www.w3.org/2002/07/owl#"
 # Namespaces whose classes are the language's, not the domain's: never materialised.
 _BUILTIN = (OWL, rdf.RDF, rdf.RDFS, rdf.XSD)
@@ -133,26 +142,82 @@ def _values(rows: Iterable[tuple[str, ...]], names: str) -> str:
     return f"VALUES ({names}) {{ {body} }}"
 
 
-def _not_asserted(s: str, p: str, o: str) -> str:
-    return f"FILTER NOT EXISTS {{ GRAPH ?h {{ {s} {p} {o} }} FILTER(?h != {_D}) }}"
+@dataclass(frozen=True)
+class Graphs:
+    """Some graphs a pattern may match in, written around `GRAPH ?VAR { pattern }`: a pattern binding
+    ?VAR before it (cheap when it names few graphs) and a filter on ?VAR after it."""
+    before: str = ""
+    after: str = ""
+
+    def around(self, var: str, pattern: str) -> str:
+        tag = var.strip("?")  # each use its own helper variables: two uses may share a group
+        return (f"{self.before} GRAPH {var} {{ {pattern} }} {self.after}"
+                .replace("?VAR", var).replace("?_k", f"?_k{tag}"))
 
 
-# Where a rule's first pattern may match: the ontology (closing it, once per ontology version) or the
-# records (at each load); the derived graph is read by both. A rule's other patterns match anywhere.
-ONTOLOGY = f"FILTER(?g = {_O})"
-RECORDS = 'FILTER(STRSTARTS(STR(?g), "urn:prtkg:graph:"))'
-_EVERY = f'FILTER(?g = {_O} || STRSTARTS(STR(?g), "urn:prtkg:graph:"))'
-_ANY = f'FILTER(?g2 = {_O} || STRSTARTS(STR(?g2), "urn:prtkg:graph:"))'
+_SHARED_KIND = "GRAPH ?VAR { ?VAR prtkg:recordKind ?_k }"
 
 
-def _from(pattern: str, source: str, only: str = "") -> str:
+def _kinds() -> str:
+    from .casework_config import config  # rules/casework.yaml: what every division shares
+    return " ".join(str(rdf.literal(k)) for k in config()["jurisdiction"]["shared_kinds"])
+
+
+# Where a rule's first pattern may match: the ontology (closing it, once per ontology version), the
+# records (at each load) or both (a refresh); the derived graphs are read too. A rule's other patterns
+# match in any of its tier's inputs.
+ONTOLOGY = Graphs(after=f"FILTER(?VAR = {_O})")
+RECORDS = Graphs(after='FILTER(STRSTARTS(STR(?VAR), "urn:prtkg:graph:"))')
+_EVERY = Graphs(after=f'FILTER(?VAR = {_O} || STRSTARTS(STR(?VAR), "urn:prtkg:graph:"))')
+
+
+def _shared_records() -> Graphs:
+    return Graphs(before=f"VALUES ?_k {{ {_kinds()} }} {_SHARED_KIND}")
+
+
+def _shared_every() -> Graphs:
+    return Graphs(after=f"FILTER(?VAR = {_O} || EXISTS {{ {_SHARED_KIND} VALUES ?_k {{ {_kinds()} }} }})")
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One derived graph: the graph it writes, the derived graphs it reads (its own first), and the
+    asserted graphs it reads (`inputs`) and checks a triple against before deriving it (`asserted`)."""
+    graph: str
+    reads: tuple[str, ...]
+    inputs: Graphs
+    asserted: Graphs
+
+
+def shared_tier() -> Tier:
+    """urn:prtkg:inferred: what the ontology and the reference lists every division shares entail
+    (powers lists, credit records, relations: rules/casework.yaml `jurisdiction.shared_kinds`). It
+    reads nothing else, so a division may see it whole: no triple in it comes from, nor is left out
+    because of, another division's records."""
+    every = _shared_every()
+    return Tier(INFERRED_GRAPH, (INFERRED_GRAPH,), every, every)
+
+
+RECORDS_TIER = Tier(RECORDS_INFERRED_GRAPH, (RECORDS_INFERRED_GRAPH, INFERRED_GRAPH), _EVERY,
+                    Graphs(after=f"FILTER(?VAR NOT IN ({_D}, {_R}))"))
+"""urn:prtkg:inferred:records: what every graph entails beyond urn:prtkg:inferred (the records'
+own consequences: types of bidders, projects, ...). It describes every division's records: staff only."""
+
+
+def _not_asserted(tier: Tier, s: str, p: str, o: str) -> str:
+    return f"FILTER NOT EXISTS {{ {tier.asserted.around('?h', f'{s} {p} {o}')} }}"
+
+
+def _from(tier: Tier, pattern: str, source: Graphs, only: str = "") -> str:
     """A pattern matched in a source graph or in what is derived so far (`only` first: it binds the
     subject, so a refresh reads the few touched nodes' triples, not every graph's)."""
-    return f"{{ {only} {source} GRAPH ?g {{ {pattern} }} }} UNION {{ {only} GRAPH {_D} {{ {pattern} }} }}"
+    return " UNION ".join([f"{{ {only} {source.around('?g', pattern)} }}"] +
+                          [f"{{ {only} GRAPH <{d}> {{ {pattern} }} }}" for d in tier.reads])
 
 
-def _anywhere(pattern: str) -> str:
-    return f"{{ GRAPH ?g2 {{ {pattern} }} {_ANY} }} UNION {{ GRAPH {_D} {{ {pattern} }} }}"
+def _anywhere(tier: Tier, pattern: str) -> str:
+    return " UNION ".join([f"{{ {tier.inputs.around('?g2', pattern)} }}"] +
+                          [f"{{ GRAPH <{d}> {{ {pattern} }} }}" for d in tier.reads])
 
 
 @dataclass(frozen=True)
@@ -165,33 +230,33 @@ class Rule:
     writes: frozenset = frozenset()
 
 
-def _new(template: str) -> str:
-    return f"FILTER NOT EXISTS {{ GRAPH {_D} {{ {template} }} }}"
+def _new(tier: Tier, template: str) -> str:
+    return " ".join(f"FILTER NOT EXISTS {{ GRAPH <{d}> {{ {template} }} }}" for d in tier.reads)
 
 
-def property_rules(t: TBox, source: str, only: str = "") -> list[Rule]:
+def property_rules(tier: Tier, t: TBox, source: Graphs, only: str = "") -> list[Rule]:
     """The property rules (prp-spo1, prp-inv, prp-trp, prp-spo2), one per axiom, in the order that
     feeds each the output of the one before. `only` (a VALUES clause on ?s) keeps the triples about
     some subjects."""
     out = []
     for p, q in t.subprops:
         tpl = f"?x <{q}> ?y"
-        out.append(Rule(tpl, f"{_from(f'?x <{p}> ?y', source, only.replace('?s', '?x'))} "
-                             f"{_not_asserted('?x', f'<{q}>', '?y')} {_new(tpl)}", frozenset({p}), frozenset({q})))
+        out.append(Rule(tpl, f"{_from(tier, f'?x <{p}> ?y', source, only.replace('?s', '?x'))} "
+                             f"{_not_asserted(tier, '?x', f'<{q}>', '?y')} {_new(tier, tpl)}", frozenset({p}), frozenset({q})))
     for p, q in t.inverses:
         tpl = f"?y <{q}> ?x"
-        out.append(Rule(tpl, f"{_from(f'?x <{p}> ?y', source, only.replace('?s', '?y'))} "
-                             f"{_not_asserted('?y', f'<{q}>', '?x')} {_new(tpl)}", frozenset({p}), frozenset({q})))
+        out.append(Rule(tpl, f"{_from(tier, f'?x <{p}> ?y', source, only.replace('?s', '?y'))} "
+                             f"{_not_asserted(tier, '?y', f'<{q}>', '?x')} {_new(tier, tpl)}", frozenset({p}), frozenset({q})))
     links = [(p, p, p) for p in t.transitive] + list(t.chains)
     for p1, p2, head in links:
         tpl = f"?x <{head}> ?z"
-        out.append(Rule(tpl, f"{_from(f'?x <{p1}> ?y', source, only.replace('?s', '?x'))} "
-                             f"{_anywhere(f'?y <{p2}> ?z')} {_not_asserted('?x', f'<{head}>', '?z')} {_new(tpl)}",
+        out.append(Rule(tpl, f"{_from(tier, f'?x <{p1}> ?y', source, only.replace('?s', '?x'))} "
+                             f"{_anywhere(tier, f'?y <{p2}> ?z')} {_not_asserted(tier, '?x', f'<{head}>', '?z')} {_new(tier, tpl)}",
                         frozenset({p1, p2}), frozenset({head})))
     return out
 
 
-def type_rules(t: TBox, source: str, only: str = "") -> list[Rule]:
+def type_rules(tier: Tier, t: TBox, source: Graphs, only: str = "") -> list[Rule]:
     """cax-sco, prp-dom, prp-rng, cls-hv2: a node's classes, each with its superclasses."""
     asserted = sorted((c0, c) for c0, cs in t.supers.items() if _iri(c0) for c in cs & t.classes)
     domain = sorted((p, c) for p, cs in t.domains.items() for c in cs)
@@ -206,23 +271,25 @@ def type_rules(t: TBox, source: str, only: str = "") -> list[Rule]:
         parts.append((_values(rng, "?p ?c"), "?y ?p ?x", "FILTER(!isLiteral(?x))"))
     if hv:
         parts.append((_values(hv, "?p ?v ?c"), "?x ?p ?v", ""))
+    # Not again what a graph below this one holds (its own: the store keeps a set of triples anyway).
+    below = " ".join(f"FILTER NOT EXISTS {{ GRAPH <{d}> {{ ?x a ?c }} }}" for d in tier.reads[1:])
     # Distinct (node, class) pairs first: a node has many properties of one domain, and each
     # would otherwise be probed for the class on its own.
-    return [Rule("?x a ?c", f"{{ SELECT DISTINCT ?x ?c WHERE {{ {values} {_from(pattern, source, only.replace('?s', '?x'))} "
-                            f"{extra} }} }} {_not_asserted('?x', 'a', '?c')}")
+    return [Rule("?x a ?c", f"{{ SELECT DISTINCT ?x ?c WHERE {{ {values} {_from(tier, pattern, source, only.replace('?s', '?x'))} "
+                            f"{extra} }} }} {_not_asserted(tier, '?x', 'a', '?c')} {below}")
             for values, pattern, extra in parts]
 
 
 def _size(store) -> int:
-    rows = store.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {_D} {{ ?s ?p ?o }} }}")
+    rows = store.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?d {{ {_D} {_R} }} GRAPH ?d {{ ?s ?p ?o }} }}")
     return int(rows[0]["n"]) if rows else 0
 
 
-def _close(store, t: TBox, source: str, only: str = "") -> None:
-    """Run the rules from `source` into the derived graph until it is closed: the property rules in
+def _close(store, tier: Tier, t: TBox, source: Graphs, only: str = "") -> None:
+    """Run the rules from `source` into the tier's graph until it is closed: the property rules in
     rounds, each rerun only while a property it reads got new triples since it last ran (the
     hierarchies are three levels deep: a few reruns), then the types, which no property rule reads."""
-    rules = property_rules(t, source, only)
+    rules = property_rules(tier, t, source, only)
     grown: dict[str, int] = {}      # property -> the step at which it last got new triples
     ran: dict[int, int] = {}        # rule -> the step at which it last ran
     step = 0
@@ -235,11 +302,11 @@ def _close(store, t: TBox, source: str, only: str = "") -> None:
             r = rules[i]
             ran[i] = step
             step += 1
-            if store.insert_where(INFERRED_GRAPH, r.template, r.where):
+            if store.insert_where(tier.graph, r.template, r.where):
                 for p in r.writes:
                     grown[p] = step
-    for r in type_rules(t, source, only):
-        store.insert_where(INFERRED_GRAPH, r.template, r.where)
+    for r in type_rules(tier, t, source, only):
+        store.insert_where(tier.graph, r.template, r.where)
 
 
 def ontology_closure(data: tuple[bytes, ...], scratch) -> tuple[ox.Triple, ...]:
@@ -251,19 +318,22 @@ def ontology_closure(data: tuple[bytes, ...], scratch) -> tuple[ox.Triple, ...]:
     g = ox.NamedNode(rdf.ONTOLOGY_GRAPH)
     scratch.add_quads(ox.Quad(q.subject, q.predicate, q.object, g)
                       for blob in data for q in ox.parse(blob, format=ox.RdfFormat.TURTLE))
-    _close(scratch, compile_tbox(scratch), ONTOLOGY)
+    _close(scratch, shared_tier(), compile_tbox(scratch), ONTOLOGY)
     return tuple(ox.Triple(q.subject, q.predicate, q.object) for q in scratch.graph_quads(INFERRED_GRAPH))
 
 
 def materialise(store, tbox: TBox | None = None) -> int:
-    """Rewrite urn:prtkg:inferred: what the records entail with the (closed) ontology; returns its size.
+    """Rewrite the derived graphs: what the shared lists entail with the (closed) ontology, then what
+    the other records add; returns their size.
 
     Whole, not incremental: a record replaced or withdrawn leaves nothing behind, and no derived
     triple needs to know which records support it. (Adding only the consequences of new graphs,
     with the graphs named in the rules, measured 70 times slower on Oxigraph at 10^3 projects.)"""
     t = tbox or compile_tbox(store)
-    store.remove_graph(INFERRED_GRAPH)
-    _close(store, t, RECORDS)
+    for g in DERIVED_GRAPHS:
+        store.remove_graph(g)
+    _close(store, shared_tier(), t, _shared_records())
+    _close(store, RECORDS_TIER, t, RECORDS)
     return _size(store)
 
 
@@ -288,8 +358,10 @@ def refresh(store, touched: set[str], tbox: TBox | None = None) -> None:
         return
     t = tbox or compile_tbox(store)
     only = "VALUES ?s { " + " ".join(f"<{n}>" for n in sorted(touched)) + " }"
-    store.update(f"DELETE {{ GRAPH {_D} {{ ?s ?p ?o }} }} WHERE {{ {only} GRAPH {_D} {{ ?s ?p ?o }} }}")
-    _close(store, t, _EVERY, only)
+    store.update(f"DELETE {{ GRAPH ?d {{ ?s ?p ?o }} }} WHERE {{ {only} VALUES ?d {{ {_D} {_R} }} GRAPH ?d {{ ?s ?p ?o }} }}")
+    shared = shared_tier()
+    _close(store, shared, t, shared.inputs, only)
+    _close(store, RECORDS_TIER, t, _EVERY, only)
 
 
 # Above this many records a write re-derives the whole graph: cheaper than a refresh of that many nodes.

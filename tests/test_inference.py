@@ -111,7 +111,11 @@ def test_derived_graph_equals_owlrl_closure(case):
         g.add(t)
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(g)
     expected = {t for t in set(g) - asserted if _in_vocabulary(t, tbox)}
-    ours = _triples(store.graph_quads(inference.INFERRED_GRAPH)) | \
+    # The shared graph may restate what a record asserts (it reads only what every division sees);
+    # the records' graph never does.
+    records = _triples(store.graph_quads(inference.RECORDS_INFERRED_GRAPH))
+    assert not records & asserted
+    ours = (_triples(store.graph_quads(inference.INFERRED_GRAPH)) - asserted) | records | \
         (_triples(store.graph_quads(rdf.ONTOLOGY_GRAPH)) - set(ontology))
     ours = {t for t in ours if _in_vocabulary(t, tbox)}
     assert not any(isinstance(x, rdflib.BNode) for t in expected for x in t)
@@ -152,9 +156,9 @@ def test_refresh_follows_a_replaced_record(case, tmp_path):
     touched = inference.nodes(store, [old.graph.graph.value])
     store.replace_records([new])
     inference.refresh(store, touched | inference.nodes(store, [new.graph.graph.value]))
-    refreshed = _triples(store.graph_quads(inference.INFERRED_GRAPH))
+    refreshed = [_triples(store.graph_quads(g)) for g in inference.DERIVED_GRAPHS]
     inference.materialise(store)
-    assert refreshed == _triples(store.graph_quads(inference.INFERRED_GRAPH))
+    assert refreshed == [_triples(store.graph_quads(g)) for g in inference.DERIVED_GRAPHS]
     assert not _ask(store, "<https://w3id.org/prtkg/id/entity/11530100015234707A> a prtkg:ManagementBody")
 
 
@@ -172,3 +176,19 @@ def test_the_checked_in_closure_is_fresh_and_a_stale_one_is_refused():
     store.load_ontology()
     assert store.ask(f"ASK {{ GRAPH <{rdf.ONTOLOGY_GRAPH}> {{ <https://w3id.org/prtkg/code/region/530000> "
                      "skos:narrowerTransitive <https://w3id.org/prtkg/code/region/530102> } }")
+
+
+def test_the_shared_derived_graph_reads_only_what_every_division_shares(case):
+    # urn:prtkg:inferred is in every division's SPARQL dataset (rules/casework.yaml): each of its
+    # triples is about a node the ontology or a shared list names; the rest (a project's types, a
+    # bidder's ...) goes to urn:prtkg:inferred:records.
+    _files, records, store = case
+    shared = {r.graph.graph.value for r in records if r.kind in ("powers-list", "credit-record", "entity-relations")}
+    assert shared and len(shared) < len(records)
+    seen = {q.subject for g in shared | {rdf.ONTOLOGY_GRAPH} for q in store.graph_quads(g)} | \
+        {q.object for g in shared | {rdf.ONTOLOGY_GRAPH} for q in store.graph_quads(g)}
+    about = {q.subject for q in store.graph_quads(inference.INFERRED_GRAPH)}
+    assert about and not about - seen
+    private = {q.subject for q in store.graph_quads(inference.RECORDS_INFERRED_GRAPH)}
+    project = rdf.iri("project", "ocds-p7x2k1-2026-0042")
+    assert project in private - about, "a project's derived types are not shared"

@@ -144,39 +144,33 @@ def _values(rows: Iterable[tuple[str, ...]], names: str) -> str:
 
 @dataclass(frozen=True)
 class Graphs:
-    """Some graphs a pattern may match in, written around `GRAPH ?VAR { pattern }`: a pattern binding
-    ?VAR before it (cheap when it names few graphs) and a filter on ?VAR after it."""
-    before: str = ""
-    after: str = ""
+    """Some graphs a pattern may match in: a filter on ?VAR after `GRAPH ?VAR { pattern }` (after
+    it, as the store joins that fastest: naming the graphs first measured slower)."""
+    where: str
 
     def around(self, var: str, pattern: str) -> str:
-        tag = var.strip("?")  # each use its own helper variables: two uses may share a group
-        return (f"{self.before} GRAPH {var} {{ {pattern} }} {self.after}"
-                .replace("?VAR", var).replace("?_k", f"?_k{tag}"))
+        return f"GRAPH {var} {{ {pattern} }} {self.where.replace('?VAR', var)}"
 
 
-_SHARED_KIND = "GRAPH ?VAR { ?VAR prtkg:recordKind ?_k }"
-
-
-def _kinds() -> str:
-    from .casework_config import config  # rules/casework.yaml: what every division shares
-    return " ".join(str(rdf.literal(k)) for k in config()["jurisdiction"]["shared_kinds"])
+def _shared_graphs(store) -> list[str]:
+    """The record graphs every division shares, by their kind (rules/casework.yaml)."""
+    from .casework_config import config
+    kinds = " ".join(str(rdf.literal(k)) for k in config()["jurisdiction"]["shared_kinds"])
+    rows = store.select(f"SELECT DISTINCT ?g WHERE {{ VALUES ?k {{ {kinds} }} GRAPH ?g {{ ?g prtkg:recordKind ?k }} }}")
+    return sorted(r["g"] for r in rows)
 
 
 # Where a rule's first pattern may match: the ontology (closing it, once per ontology version), the
 # records (at each load) or both (a refresh); the derived graphs are read too. A rule's other patterns
 # match in any of its tier's inputs.
-ONTOLOGY = Graphs(after=f"FILTER(?VAR = {_O})")
-RECORDS = Graphs(after='FILTER(STRSTARTS(STR(?VAR), "urn:prtkg:graph:"))')
-_EVERY = Graphs(after=f'FILTER(?VAR = {_O} || STRSTARTS(STR(?VAR), "urn:prtkg:graph:"))')
+ONTOLOGY = Graphs(f"FILTER(?VAR = {_O})")
+RECORDS = Graphs('FILTER(STRSTARTS(STR(?VAR), "urn:prtkg:graph:"))')
+_EVERY = Graphs(f'FILTER(?VAR = {_O} || STRSTARTS(STR(?VAR), "urn:prtkg:graph:"))')
 
 
-def _shared_records() -> Graphs:
-    return Graphs(before=f"VALUES ?_k {{ {_kinds()} }} {_SHARED_KIND}")
-
-
-def _shared_every() -> Graphs:
-    return Graphs(after=f"FILTER(?VAR = {_O} || EXISTS {{ {_SHARED_KIND} VALUES ?_k {{ {_kinds()} }} }})")
+def _among(graphs: list[str], ontology: bool) -> Graphs:
+    names = ([_O] if ontology else []) + [f"<{g}>" for g in graphs]
+    return Graphs(f"FILTER(?VAR IN ({', '.join(names)}))" if names else "FILTER(false)")
 
 
 @dataclass(frozen=True)
@@ -189,17 +183,17 @@ class Tier:
     asserted: Graphs
 
 
-def shared_tier() -> Tier:
+def shared_tier(graphs: list[str]) -> Tier:
     """urn:prtkg:inferred: what the ontology and the reference lists every division shares entail
     (powers lists, credit records, relations: rules/casework.yaml `jurisdiction.shared_kinds`). It
     reads nothing else, so a division may see it whole: no triple in it comes from, nor is left out
-    because of, another division's records."""
-    every = _shared_every()
+    because of, another division's records. `graphs`: those lists' graphs (_shared_graphs)."""
+    every = _among(graphs, ontology=True)
     return Tier(INFERRED_GRAPH, (INFERRED_GRAPH,), every, every)
 
 
 RECORDS_TIER = Tier(RECORDS_INFERRED_GRAPH, (RECORDS_INFERRED_GRAPH, INFERRED_GRAPH), _EVERY,
-                    Graphs(after=f"FILTER(?VAR NOT IN ({_D}, {_R}))"))
+                    Graphs(f"FILTER(?VAR NOT IN ({_D}, {_R}))"))
 """urn:prtkg:inferred:records: what every graph entails beyond urn:prtkg:inferred (the records'
 own consequences: types of bidders, projects, ...). It describes every division's records: staff only."""
 
@@ -318,7 +312,7 @@ def ontology_closure(data: tuple[bytes, ...], scratch) -> tuple[ox.Triple, ...]:
     g = ox.NamedNode(rdf.ONTOLOGY_GRAPH)
     scratch.add_quads(ox.Quad(q.subject, q.predicate, q.object, g)
                       for blob in data for q in ox.parse(blob, format=ox.RdfFormat.TURTLE))
-    _close(scratch, shared_tier(), compile_tbox(scratch), ONTOLOGY)
+    _close(scratch, shared_tier([]), compile_tbox(scratch), ONTOLOGY)
     return tuple(ox.Triple(q.subject, q.predicate, q.object) for q in scratch.graph_quads(INFERRED_GRAPH))
 
 
@@ -332,7 +326,8 @@ def materialise(store, tbox: TBox | None = None) -> int:
     t = tbox or compile_tbox(store)
     for g in DERIVED_GRAPHS:
         store.remove_graph(g)
-    _close(store, shared_tier(), t, _shared_records())
+    graphs = _shared_graphs(store)
+    _close(store, shared_tier(graphs), t, _among(graphs, ontology=False))
     _close(store, RECORDS_TIER, t, RECORDS)
     return _size(store)
 
@@ -359,7 +354,7 @@ def refresh(store, touched: set[str], tbox: TBox | None = None) -> None:
     t = tbox or compile_tbox(store)
     only = "VALUES ?s { " + " ".join(f"<{n}>" for n in sorted(touched)) + " }"
     store.update(f"DELETE {{ GRAPH ?d {{ ?s ?p ?o }} }} WHERE {{ {only} VALUES ?d {{ {_D} {_R} }} GRAPH ?d {{ ?s ?p ?o }} }}")
-    shared = shared_tier()
+    shared = shared_tier(_shared_graphs(store))
     _close(store, shared, t, shared.inputs, only)
     _close(store, RECORDS_TIER, t, _EVERY, only)
 

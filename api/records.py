@@ -17,6 +17,7 @@ from prtkg import findings as F
 from prtkg.checking import Context, bundled, run_checks
 from prtkg.clock import today
 from prtkg.errors import CheckFailed, PrtkgError
+from prtkg.inference import kept_up_to_date
 from prtkg.ingest import findings_update
 from prtkg.records import LoadResult
 from prtkg.store import Store
@@ -170,7 +171,8 @@ def _store_via_trial(store: Store, loaded: LoadResult, as_of: dt.date, agent: st
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    store.update(_record_update(loaded.records, agent, at) + " ;\n" + findings_update(store, loaded.records, found, as_of))
+    with kept_up_to_date(store, [r.graph.graph.value for r in loaded.records]):
+        store.update(_record_update(loaded.records, agent, at) + " ;\n" + findings_update(store, loaded.records, found, as_of))
     return found
 
 
@@ -192,7 +194,8 @@ def _store_in_place(store: Store, loaded: LoadResult, as_of: dt.date, agent: str
         if before:
             restore.append("INSERT DATA { " + " ".join(
                 f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}" for q in before) + " }")
-        store.update(" ;\n".join(restore))
+        with kept_up_to_date(store, [g.value for g in graphs]):
+            store.update(" ;\n".join(restore))
         raise
 
 

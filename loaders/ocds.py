@@ -64,7 +64,7 @@ from prtkg.rdf import (USCC_SCHEME, RecordGraph, child, code as code_concept, da
                        identifier, iri)
 from prtkg.records import FieldError, LoadResult, Record, Rejection, id_error
 
-from .csvlists import classify_department, person, person_problem, relation
+from .csvlists import RESIDENT_ID, classify_department, person, person_problem, relation
 
 SCHEMA_FILES = ("release-schema.json", "bids-release-schema.json", "prtkg-extension.json")
 CHINA = dt.timezone(dt.timedelta(hours=8), "UTC+08:00")
@@ -591,7 +591,12 @@ class _Mapper:
             pid = _text(party.get("id"))
             ident = _obj(party, "identifier")
             scheme, code = _text(ident.get("scheme")), _text(ident.get("id"))
-            if scheme is not None and scheme.upper() == USCC_SCHEME and code is not None:
+            natural = _natural_person(party, scheme, code)
+            if natural is not None:
+                # A natural person who bids (land and mining rights): a person, not an organisation,
+                # named by the id given or by a hash of an identity card number, never the number.
+                node = person(g, natural)
+            elif scheme is not None and scheme.upper() == USCC_SCHEME and code is not None:
                 node = entity(code)
                 g.add(node, "uscc", code)  # as given: CRD-CODE-INVALID judges it, not the loader
                 identifier(g, node, USCC_SCHEME, code)
@@ -608,7 +613,9 @@ class _Mapper:
                 g.add(node, "identifierScheme", scheme)
                 g.add(node, "identifierId", code)
             roles = {str(r) for r in party.get("roles") or [] if isinstance(r, str)}
-            if roles & {"supervisor", "tradingCentre"}:
+            if natural is not None:
+                pass
+            elif roles & {"supervisor", "tradingCentre"}:
                 g.type(node, "Department")
                 if "tradingCentre" in roles:
                     classify_department(g, node, code_concept("department-type", "trading-centre"))
@@ -948,3 +955,18 @@ def _record(ocid: str, compiled: dict, labels: list[str]) -> Record | Rejection:
         return Rejection(source, errors)
     return Record(id=ocid, kind="ocds", graph=graph, source=source,
                   digest=hashlib.sha256(canonical(compiled)).hexdigest(), focus=mapper.project)
+
+
+def _natural_person(party: dict, scheme: str | None, code: str | None) -> str | None:
+    """The person id of a party that is a natural person, else None. Decided by the data: an
+    explicit `details.partyType` of the party-type code list (个人 / 自然人 / person), or an
+    identifier shaped like a resident identity card number (GB 11643), which is then hashed (a credit
+    code has 18 characters too: one given as CN-USCC is an organisation's)."""
+    kind = _text(_obj(party, "details").get("partyType"))
+    concept = codes.scheme("party-type").resolve(kind) if kind else None
+    uscc_given = scheme is not None and scheme.upper() == USCC_SCHEME
+    if code is not None and not uscc_given and RESIDENT_ID.match(code.strip()):
+        return "sha256:" + hashlib.sha256(code.strip().upper().encode()).hexdigest()
+    if concept is not None and concept.code == "person":
+        return code or _text(party.get("id"))
+    return None

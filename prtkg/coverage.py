@@ -2,10 +2,11 @@
 
 A matter is a trade type (and, for works, an industry) at a stage in a region. A row of a
 powers-and-duties list covers the matters of its trade types, industries (none named: every
-industry), stages (全过程 covers all six) and every division at or below its region, while its list
-is in force (in_force_periods: a list is a versioned document, replaced by a later one of the same
-publisher). The same grid feeds SUP-OVERLAP / SUP-GAP (rules/supervision.py) and the coverage report
-(prtkg/coverage_report.py); SUP-PROJECT-UNSUPERVISED reads the same rows on each project's date.
+industry; "all" every one), stages (全过程 covers all six) and every division at or below its region, as
+the derived graph says (prtkg/inference.py), while its list is in force (in_force_periods: a list is a
+versioned document, replaced by a later one of the same publisher). The same grid feeds SUP-OVERLAP /
+SUP-GAP (rules/supervision.py) and the coverage report (prtkg/coverage_report.py);
+SUP-PROJECT-UNSUPERVISED reads the same rows on each project's date.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ WHERE {
   GRAPH ?g {
     ?g prtkg:recordKind "powers-list" ; prtkg:source ?source .
     ?row a prtkg:SupervisoryPower ; prtkg:inList ?list ; prtkg:listRow ?n ; prtkg:heldBy ?dept ; prtkg:powerKind ?kind ;
-         prtkg:region ?region ; prtkg:tradeType ?tt ; prtkg:stage ?st .
+         prtkg:region ?region .
     ?dept prtkg:uscc ?deptCode .
     OPTIONAL { ?dept prtkg:name ?name }
     # The function the row registers the power under, not any type the body has elsewhere: a 住建局 may
@@ -37,7 +38,6 @@ WHERE {
     OPTIONAL { ?row prtkg:heldAs ?heldAs }
     OPTIONAL { ?dept prtkg:departmentType ?anyType }
     BIND(COALESCE(?heldAs, ?anyType) AS ?type)
-    OPTIONAL { ?row prtkg:industry ?ind }
     OPTIONAL { ?row prtkg:isLead ?lead }
     OPTIONAL { ?row prtkg:powerCode ?powerCode }
     OPTIONAL { ?row prtkg:powerName ?powerName }
@@ -45,8 +45,14 @@ WHERE {
     BIND(EXISTS { ?row prtkg:hasDuty ?d0 } AS ?duty)
     BIND(EXISTS { ?row prtkg:hasAccountability ?a0 } AS ?acc)
   }
-  OPTIONAL { GRAPH <urn:prtkg:ontology> { ?st prtkg:coversStage ?covered } }
-  BIND(COALESCE(?covered, ?st) AS ?stage)
+  # What the row reaches (prtkg/inference.py): 全过程 and "all" stand for the codes they cover, and
+  # only those codes are matters.
+  GRAPH <urn:prtkg:inferred> {
+    ?row prtkg:scopeTradeType ?tt ; prtkg:scopeStage ?stage .
+    OPTIONAL { ?row prtkg:scopeIndustry ?ind FILTER NOT EXISTS { GRAPH <urn:prtkg:ontology> { ?ind prtkg:covers ?i1 } } }
+  }
+  FILTER NOT EXISTS { GRAPH <urn:prtkg:ontology> { ?tt prtkg:covers ?t1 } }
+  FILTER NOT EXISTS { GRAPH <urn:prtkg:ontology> { ?stage prtkg:covers ?s1 } }
 } GROUP BY ?row ?list ?n ?source ?dept ?deptCode ?kind ?region ?lead ?powerCode ?powerName ?basis ?duty ?acc
 ORDER BY ?source ?n
 """
@@ -66,10 +72,11 @@ WHERE {
 } GROUP BY ?list
 """
 
-_STAGES = """
-SELECT ?stage WHERE { GRAPH <urn:prtkg:ontology> {
-  ?stage skos:inScheme <https://w3id.org/prtkg/code/stage> .
-  FILTER NOT EXISTS { ?stage prtkg:coversStage ?x }
+# The codes of a scheme that are matters: every one but those standing for others (全过程, "all").
+_LEAVES = """
+SELECT ?c WHERE { GRAPH <urn:prtkg:ontology> {
+  ?c skos:inScheme <https://w3id.org/prtkg/code/%s> .
+  FILTER NOT EXISTS { ?c prtkg:covers ?x }
 } }"""
 
 
@@ -298,9 +305,9 @@ class Grid:
     cover: dict[Matter, list[PowerRow]] = field(default_factory=dict)
 
 
-def _gap_codes(scheme_name: str) -> list[str]:
+def _gap_codes(store, scheme_name: str) -> list[str]:
     # SUP-GAP reads "every trade type (and, for works, industry)": `other` included, no exclusions.
-    return sorted(codes.scheme(scheme_name).concepts)
+    return sorted(_code(r["c"]) for r in store.select(_LEAVES % scheme_name))
 
 
 def row_matters(row: PowerRow, works_industries: list[str]) -> list[tuple[str, str | None, str]]:
@@ -319,9 +326,9 @@ def grid(store, rows: list[PowerRow] | None = None, on: dt.date | None = None) -
     each span of time over which the same lists are in force there (a row of a replaced or expired list
     covers nothing after it ends, nor before its list takes effect)."""
     rows = power_rows(store) if rows is None else rows
-    stages = sorted(_code(r["stage"]) for r in store.select(_STAGES))
-    trade_types = _gap_codes("trade-type")
-    industries = _gap_codes("industry")
+    stages = _gap_codes(store, "stage")
+    trade_types = _gap_codes(store, "trade-type")
+    industries = _gap_codes(store, "industry")
     wanted_levels = set(catalogue_rule("SUP-GAP").param("region_levels"))
     candidates = sorted({row.region for row in rows
                          if region_level(row.region) in wanted_levels or region_level(row.region) is None})

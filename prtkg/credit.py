@@ -34,8 +34,11 @@ WHERE {
              OPTIONAL { ?cr prtkg:validUntil ?until } OPTIONAL { ?cr prtkg:decisionDate ?decided }
              OPTIONAL { ?cr prtkg:decidedBy/prtkg:uscc ?decidedBy } OPTIONAL { ?cr prtkg:decidedByName ?decidedByName }
              OPTIONAL { ?cr prtkg:legalBasisText ?basis }
-             OPTIONAL { ?cr prtkg:appliesToTradeType ?tt }
+             OPTIONAL { ?cr prtkg:appliesToTradeType ?tt0 }
              OPTIONAL { ?cr prtkg:triggersMeasure ?measure } }
+  # "all" trade types stands for each of them, as everywhere (prtkg:covers)
+  OPTIONAL { GRAPH <urn:prtkg:ontology> { ?tt0 prtkg:covers ?ttAll } }
+  BIND(COALESCE(?ttAll, ?tt0) AS ?tt)
   OPTIONAL { GRAPH <urn:prtkg:ontology> { ?measure prtkg:restrictsTradeType ?mtt } }
 } GROUP BY ?record ?cr ?code ?name ?type ?from ?until ?decided ?decidedBy ?decidedByName ?basis
 ORDER BY ?code ?from ?record

@@ -32,6 +32,7 @@ from .clock import today
 from .errors import InputError
 from .rdf import RecordGraph
 from .records import FieldError, LoadResult, Record, Rejection
+from .inference import materialise
 from .store import Store, open_store
 from .store.common import _whoami
 
@@ -153,7 +154,7 @@ class Writer:
 
     def write(self, records: Sequence[Record]) -> None:
         if records:
-            self.store.replace_records(records, agent=self.agent, at=self.at)
+            self.store.replace_records(records, agent=self.agent, at=self.at, infer=False)
             self.written += [Record(r.id, r.kind, RecordGraph(r.graph.graph), r.source, r.digest, r.focus)
                              for r in records]
 
@@ -218,6 +219,7 @@ def ingest(paths: Sequence[Path], as_of: dt.date | None = None, console: Console
     store.load_ontology()
     writer = Writer(store)
     written, rejected = load_into(store, paths, console, on_commit, writer)
+    materialise(store)
     found: list[F.Finding] = []
     if check:
         # The records just written (graph names, not triples): each check reads them from the store
@@ -246,10 +248,11 @@ def _ingest_in_memory(paths, as_of, console, store, check, on_commit=None) -> di
         task = bar.add_task("load", total=len(records))
         for i in range(0, len(records), BATCH):
             batch = records[i:i + BATCH]
-            store.replace_records(batch)
+            store.replace_records(batch, infer=False)
             bar.advance(task, len(batch))
             if on_commit is not None:
                 on_commit(i + len(batch), len(records))
+    materialise(store)
     found: list[F.Finding] = []
     if check:
         ctx = Context(store, records, as_of)

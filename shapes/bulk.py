@@ -191,7 +191,7 @@ def _per_solution(body: str) -> str:
 
 
 # What only a day node has (calendar_graph.quads); prtkg:date alone is also an event's date.
-_DAY_ONLY = ("dayNumber", "workdayOrdinal", "workdayOrdinalNext", "periodEnd", "periodEndNumber")
+_DAY_ONLY = tuple(t.value[len(rdf.PRTKG):] for t in rdf.CALENDAR_TERMS)
 # A triples block about one variable: `?d prtkg:date ?x ; prtkg:dayNumber ?y` up to its " ." or its group's end.
 _STATEMENT = re.compile(r"(?<![\w?$])\?(\w+)(\s+prtkg:\w+\s+[^\s;.{}]+(?:\s*;\s*prtkg:\w+\s+[^\s;.{}]+)*)(\s*\.|(?=\s*\}))")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from prtkg import casework
+from prtkg import casework, rdf
 from prtkg.api.app import create_app
 from prtkg.api.settings import Settings, parse_tokens
 from prtkg.errors import ConfigError
@@ -397,6 +397,11 @@ def test_sparql_dataset_of_a_division_token(scoped, method):
     assert km in mine and "urn:prtkg:ontology" in mine
     assert not {qj, complaint, "urn:prtkg:findings", "urn:prtkg:cases"} & mine
     assert any(g.startswith("urn:prtkg:powers") or "powers" in g for g in mine)  # a shared reference list
+    # what the shared lists entail is shared; what the records entail describes every division's: not
+    assert {"urn:prtkg:inferred", "urn:prtkg:inferred:records"} <= everything
+    assert "urn:prtkg:inferred" in mine and "urn:prtkg:inferred:records" not in mine
+    about_qj = P + f"SELECT ?p WHERE {{ {{ <{rdf.iri('project', 'ocds-life-qj').value}> ?p ?o }} UNION {{ GRAPH ?g {{ <{rdf.iri('project', 'ocds-life-qj').value}> ?p ?o }} }} }}"
+    assert values(sparql(c, "prov", about_qj, method), "p") and not values(sparql(c, "km", about_qj, method), "p")
     assert {qj, complaint} <= values(sparql(c, "qj", every, method), "g")  # a complaint goes with its project
     assert km not in values(sparql(c, "qj", every, method), "g")
     # the default graph is the union of the visible graphs only
@@ -422,6 +427,13 @@ def test_saved_questions_of_a_division_token(scoped):
     assert r.status_code == 200 and r.json()["results"]["bindings"]
     r = c.get("/queries/findings-by-rule", headers={**auth("km"), **JSON_RESULTS})
     assert r.status_code == 200 and r.json()["results"]["bindings"] == []  # findings: through /findings only
+    # who supervises reads the derived graph of the shared lists: a division gets staff's answer
+    ask = {"tradeType": "works", "stage": "evaluation", "region": "530102"}
+    answers = [c.get("/queries/who-supervises", params=ask, headers={**auth(who), **JSON_RESULTS})
+               for who in ("prov", "km")]
+    assert [r.status_code for r in answers] == [200, 200]
+    staff, km = (r.json()["results"]["bindings"] for r in answers)
+    assert staff and km == staff
 
 
 def test_credit_checks_of_a_division_token(scoped):

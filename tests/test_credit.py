@@ -103,3 +103,16 @@ def test_cli_with_nothing_loaded(tmp_path, monkeypatch):
     monkeypatch.setenv("PRTKG_STORE", str(tmp_path / "empty"))
     r = CliRunner().invoke(app, ["credit", E["X"]])
     assert r.exit_code == 2 and "尚未载入任何数据" in r.output
+
+
+def test_all_trade_types_restrict_each_of_them(tmp_path):
+    # "全部交易类型" is the code "all", which covers every trade type (one way in every dimension).
+    rows = (HERE / "credit.csv").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "credit.csv").write_text("\n".join([rows[0], rows[1].replace(",works,", ",全部交易类型,")]) + "\n",
+                                          encoding="utf-8")
+    store = Store(None)
+    store.load_ontology()
+    store.replace_records(loaders.load_paths([tmp_path / "credit.csv"]).records)
+    on = dt.date(2026, 4, 1)
+    for trade_type in ("works", "government-procurement", "land-use-right"):
+        assert credit.credit_status(store, E["X"], on, trade_type)["restrictions"], trade_type

@@ -480,3 +480,29 @@ def test_five_megabyte_package_loads():
 # 50 MB file is one of the inputs the foundation promises to take.
 def test_fifty_megabyte_package_loads():
     _load_big(50)
+
+
+def test_natural_persons_who_bid_are_persons_not_organisations():
+    """Land and mining-right transfers take bids from natural persons: decided by the data, an
+    identity-card-shaped identifier (hashed, never stored) or an explicit details.partyType."""
+    card = "53010219800101001X"
+    parties = [
+        {"id": "seller", "name": "某县自然资源局", "roles": ["buyer"],
+         "identifier": {"scheme": "CN-USCC", "id": "11530100015012354Q"}},
+        {"id": "p1", "name": "张三", "roles": ["tenderer"], "identifier": {"scheme": "CN-RID", "id": card}},
+        {"id": "p2", "name": "李四", "roles": ["tenderer"], "details": {"partyType": "自然人"},
+         "identifier": {"id": "p:7f3a"}},
+        {"id": "c1", "name": "某矿业有限公司", "roles": ["tenderer"], "details": {"partyType": "企业"},
+         "identifier": {"scheme": "CN-USCC", "id": "915301027708123477"}},
+    ]
+    result = loaded(release(parties=parties, tender={"id": "t", "tradeType": "mining-right", "regionCode": "530102"}))
+    assert not result.rejected
+    s = store_of(*result.records)
+    persons = {row[0] for row in select(s, "?p a prtkg:Person")}
+    hashed = "https://w3id.org/prtkg/id/person/sha256:" + hashlib.sha256(card.encode()).hexdigest()
+    assert persons == {hashed, "https://w3id.org/prtkg/id/person/p:7f3a"}
+    assert not select(s, "?p a prtkg:MarketEntity FILTER(STRSTARTS(STR(?p), 'https://w3id.org/prtkg/id/person/'))")
+    assert one(s, f"<{E}915301027708123477> a ?t") == rdf.PRTKG + "MarketEntity"
+    # the card number itself is nowhere in the graph
+    assert not [q for q in s if card in str(q.subject) + str(q.object)]
+    assert one(s, f"<{hashed}> prtkg:name ?n") == "张三"

@@ -90,9 +90,16 @@ class Store:
 
     # -- writing ---------------------------------------------------------------------------
     def replace_records(self, records: Sequence[Record], agent: str | None = None,
-                        at: dt.datetime | None = None) -> None:
-        """Replace each record's named graph (content + provenance) in one transaction."""
+                        at: dt.datetime | None = None, infer: bool = True) -> None:
+        """Replace each record's named graph (content + provenance) in one transaction; then bring
+        the derived graph (prtkg/inference.py) up to date, unless `infer` is False (a bulk load
+        derives it once at its end)."""
         if not records:
+            return
+        if infer:
+            from ..inference import kept_up_to_date
+            with kept_up_to_date(self, [r.graph.graph.value for r in records]):
+                self.replace_records(records, agent, at, infer=False)
             return
         agent, at = agent or _whoami(), at or _now()
         graphs = [r.graph.graph for r in records]
@@ -114,6 +121,18 @@ class Store:
         with self.guard.shared():
             self._ox.update(rdf.sparql_prefixes() + sparql_update)
         self._committed()
+
+    def insert_where(self, graph: str, template: str, where: str) -> int:
+        """`INSERT { GRAPH <graph> { template } } WHERE { where }`, the embedded way: the pattern is
+        read from a snapshot and its triples written in one `extend`, since an update reading
+        inside a disk transaction costs several times more. Returns the triples written."""
+        g = ox.NamedNode(graph)
+        with self.guard.shared():
+            triples = list(self._ox.query(rdf.sparql_prefixes() + f"CONSTRUCT {{ {template} }} WHERE {{ {where} }}"))
+            if triples:
+                self._ox.bulk_extend([ox.Quad(t.subject, t.predicate, t.object, g) for t in triples])
+        self._committed()
+        return len(triples)
 
     def add_quads(self, quads: Iterable[ox.Quad]) -> None:
         quads = list(quads)
@@ -220,5 +239,3 @@ class Store:
     def __len__(self) -> int:
         with self.guard.shared():
             return len(self._ox)
-
-

@@ -206,9 +206,16 @@ class RemoteStore:
             raise self._fail(self.update_endpoint, e) from None
 
     # -- writing ---------------------------------------------------------------------------
-    def replace_records(self, records: Sequence[Record], agent: str | None = None, at=None) -> None:
+    def replace_records(self, records: Sequence[Record], agent: str | None = None, at=None,
+                        infer: bool = True) -> None:
         """Replace each record's named graph (content + provenance): one update request per
-        RECORDS_PER_REQUEST records, each checked after it is written."""
+        RECORDS_PER_REQUEST records, each checked after it is written; then the derived graph
+        follows, as in the embedded store."""
+        if infer and records:
+            from ..inference import kept_up_to_date
+            with kept_up_to_date(self, [r.graph.graph.value for r in records]):
+                self.replace_records(records, agent, at, infer=False)
+            return
         agent, at = agent or _whoami(), at or _now()
         for i in range(0, len(records), RECORDS_PER_REQUEST):
             batch = records[i:i + RECORDS_PER_REQUEST]
@@ -246,6 +253,14 @@ class RemoteStore:
 
     def update(self, sparql_update: str) -> None:
         self._update(rdf.sparql_prefixes() + sparql_update)
+
+    def insert_where(self, graph: str, template: str, where: str) -> int:
+        """The pattern's triples into a graph, by the server itself; returns how much the graph grew
+        (a SPARQL update does not say how many it inserted, so the graph is counted around it)."""
+        count = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+        before = int(self.select(count)[0]["n"])
+        self.update(f"INSERT {{ GRAPH <{graph}> {{ {template} }} }} WHERE {{ {where} }}")
+        return int(self.select(count)[0]["n"]) - before
 
     def add_quads(self, quads: Iterable[ox.Quad]) -> None:
         batch: list[ox.Quad] = []

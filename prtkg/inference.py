@@ -332,6 +332,17 @@ def materialise(store, tbox: TBox | None = None) -> int:
     return _size(store)
 
 
+def ensure(store) -> bool:
+    """Derive the graphs where a store holds records but no derived triple: a store written before
+    this version derived them, or a load killed before its end. True when it derived them."""
+    if any(store.ask(f"ASK {{ GRAPH <{g}> {{ ?s ?p ?o }} }}") for g in DERIVED_GRAPHS):
+        return False
+    if not store.ask("ASK { GRAPH ?g { ?g prtkg:recordKind ?kind } }"):
+        return False
+    materialise(store)
+    return True
+
+
 def nodes(store, graphs: Iterable[str]) -> set[str]:
     """The IRIs a set of record graphs mentions (subjects and objects): whose derived triples a
     change of those graphs can change."""

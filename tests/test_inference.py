@@ -205,3 +205,24 @@ def test_a_remote_store_derives_the_same_graphs(case, oxigraph_server):
     inference.materialise(remote)
     for g in inference.DERIVED_GRAPHS:
         assert _triples(remote.graph_quads(g)) == _triples(store.graph_quads(g)), g
+
+
+def test_a_store_written_before_derivation_is_derived_when_served(case, tmp_path):
+    """A store with records and no derived graph (written by an earlier version, or a load killed before
+    its end): the server derives it at start, so coverage and who-supervises do not go blank."""
+    from fastapi.testclient import TestClient
+
+    from prtkg.api.app import create_app
+    from prtkg.api.settings import Settings
+    _, records, _ = case
+    store = Store(tmp_path / "old")
+    store.load_ontology()
+    store.replace_records(records, infer=False)
+    assert not any(list(store.graph_quads(g)) for g in inference.DERIVED_GRAPHS)
+    create_app(store, Settings(tokens={"t": "staff"}))
+    served = [_triples(store.graph_quads(g)) for g in inference.DERIVED_GRAPHS]
+    assert all(served)
+    inference.materialise(store)
+    assert served == [_triples(store.graph_quads(g)) for g in inference.DERIVED_GRAPHS]
+    assert inference.ensure(store) is False          # derived already: nothing to do
+    assert inference.ensure(Store(None)) is False     # no records: nothing to derive

@@ -210,6 +210,26 @@ def _backend(backend_name, request, tmp_path, monkeypatch):
     return server.store
 
 
+# -- the bundled demo, built once per run ------------------------------------------------------
+# Each build takes 30-60 s (loading, OWL RL derivation, every check); a module of its own per file
+# made the default run rebuild it a dozen times. These are shared READ-ONLY: a test that writes to
+# a demo store builds its own.
+@pytest.fixture(scope="session")
+def demo_store():
+    """The bundled reference data and demo ingested (records, derived graphs, findings) into an
+    in-memory store, as of the demo's own day, as `prtkg serve --demo` holds them."""
+    from prtkg.serve import demo_store as build
+    return build()
+
+
+@pytest.fixture(scope="session")
+def demo_check():
+    """`prtkg check` over the bundled demo as of its own day: the CheckResult (findings, store)."""
+    from prtkg.checking import check
+    from prtkg.serve import DEMO_AS_OF
+    return check([], as_of=DEMO_AS_OF)
+
+
 # -- slow tests (soak runs, large inputs): only with --runslow or PRTKG_RUNSLOW=1 ---------------
 def pytest_addoption(parser):
     parser.addoption("--runslow", action="store_true", default=False, help="also run tests marked slow")

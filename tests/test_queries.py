@@ -40,21 +40,23 @@ EVENTS = jsonl(DEMO / "events.jsonl")
 
 
 @pytest.fixture(scope="module")
-def store_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("demo") / "store"
-    store = Store(path)
-    ingest([REFERENCE, DEMO], as_of=AS_OF, store=store)
-    del store
-    return path
+def client(demo_store):
+    # The session's demo store (tests/conftest.py): these tests only ask questions.
+    app = create_app(demo_store, Settings(tokens={"q-staff": "staff"}, query_timeout=30))
+    with TestClient(app) as c:
+        yield c
 
 
 @pytest.fixture(scope="module")
-def client(store_path):
-    # Read-only: these tests only ask questions, and a read-only RocksDB has no background threads whose
-    # locks a forked query worker could inherit (the on-disk fork hang noted in api/sparql.py).
-    app = create_app(Store(store_path, read_only=True), Settings(tokens={"q-staff": "staff"}, query_timeout=30))
-    with TestClient(app) as c:
-        yield c
+def store_path(tmp_path_factory, demo_store):
+    """The session's demo store copied to disk, for `prtkg query` (it opens PRTKG_STORE itself)."""
+    from pyoxigraph import NamedNode
+    path = tmp_path_factory.mktemp("demo") / "store"
+    disk = Store(path)
+    disk.add_quads(demo_store.graphs_quads([NamedNode(g) for g in demo_store.named_graphs()]))
+    disk.flush()
+    del disk                                      # closed: the command opens it
+    return path
 
 
 def ask(client, name, **params):

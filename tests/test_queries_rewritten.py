@@ -41,13 +41,6 @@ def test_every_kept_text_is_a_saved_question():
     assert REWRITTEN and set(REWRITTEN) <= set(saved_queries.library())
 
 
-@pytest.fixture(scope="module")
-def demo_store(tmp_path_factory):
-    store = Store(tmp_path_factory.mktemp("demo") / "store")
-    ingest([bundled("reference"), bundled("demo")], as_of=dt.date(2026, 11, 25), store=store)
-    return store
-
-
 @pytest.mark.parametrize("name", REWRITTEN)
 def test_rewritten_question_answers_as_before_on_the_demo(demo_store, name):
     (names0, rows0), (names1, rows1) = same_answers(demo_store, name)

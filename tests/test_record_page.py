@@ -12,8 +12,8 @@ STAFF = {"Authorization": "Bearer t-staff"}
 
 
 @pytest.fixture(scope="module")
-def client():
-    with TestClient(create_app(demo_store(), Settings(tokens={"t-staff": "staff", "t-ingest": "ingest"}))) as c:
+def client(demo_store):
+    with TestClient(create_app(demo_store, Settings(tokens={"t-staff": "staff", "t-ingest": "ingest"}))) as c:
         yield c
 
 

@@ -170,7 +170,8 @@ def _fixture_sets():
     return [pytest.param([p], id=p.relative_to(ROOT / "tests" / "fixtures").as_posix()) for p in cases + combined] + [
         pytest.param([ROOT / "tests" / "fixtures" / "rules" / n for n in ("powers-small.csv", "credit.csv", "ocds.json", "events.json")],
                      id="rules-combined"),
-        pytest.param([bundled("reference"), bundled("demo")], id="demo")]
+        # the demo is the scale case (both matchers over 481 records): CI's slow step runs it
+        pytest.param([bundled("reference"), bundled("demo")], id="demo", marks=pytest.mark.slow)]
 
 
 def _findings(paths, as_of=dt.date(2026, 11, 25)):

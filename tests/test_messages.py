@@ -53,10 +53,11 @@ class _no_names:
 
 
 @pytest.fixture(scope="module")
-def demo():
+def demo(demo_check):
     if not any(bundled("demo").glob("*.jsonl")):
         pytest.skip("no demo dataset")
-    return check([], as_of=AS_OF)
+    assert demo_check.as_of == AS_OF
+    return demo_check
 
 
 def test_demo_zh_messages_show_words_not_codes(demo):

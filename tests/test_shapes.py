@@ -404,10 +404,10 @@ def test_every_shape_rule_has_a_shape_and_its_parameters_are_injected():
     assert "{{" not in text
 
 
-def test_demo_fires_every_shape_rule():
+def test_demo_fires_every_shape_rule(demo_check):
     from prtkg.checking import bundled
     if not any(bundled("demo").iterdir()):
         pytest.skip("no demo data bundled yet")
-    result = check([], as_of=dt.date(2026, 11, 25))
-    fired = {f.rule for f in result.findings}
+    assert demo_check.as_of == dt.date(2026, 11, 25)    # the session's check of the demo (conftest.py)
+    fired = {f.rule for f in demo_check.findings}
     assert set(SHAPE_RULES) <= fired, sorted(set(SHAPE_RULES) - fired)

@@ -230,6 +230,19 @@ def demo_check():
     return check([], as_of=DEMO_AS_OF)
 
 
+@pytest.fixture(scope="session")
+def empty_reference():
+    """For `app.state.reference` (api.records.Reference, the bundled reference POST /validate checks
+    against) where a test asks who may call /validate or how it reads a body, not what it finds:
+    each call then checks the body alone, not the bundled powers lists too (20-60 s a call under load)."""
+    from prtkg.records import LoadResult
+
+    class NoReference:
+        def get(self) -> LoadResult:
+            return LoadResult()
+    return NoReference()
+
+
 # -- slow tests (soak runs, large inputs): only with --runslow or PRTKG_RUNSLOW=1 ---------------
 def pytest_addoption(parser):
     parser.addoption("--runslow", action="store_true", default=False, help="also run tests marked slow")

@@ -71,16 +71,8 @@ class Capture(logging.Handler):
         LOG.append(self.format(record))
 
 
-class _NoReference:
-    """Stands for api.records.Reference: no reference records."""
-
-    def get(self):
-        from prtkg.records import LoadResult
-        return LoadResult()
-
-
 @pytest.fixture(scope="module")
-def client():
+def client(empty_reference):
     handler = Capture(logging.DEBUG)
     root = logging.getLogger()
     old_level = root.level
@@ -95,10 +87,8 @@ def client():
     found = run_checks(Context(store, records, dt.date(2026, 6, 1)))
     store_findings(store, records, found, dt.date(2026, 6, 1))
     app = create_app(store, Settings(tokens=dict(TOKENS), query_timeout=5))
-    # The grid asks who may call /validate, not what it finds there (test_api.py checks that against
-    # the bundled reference): with an empty reference each of its calls is cheap, not a full check
-    # of the bundled lists (about 30 s a call under load).
-    app.state.reference = _NoReference()
+    # The grid asks who may call /validate, not what it finds (test_api.py calls it with the bundled reference).
+    app.state.reference = empty_reference
     with TestClient(app, raise_server_exceptions=False) as c:
         r = c.post("/credit/checks", json={"codes": [CODE]}, headers={"Authorization": f"Bearer {SECRET['staff']}"})
         assert r.status_code == 201

@@ -22,9 +22,12 @@ def auth(token):
 
 
 @pytest.fixture(scope="module")
-def client():
+def client(empty_reference):
     store = Store(None)
     app = create_app(store, Settings(tokens=dict(TOKENS), query_timeout=5, body_limit=200_000))
+    # The routes' access and body handling do not depend on the reference; test_validate_stores_nothing
+    # puts the bundled one back.
+    app.state.reference = empty_reference
     with TestClient(app) as c:
         for name in ("credit_yn.csv", "powers_yn.csv"):
             r = c.post(f"/records?name={name}&asOf=2026-06-01", content=(FIX / "csv" / name).read_bytes(),
@@ -425,7 +428,17 @@ def _triples(client):
     return int(client.get("/sparql", params={"query": q}, headers=STAFF).json()["results"]["bindings"][0]["n"]["value"])
 
 
-def test_validate_stores_nothing(client):
+@pytest.fixture
+def bundled_reference(client):
+    """The module's client checking /validate bodies against the bundled reference, as served."""
+    from prtkg.api.records import Reference
+    state = client.app.state
+    kept, state.reference = state.reference, Reference()
+    yield
+    state.reference = kept
+
+
+def test_validate_stores_nothing(client, bundled_reference):
     before = _triples(client)
     r = client.post("/validate?name=credit_bad.csv", content=(FIX / "csv" / "credit_bad.csv").read_bytes(),
                     headers={"Content-Type": "text/csv"})

@@ -213,13 +213,30 @@ def _backend(backend_name, request, tmp_path, monkeypatch):
 # -- the bundled demo, built once per run ------------------------------------------------------
 # Each build takes 30-60 s (loading, OWL RL derivation, every check); a module of its own per file
 # made the default run rebuild it a dozen times. These are shared READ-ONLY: a test that writes to
-# a demo store builds its own.
+# the demo store takes a copy (demo_store_copy).
 @pytest.fixture(scope="session")
 def demo_store():
     """The bundled reference data and demo ingested (records, derived graphs, findings) into an
     in-memory store, as of the demo's own day, as `prtkg serve --demo` holds them."""
     from prtkg.serve import demo_store as build
     return build()
+
+
+@pytest.fixture(scope="session")
+def demo_store_copy(demo_store):
+    """demo_store_copy(path=None) -> a new store (in memory, or on disk at `path`) holding every graph
+    of the session's demo store: for tests that write to it (case actions) or need it on disk (the
+    CLI opens PRTKG_STORE itself). Seconds, where a new build takes most of a minute."""
+    from pyoxigraph import NamedNode
+
+    from prtkg.store import Store
+
+    def copy(path=None) -> Store:
+        store = Store(path)
+        store.add_quads(demo_store.graphs_quads([NamedNode(g) for g in demo_store.named_graphs()]))
+        assert len(store) == len(demo_store)
+        return store
+    return copy
 
 
 @pytest.fixture(scope="session")

@@ -48,12 +48,10 @@ def client(demo_store):
 
 
 @pytest.fixture(scope="module")
-def store_path(tmp_path_factory, demo_store):
+def store_path(tmp_path_factory, demo_store_copy):
     """The session's demo store copied to disk, for `prtkg query` (it opens PRTKG_STORE itself)."""
-    from pyoxigraph import NamedNode
     path = tmp_path_factory.mktemp("demo") / "store"
-    disk = Store(path)
-    disk.add_quads(demo_store.graphs_quads([NamedNode(g) for g in demo_store.named_graphs()]))
+    disk = demo_store_copy(path)
     disk.flush()
     del disk                                      # closed: the command opens it
     return path

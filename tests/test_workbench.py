@@ -35,8 +35,9 @@ RESTRICTED, RESTRICTED_NAME = next((r["统一社会信用代码"], r["主体名�
 
 
 @pytest.fixture(scope="module")
-def server(live_server, demo_store):
-    app = create_app(demo_store, Settings(tokens={TOKEN: "staff"}, query_timeout=10))
+def server(live_server, demo_store_copy):
+    # a copy: the case-action test writes to the store
+    app = create_app(demo_store_copy(), Settings(tokens={TOKEN: "staff"}, query_timeout=10))
     with live_server(app) as url:
         yield url
 

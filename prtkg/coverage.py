@@ -5,7 +5,7 @@ powers-and-duties list covers the matters of its trade types, industries (none n
 industry; "all" every one), stages (全过程 covers all six) and every division at or below its region, as
 the derived graph says (prtkg/inference.py), while its list is in force (in_force_periods: a list is a
 versioned document, replaced by a later one of the same publisher). The same grid feeds SUP-OVERLAP /
-SUP-GAP (rules/supervision.py) and the coverage report (prtkg/coverage_report.py);
+SUP-GAP (rules/supervision.py) and the coverage report (app/coverage_report.py);
 SUP-PROJECT-UNSUPERVISED reads the same rows on each project's date.
 """
 from __future__ import annotations

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from prtkg import checking, coverage, coverage_report, saved_queries
+from prtkg import coverage, saved_queries
+from prtkg.app import checking, coverage_report
 from prtkg.loaders import load_paths
 
 HERE = Path(__file__).parent / "fixtures" / "powers-versions"

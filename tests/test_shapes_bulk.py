@@ -15,7 +15,7 @@ import pytest
 
 from prtkg import loaders
 from prtkg.catalogue import catalogue
-from prtkg.checking import Context, bundled
+from prtkg.app.checking import Context, bundled
 from prtkg.store import Store
 from prtkg import shapes
 from prtkg.shapes import bulk, calendar_graph, validate

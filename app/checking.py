@@ -42,7 +42,7 @@ def run_checks(ctx: Context, checks: Sequence[Check] | None = None) -> list[Find
     if ctx._applicability is None:
         ctx._applicability = Applicability(ctx.store, ctx.graphs, ctx.insufficient)
     out: list[Finding] = []
-    # The rule families may run in a worker process meanwhile (prtkg.parallel), their findings after these.
+    # The rule families may run in a worker process meanwhile (prtkg.app.parallel), their findings after these.
     here, worker = parallel.split(ctx, all_checks() if checks is None else checks)
     with F.naming(ctx.store):
         try:

@@ -16,7 +16,8 @@ into the compilation). The derived graphs hold exactly the entailed triples of V
 graph asserts (the shared one: no graph it reads), but for what a code reaches (TBox.reach:
 prtkg:scopeStage / scopeTradeType / scopeIndustry / scopeRegion), which is derived from the shared
 lists only (records_tier); tests/test_inference.py holds them equal to owlrl's closure (the
-maintained reasoner) restricted the same way.
+maintained reasoner) restricted the same way. One link beyond OWL is written with them: a powers
+list dcterms:isReplacedBy each later list of its publisher (_replacements).
 
 Speed (the load's bench row `owl`): the types come in one pass after the property rules (each
 domain, range or value gives its most specific class, then every class its superclasses), and a
@@ -321,6 +322,29 @@ def type_rules(tier: Tier, t: TBox, source: Graphs, only: str = "") -> list[Rule
             for values, pattern, extra in parts]
 
 
+IS_REPLACED_BY = rdf.DCTERMS + "isReplacedBy"
+
+
+def _replacements(store) -> None:
+    """dcterms:isReplacedBy from each powers list to the later lists of its publisher (its new
+    versions: prtkg/coverage.py later_versions), where no record states it: not OWL, but derived from
+    the lists alone, so into the shared graph with what they entail (the lists are shared), for
+    queries to read with the links records state. Rewritten whole after every run and refresh: a
+    new list changes the links of the old ones, which a refresh does not touch (and lists are few)."""
+    from .casework_config import config
+    from .coverage import later_versions, list_versions
+    graph = INFERRED_GRAPH if "powers-list" in config()["jurisdiction"]["shared_kinds"] else RECORDS_INFERRED_GRAPH
+    for g in DERIVED_GRAPHS:
+        store.update(f"DELETE WHERE {{ GRAPH <{g}> {{ ?a <{IS_REPLACED_BY}> ?b }} }}")
+    versions = list_versions(store)     # what the records state, now the derived links are gone
+    stated = {v.iri: v.replaced_by for v in versions}
+    p, g = ox.NamedNode(IS_REPLACED_BY), ox.NamedNode(graph)
+    quads = [ox.Quad(ox.NamedNode(a), p, ox.NamedNode(b), g)
+             for a, later in sorted(later_versions(versions).items()) for b in sorted(later - stated[a])]
+    if quads:
+        store.add_quads(quads)
+
+
 def _size(store) -> int:
     rows = store.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?d {{ {_D} {_R} }} GRAPH ?d {{ ?s ?p ?o }} }}")
     return int(rows[0]["n"]) if rows else 0
@@ -376,6 +400,7 @@ def materialise(store, tbox: TBox | None = None) -> int:
     graphs = _shared_graphs(store)
     _close(store, shared_tier(graphs), t, _among(graphs, ontology=False))
     _close(store, records_tier(store), t, _records(store, ontology=False))
+    _replacements(store)
     return _size(store)
 
 
@@ -416,6 +441,7 @@ def refresh(store, touched: set[str], tbox: TBox | None = None) -> None:
     _close(store, shared, t, shared.inputs, only)
     records = records_tier(store)
     _close(store, records, t, records.inputs, only)
+    _replacements(store)
 
 
 # Above this many records a write re-derives the whole graph: cheaper than a refresh of that many nodes.

@@ -259,11 +259,13 @@ def _anywhere(tier: Tier, pattern: str) -> str:
 @dataclass(frozen=True)
 class Rule:
     """What a rule writes into the derived graph (template), when (where), and the properties it
-    reads and writes, so a round reruns only the rules whose input grew."""
+    reads and writes, so a round reruns only the rules whose input grew; `first`, the property of
+    the pattern matched first."""
     template: str
     where: str
     reads: frozenset = frozenset()
     writes: frozenset = frozenset()
+    first: str = ""
 
 
 def property_rules(tier: Tier, t: TBox, source: Graphs, only: str = "") -> list[Rule]:
@@ -277,17 +279,17 @@ def property_rules(tier: Tier, t: TBox, source: Graphs, only: str = "") -> list[
             continue
         tpl = f"?x <{q}> ?y"
         out.append(Rule(tpl, f"{_from(tier, f'?x <{p}> ?y', source, only.replace('?s', '?x'))} "
-                             f"{_unknown(tier, tpl, only)}", frozenset({p}), frozenset({q})))
+                             f"{_unknown(tier, tpl, only)}", frozenset({p}), frozenset({q}), p))
     for p, q in t.inverses:
         tpl = f"?y <{q}> ?x"
         out.append(Rule(tpl, f"{_from(tier, f'?x <{p}> ?y', source, only.replace('?s', '?y'))} "
-                             f"{_unknown(tier, tpl, only)}", frozenset({p}), frozenset({q})))
+                             f"{_unknown(tier, tpl, only)}", frozenset({p}), frozenset({q}), p))
     links = [(p, p, p) for p in t.transitive] + [c for c in t.chains if c[2] not in skip]
     for p1, p2, head in links:
         tpl = f"?x <{head}> ?z"
         out.append(Rule(tpl, f"{_from(tier, f'?x <{p1}> ?y', source, only.replace('?s', '?x'))} "
                              f"{_anywhere(tier, f'?y <{p2}> ?z')} {_unknown(tier, tpl, only)}",
-                        frozenset({p1, p2}), frozenset({head})))
+                        frozenset({p1, p2}), frozenset({head}), p1))
     return out
 
 
@@ -350,13 +352,20 @@ def _size(store) -> int:
     return int(rows[0]["n"]) if rows else 0
 
 
+def _holds(store, tier: Tier, source: Graphs, p: str) -> bool:
+    return store.ask(f"ASK {{ {_from(tier, f'?x <{p}> ?y', source)} }}")
+
+
 def _close(store, tier: Tier, t: TBox, source: Graphs, only: str = "") -> None:
     """Run the rules from `source` into the tier's graph until it is closed: the property rules in
     rounds, each rerun only while a property it reads got new triples since it last ran (the
     hierarchies are three levels deep: a few reruns), then the types, which no property rule reads."""
     rules = property_rules(tier, t, source, only)
     grown: dict[str, int] = {}      # property -> the step at which it last got new triples
-    ran: dict[int, int] = {}        # rule -> the step at which it last ran
+    # rule -> the step at which it last ran. One whose first property is in none of its graphs yet
+    # counts as run (step -1): it runs when that grows. (The hierarchies' rules find nothing in the
+    # records, yet each run scans the ontology's hierarchy: a question per property is cheaper.)
+    ran: dict[int, int] = {i: -1 for i, r in enumerate(rules) if not _holds(store, tier, source, r.first)}
     step = 0
     while True:
         todo = [i for i, r in enumerate(rules)

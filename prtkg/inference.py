@@ -183,20 +183,20 @@ ONTOLOGY = Graphs(f"FILTER(?VAR = {_O})")
 _RECORD_PREFIX = 'STRSTARTS(STR(?VAR), "urn:prtkg:graph:")'
 
 
-def _records(store, ontology: bool) -> Graphs:
-    """The record graphs (urn:prtkg:graph:...), with the ontology graph or not. In the embedded store,
-    as the store's other graphs left out: comparing a graph with a few names is three times faster
-    than testing its name's prefix, which builds a string per triple. A server may keep graphs of its
-    own that it does not list (prtkg.store.remote SYSTEM_GRAPHS): there, the prefix."""
+def _records(store) -> tuple[Graphs, Graphs]:
+    """The record graphs (urn:prtkg:graph:...), without and with the ontology graph. In the embedded
+    store, as the store's other graphs left out: comparing a graph with a few names is three times
+    faster than testing its name's prefix, which builds a string per triple. A server may keep graphs
+    of its own that it does not list (prtkg.store.remote SYSTEM_GRAPHS): there, the prefix."""
     from .store.embedded import Store
     if not isinstance(store, Store):
-        return Graphs(f"FILTER({f'?VAR = {_O} || ' if ontology else ''}{_RECORD_PREFIX})")
+        return Graphs(f"FILTER({_RECORD_PREFIX})"), Graphs(f"FILTER(?VAR = {_O} || {_RECORD_PREFIX})")
+    # Listed once: after the derived graphs are dropped, a listing takes a few tenths of a second.
     others = {g for g in store.named_graphs() if not g.startswith("urn:prtkg:graph:")} | set(DERIVED_GRAPHS)
-    if ontology:
-        others.discard(rdf.ONTOLOGY_GRAPH)
-    else:
-        others.add(rdf.ONTOLOGY_GRAPH)
-    return Graphs(f"FILTER(?VAR NOT IN ({', '.join(f'<{g}>' for g in sorted(others))}))")
+
+    def without(*graphs: str) -> Graphs:
+        return Graphs(f"FILTER(?VAR NOT IN ({', '.join(f'<{g}>' for g in sorted(set(graphs)))}))")
+    return without(rdf.ONTOLOGY_GRAPH, *others), without(*(others - {rdf.ONTOLOGY_GRAPH}))
 
 
 def _among(graphs: list[str], ontology: bool) -> Graphs:
@@ -226,14 +226,13 @@ def shared_tier(graphs: list[str]) -> Tier:
                 _among([*graphs, INFERRED_GRAPH], ontology=True))
 
 
-def records_tier(store) -> Tier:
+def records_tier(inputs: Graphs) -> Tier:
     """urn:prtkg:inferred:records: what every graph entails beyond urn:prtkg:inferred (the records'
     own consequences: types of bidders, projects, ...). It describes every division's records: staff
     only. Not what a code reaches (prtkg:scopeRegion ...): only a power row's is read (who-supervises,
     the coverage), and power rows are in the shared lists; a project's or a venue's was two thirds of
     the derived triples and a third of the time."""
-    return Tier(RECORDS_INFERRED_GRAPH, (RECORDS_INFERRED_GRAPH, INFERRED_GRAPH), _records(store, ontology=True),
-                Graphs(""), reach=False)
+    return Tier(RECORDS_INFERRED_GRAPH, (RECORDS_INFERRED_GRAPH, INFERRED_GRAPH), inputs, Graphs(""), reach=False)
 
 
 def _unknown(tier: Tier, template: str, only: str, lead: bool = False, among: str = "") -> str:
@@ -412,7 +411,8 @@ def materialise(store, tbox: TBox | None = None) -> int:
         store.remove_graph(g)
     graphs = _shared_graphs(store)
     _close(store, shared_tier(graphs), t, _among(graphs, ontology=False))
-    _close(store, records_tier(store), t, _records(store, ontology=False))
+    records, every = _records(store)
+    _close(store, records_tier(every), t, records)
     _replacements(store)
     return _size(store)
 
@@ -452,8 +452,8 @@ def refresh(store, touched: set[str], tbox: TBox | None = None) -> None:
     store.update(f"DELETE {{ GRAPH ?d {{ ?s ?p ?o }} }} WHERE {{ {only} VALUES ?d {{ {_D} {_R} }} GRAPH ?d {{ ?s ?p ?o }} }}")
     shared = shared_tier(_shared_graphs(store))
     _close(store, shared, t, shared.inputs, only)
-    records = records_tier(store)
-    _close(store, records, t, records.inputs, only)
+    _, every = _records(store)
+    _close(store, records_tier(every), t, every, only)
     _replacements(store)
 
 

@@ -46,6 +46,12 @@ from . import rdf
 INFERRED_GRAPH = "urn:prtkg:inferred"                    # from the ontology and the shared lists
 RECORDS_INFERRED_GRAPH = "urn:prtkg:inferred:records"    # the rest: every division's records
 DERIVED_GRAPHS = (INFERRED_GRAPH, RECORDS_INFERRED_GRAPH)
+# What this code derives, stamped on the derived graph when a whole run ends. Change it whenever what
+# is derived changes (a rule added or narrowed, a link written), so a store derived by an earlier
+# version is derived again when served (`ensure`), not read with a gap: the isReplacedBy links
+# (version 2) are absent from stores derived before them. A run killed midway leaves no stamp.
+DERIVATION = "prtkg-derivation 2"
+_STAMP = f"<{INFERRED_GRAPH}> <http://www.w3.org/2002/07/owl#versionInfo>"
 _O = f"<{rdf.ONTOLOGY_GRAPH}>"
 _D = f"<{INFERRED_GRAPH}>"
 _R = f"<{RECORDS_INFERRED_GRAPH}>"
@@ -414,13 +420,15 @@ def materialise(store, tbox: TBox | None = None) -> int:
     records, every = _records(store)
     _close(store, records_tier(every), t, records)
     _replacements(store)
+    store.update(f'INSERT DATA {{ GRAPH <{INFERRED_GRAPH}> {{ {_STAMP} "{DERIVATION}" }} }}')
     return _size(store)
 
 
 def ensure(store) -> bool:
-    """Derive the graphs where a store holds records but no derived triple: a store written before
-    this version derived them, or a load killed before its end. True when it derived them."""
-    if any(store.ask(f"ASK {{ GRAPH <{g}> {{ ?s ?p ?o }} }}") for g in DERIVED_GRAPHS):
+    """Derive the graphs where a store holds records but not this version's derived graphs: a store
+    written before derivation or by a version that derived less, or a load killed before its end.
+    True when it derived them."""
+    if store.ask(f'ASK {{ GRAPH <{INFERRED_GRAPH}> {{ {_STAMP} "{DERIVATION}" }} }}'):
         return False
     if not store.ask("ASK { GRAPH ?g { ?g prtkg:recordKind ?kind } }"):
         return False

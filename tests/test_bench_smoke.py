@@ -54,5 +54,7 @@ def test_bench_runs_only_the_measures_asked_on_a_kept_store(tmp_path):
                        capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-2000:]
     assert marker.read_text() == "kept"
-    measures = [row["measure"] for row in json.loads(out.read_text(encoding="utf-8"))["rows"]]
-    assert measures == ["validating one new record with its context (p50)", "GET /entities/{uscc}/credit"]
+    rows = json.loads(out.read_text(encoding="utf-8"))["rows"]
+    assert [row["measure"] for row in rows] == ["validating one new record with its context (p50)", "GET /entities/{uscc}/credit"]
+    # The one-record row also gives the validating thread's CPU time, which load on the machine does not inflate.
+    assert 0 < rows[0]["cpu_ms"] <= rows[0]["ours"] * 1.05

@@ -374,7 +374,9 @@ class Run:
     loaded ~5x, so wall times were not comparable): the queries over a private read-write
     checkpoint holding exactly the scratch graphs' content (provenance deleted, context and day
     graph written in, so exact by construction) cost 5.6 s against 1.0 s in memory -- more than
-    the whole in-memory build (2.1 s). What the copy costs is decoding terms out of RocksDB: a
+    the whole in-memory build (2.1 s) -- mostly joins Oxigraph plans over every graph of the
+    store, not the chunk's; evaluating each record's graph in a LATERAL cuts that to 3.5 s, still
+    above copy plus queries (3.1 s), and costs the in-memory queries 2.2 s. What the copy costs is decoding terms out of RocksDB: a
     COUNT over the same 178k quads takes 0.09 s, their N-Triples dump 1.05 s, a SELECT of them as
     TSV 1.1 s. Quad objects straight from the store cost more than the text (12 s vs 9.7 s wall);
     reading only the predicates the queries name (GPOS, half the quads) 1.3 s against 1.75 s with

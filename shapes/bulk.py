@@ -495,6 +495,9 @@ PARALLEL_MIN = 2 * CHUNK
 
 
 _worker_store: dict = {}
+# The workers' own CPU seconds, among the timings: with other jobs on the machine a page's wall time
+# says little, and a parent cannot read the CPU of a forkserver's children.
+WORKER_CPU = "worker CPU"
 
 
 def _validate_page(checkpoint: str, graphs: list[str], as_of: dt.date, queries: list[tuple[str, str]]) -> tuple[dict, dict]:
@@ -502,6 +505,7 @@ def _validate_page(checkpoint: str, graphs: list[str], as_of: dt.date, queries: 
     parent's compiled queries (label, text) as given -- so parameters, and the blank nodes that name
     SPARQL constraints, are the parent's. Rows come back as (query index, focus, ?value, terms)."""
     from prtkg.store import Store
+    cpu = time.process_time()
     store = _worker_store.get(checkpoint)
     if store is None:
         _worker_store.clear()
@@ -512,6 +516,7 @@ def _validate_page(checkpoint: str, graphs: list[str], as_of: dt.date, queries: 
     for i, (label, text) in enumerate(queries):
         for graph, this, value, terms in run.rows(mem, label, text):
             out[graph].append((i, this, value, terms))
+    run.timings[WORKER_CPU] = time.process_time() - cpu
     return out, run.timings
 
 

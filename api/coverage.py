@@ -28,6 +28,6 @@ def coverage(request: Request, who: Principal = Depends(require("staff")),
                                            description="The day whose powers lists in force count (default: today in China)")) -> dict:
     """Who holds a power over each trade type, stage and region of the powers lists in force on a day:
     overlaps and gaps (of the caller's division and those below it, for a token with a division)."""
-    from prtkg.coverage_report import coverage_matrix
+    from prtkg.app.coverage_report import coverage_matrix
 
     return jsonable_encoder(within_division(coverage_matrix(request.app.state.store, as_of), who.division))

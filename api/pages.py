@@ -13,7 +13,8 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from prtkg import record_view, report_html, saved_queries
+from prtkg import record_view, saved_queries
+from prtkg.app import report_html
 
 from .auth import Principal, require
 from .findings import find

@@ -14,11 +14,11 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from prtkg import findings as F
-from prtkg.checking import Context, bundled, run_checks
+from prtkg.app.checking import Context, bundled, run_checks
 from prtkg.clock import today
 from prtkg.errors import CheckFailed, PrtkgError
 from prtkg.inference import kept_up_to_date
-from prtkg.ingest import findings_update
+from prtkg.app.ingest import findings_update
 from prtkg.records import LoadResult
 from prtkg.store import Store
 from prtkg.store.common import _record_update

@@ -1,5 +1,5 @@
 """What a check sees (Context) and what a check is (Check): the one interface between the pipeline
-(prtkg/checking.py) and the shape and rule families it runs, so they need not import the pipeline."""
+(app/checking.py) and the shape and rule families it runs, so they need not import the pipeline."""
 from __future__ import annotations
 
 import datetime as dt

@@ -5,7 +5,7 @@ powers-and-duties list covers the matters of its trade types, industries (none n
 industry; "all" every one), stages (全过程 covers all six) and every division at or below its region, as
 the derived graph says (prtkg/inference.py), while its list is in force (in_force_periods: a list is a
 versioned document, replaced by a later one of the same publisher). The same grid feeds SUP-OVERLAP /
-SUP-GAP (rules/supervision.py) and the coverage report (prtkg/coverage_report.py);
+SUP-GAP (rules/supervision.py) and the coverage report (app/coverage_report.py);
 SUP-PROJECT-UNSUPERVISED reads the same rows on each project's date.
 """
 from __future__ import annotations
@@ -115,12 +115,11 @@ def in_force_periods(lists: list[ListVersion]) -> dict[str, Period]:
     the new version of its list, not an addition to it). A replaced list does not come back when its
     successor expires. A list without dates is in force at all times."""
     by_iri = {v.iri: v for v in lists}
+    later = later_versions(lists)
     out: dict[str, Period] = {}
     for v in lists:
         # A named successor that is not loaded says nothing of when it took effect: replaced throughout.
-        successors = [by_iri.get(i, ListVersion(i)) for i in v.replaced_by]
-        if v.publisher and v.issued:
-            successors += [w for w in lists if w.publisher == v.publisher and w.issued and w.issued > v.issued]
+        successors = [by_iri.get(i, ListVersion(i)) for i in v.replaced_by | later.get(v.iri, set())]
         end = v.valid_until
         for w in successors:
             if w.start is None:        # replaced, and the successor does not say from when: from the start
@@ -129,6 +128,19 @@ def in_force_periods(lists: list[ListVersion]) -> dict[str, Period]:
                 end = w.start - dt.timedelta(days=1)
         start = v.start
         out[v.iri] = NEVER if (start and end and end < start) or end == dt.date.min else (start, end)
+    return out
+
+
+def later_versions(lists: list[ListVersion]) -> dict[str, set[str]]:
+    """Each list's successors by publication: the lists of its publisher issued after it (its new
+    versions; one issued the same day is not). prtkg/inference.py writes them as dcterms:isReplacedBy
+    into the shared derived graph, where queries read them with the links records state."""
+    out: dict[str, set[str]] = {}
+    for v in lists:
+        if v.publisher and v.issued:
+            newer = {w.iri for w in lists if w.publisher == v.publisher and w.issued and w.issued > v.issued}
+            if newer:
+                out[v.iri] = newer
     return out
 
 

@@ -13,8 +13,15 @@ assertions, which grow with the data, are closed by those updates inside the sto
 the store and works the same on a remote SPARQL server. The rules are OWL 2 RL's (prp-dom, prp-rng,
 prp-spo1, prp-spo2, prp-inv, prp-trp, cax-sco, cls-hv2, with scm-sco/scm-spo/scm-dom/scm-rng folded
 into the compilation). The derived graphs hold exactly the entailed triples of VOCABULARY that no
-graph asserts (the shared one: no graph it reads); tests/test_inference.py holds it equal to owlrl's closure (the maintained reasoner)
-restricted to the same vocabulary.
+graph asserts (the shared one: no graph it reads), but for what a code reaches (TBox.reach:
+prtkg:scopeStage / scopeTradeType / scopeIndustry / scopeRegion), which is derived from the shared
+lists only (records_tier); tests/test_inference.py holds them equal to owlrl's closure (the
+maintained reasoner) restricted the same way. One link beyond OWL is written with them: a powers
+list dcterms:isReplacedBy each later list of its publisher (_replacements).
+
+Speed (the load's bench row `owl`): the types come in one pass after the property rules (each
+domain, range or value gives its most specific class, then every class its superclasses), and a
+whole run subtracts what is known already with MINUS rather than asking for each triple.
 
 Two derived graphs, by what their triples are derived from: urn:prtkg:inferred from the ontology and
 the reference lists every division shares (rules/casework.yaml `jurisdiction.shared_kinds`) alone, so
@@ -39,10 +46,17 @@ from . import rdf
 INFERRED_GRAPH = "urn:prtkg:inferred"                    # from the ontology and the shared lists
 RECORDS_INFERRED_GRAPH = "urn:prtkg:inferred:records"    # the rest: every division's records
 DERIVED_GRAPHS = (INFERRED_GRAPH, RECORDS_INFERRED_GRAPH)
+# What this code derives, stamped on the derived graph when a whole run ends. Change it whenever what
+# is derived changes (a rule added or narrowed, a link written), so a store derived by an earlier
+# version is derived again when served (`ensure`), not read with a gap: the isReplacedBy links
+# (version 2) are absent from stores derived before them. A run killed midway leaves no stamp.
+DERIVATION = "prtkg-derivation 2"
+_STAMP = f"<{INFERRED_GRAPH}> <http://www.w3.org/2002/07/owl#versionInfo>"
 _O = f"<{rdf.ONTOLOGY_GRAPH}>"
 _D = f"<{INFERRED_GRAPH}>"
 _R = f"<{RECORDS_INFERRED_GRAPH}>"
 OWL = "http://www.w3.org/2002/07/owl#"
+COVERS = rdf.PRTKG + "covers"
 # Namespaces whose classes are the language's, not the domain's: never materialised.
 _BUILTIN = (OWL, rdf.RDF, rdf.RDFS, rdf.XSD)
 
@@ -59,6 +73,7 @@ class TBox:
     domains: dict[str, set[str]] = field(default_factory=dict)     # property -> classes of its subjects
     ranges: dict[str, set[str]] = field(default_factory=dict)      # property -> classes of its objects
     has_value: list[tuple[str, str, set[str]]] = field(default_factory=list)  # (p, value, classes)
+    reach: set[str] = field(default_factory=set)   # what a code reaches: chain heads over prtkg:covers
 
     @property
     def vocabulary(self) -> tuple[set[str], set[str]]:
@@ -113,6 +128,7 @@ def compile_tbox(store) -> TBox:
     if longer:
         raise ValueError(f"ontology: property chains of two links only are materialised: {longer[0]['head']}")
     t.chains = [(r["p1"], r["p2"], r["head"]) for r in chain_rows]
+    t.reach = {h for _, p2, h in t.chains if p2 == COVERS}
     # Materialised properties: those the axioms make (chain heads, transitive, inverse ones) and their
     # superproperties; plain subproperties of a vocabulary term (uscc -> dcterms:identifier) are not.
     made = {h for _, _, h in t.chains} | set(t.transitive) | {a for a, _ in inverse} | {b for _, b in inverse}
@@ -145,10 +161,16 @@ def _values(rows: Iterable[tuple[str, ...]], names: str) -> str:
 @dataclass(frozen=True)
 class Graphs:
     """Some graphs a pattern may match in: a filter on ?VAR after `GRAPH ?VAR { pattern }` (after
-    it, as the store joins that fastest: naming the graphs first measured slower)."""
+    it, as the store joins that fastest for the property rules: naming the graphs first measured
+    slower there), or, for a few graphs named (`names`), those names first where `lead` asks: a type
+    rule's pattern has a variable property, and the few shared lists' triples of those properties are
+    found fastest graph by graph (ten times faster than filtering every record's)."""
     where: str
+    names: tuple[str, ...] | None = None
 
-    def around(self, var: str, pattern: str) -> str:
+    def around(self, var: str, pattern: str, lead: bool = False) -> str:
+        if lead and self.names is not None:
+            return f"VALUES {var} {{ {' '.join(self.names)} }} GRAPH {var} {{ {pattern} }}"
         return f"GRAPH {var} {{ {pattern} }} {self.where.replace('?VAR', var)}"
 
 
@@ -164,23 +186,41 @@ def _shared_graphs(store) -> list[str]:
 # records (at each load) or both (a refresh); the derived graphs are read too. A rule's other patterns
 # match in any of its tier's inputs.
 ONTOLOGY = Graphs(f"FILTER(?VAR = {_O})")
-RECORDS = Graphs('FILTER(STRSTARTS(STR(?VAR), "urn:prtkg:graph:"))')
-_EVERY = Graphs(f'FILTER(?VAR = {_O} || STRSTARTS(STR(?VAR), "urn:prtkg:graph:"))')
+_RECORD_PREFIX = 'STRSTARTS(STR(?VAR), "urn:prtkg:graph:")'
+
+
+def _records(store) -> tuple[Graphs, Graphs]:
+    """The record graphs (urn:prtkg:graph:...), without and with the ontology graph. In the embedded
+    store, as the store's other graphs left out: comparing a graph with a few names is three times
+    faster than testing its name's prefix, which builds a string per triple. A server may keep graphs
+    of its own that it does not list (prtkg.store.remote SYSTEM_GRAPHS): there, the prefix."""
+    from .store.embedded import Store
+    if not isinstance(store, Store):
+        return Graphs(f"FILTER({_RECORD_PREFIX})"), Graphs(f"FILTER(?VAR = {_O} || {_RECORD_PREFIX})")
+    # Listed once: after the derived graphs are dropped, a listing takes a few tenths of a second.
+    others = {g for g in store.named_graphs() if not g.startswith("urn:prtkg:graph:")} | set(DERIVED_GRAPHS)
+
+    def without(*graphs: str) -> Graphs:
+        return Graphs(f"FILTER(?VAR NOT IN ({', '.join(f'<{g}>' for g in sorted(set(graphs)))}))")
+    return without(rdf.ONTOLOGY_GRAPH, *others), without(*(others - {rdf.ONTOLOGY_GRAPH}))
 
 
 def _among(graphs: list[str], ontology: bool) -> Graphs:
     names = ([_O] if ontology else []) + [f"<{g}>" for g in graphs]
-    return Graphs(f"FILTER(?VAR IN ({', '.join(names)}))" if names else "FILTER(false)")
+    return Graphs(f"FILTER(?VAR IN ({', '.join(names)}))" if names else "FILTER(false)", tuple(names))
 
 
 @dataclass(frozen=True)
 class Tier:
-    """One derived graph: the graph it writes, the derived graphs it reads (its own first), and the
-    asserted graphs it reads (`inputs`) and checks a triple against before deriving it (`asserted`)."""
+    """One derived graph: the graph it writes, the derived graphs it reads (its own first), the
+    asserted graphs it reads (`inputs`), and the graphs whose triples it does not derive again
+    (`known`: the asserted ones it reads and the derived ones). `reach`: whether it derives what a
+    code reaches (TBox.reach: prtkg:scopeStage ...)."""
     graph: str
     reads: tuple[str, ...]
     inputs: Graphs
-    asserted: Graphs
+    known: Graphs
+    reach: bool = True
 
 
 def shared_tier(graphs: list[str]) -> Tier:
@@ -188,24 +228,34 @@ def shared_tier(graphs: list[str]) -> Tier:
     (powers lists, credit records, relations: rules/casework.yaml `jurisdiction.shared_kinds`). It
     reads nothing else, so a division may see it whole: no triple in it comes from, nor is left out
     because of, another division's records. `graphs`: those lists' graphs (_shared_graphs)."""
-    every = _among(graphs, ontology=True)
-    return Tier(INFERRED_GRAPH, (INFERRED_GRAPH,), every, every)
+    return Tier(INFERRED_GRAPH, (INFERRED_GRAPH,), _among(graphs, ontology=True),
+                _among([*graphs, INFERRED_GRAPH], ontology=True))
 
 
-RECORDS_TIER = Tier(RECORDS_INFERRED_GRAPH, (RECORDS_INFERRED_GRAPH, INFERRED_GRAPH), _EVERY,
-                    Graphs(f"FILTER(?VAR NOT IN ({_D}, {_R}))"))
-"""urn:prtkg:inferred:records: what every graph entails beyond urn:prtkg:inferred (the records'
-own consequences: types of bidders, projects, ...). It describes every division's records: staff only."""
+def records_tier(inputs: Graphs) -> Tier:
+    """urn:prtkg:inferred:records: what every graph entails beyond urn:prtkg:inferred (the records'
+    own consequences: types of bidders, projects, ...). It describes every division's records: staff
+    only. Not what a code reaches (prtkg:scopeRegion ...): only a power row's is read (who-supervises,
+    the coverage), and power rows are in the shared lists; a project's or a venue's was two thirds of
+    the derived triples and a third of the time."""
+    return Tier(RECORDS_INFERRED_GRAPH, (RECORDS_INFERRED_GRAPH, INFERRED_GRAPH), inputs, Graphs(""), reach=False)
 
 
-def _not_asserted(tier: Tier, s: str, p: str, o: str) -> str:
-    return f"FILTER NOT EXISTS {{ {tier.asserted.around('?h', f'{s} {p} {o}')} }}"
+def _unknown(tier: Tier, template: str, only: str, lead: bool = False, among: str = "") -> str:
+    """Keep what no known graph holds yet. A whole run subtracts every known triple of the template's
+    shape at once (MINUS: one pass, measured four times faster than asking for each result; `among`,
+    a VALUES clause, keeps that to the classes a type rule derives: a fraction of the store's types); a
+    refresh, which derives a few nodes' triples, asks for each (NOT EXISTS)."""
+    known = tier.known.around("?h", template, lead)
+    if tier.known.names is not None:     # a few graphs named first: small already (and `among` on top measured 5x slower)
+        among = ""
+    return f"FILTER NOT EXISTS {{ {known} }}" if only else f"MINUS {{ {among} {known} }}"
 
 
-def _from(tier: Tier, pattern: str, source: Graphs, only: str = "") -> str:
+def _from(tier: Tier, pattern: str, source: Graphs, only: str = "", lead: bool = False) -> str:
     """A pattern matched in a source graph or in what is derived so far (`only` first: it binds the
     subject, so a refresh reads the few touched nodes' triples, not every graph's)."""
-    return " UNION ".join([f"{{ {only} {source.around('?g', pattern)} }}"] +
+    return " UNION ".join([f"{{ {only} {source.around('?g', pattern, lead)} }}"] +
                           [f"{{ {only} GRAPH <{d}> {{ {pattern} }} }}" for d in tier.reads])
 
 
@@ -217,15 +267,13 @@ def _anywhere(tier: Tier, pattern: str) -> str:
 @dataclass(frozen=True)
 class Rule:
     """What a rule writes into the derived graph (template), when (where), and the properties it
-    reads and writes, so a round reruns only the rules whose input grew."""
+    reads and writes, so a round reruns only the rules whose input grew; `first`, the property of
+    the pattern matched first."""
     template: str
     where: str
     reads: frozenset = frozenset()
     writes: frozenset = frozenset()
-
-
-def _new(tier: Tier, template: str) -> str:
-    return " ".join(f"FILTER NOT EXISTS {{ GRAPH <{d}> {{ {template} }} }}" for d in tier.reads)
+    first: str = ""
 
 
 def property_rules(tier: Tier, t: TBox, source: Graphs, only: str = "") -> list[Rule]:
@@ -233,50 +281,88 @@ def property_rules(tier: Tier, t: TBox, source: Graphs, only: str = "") -> list[
     feeds each the output of the one before. `only` (a VALUES clause on ?s) keeps the triples about
     some subjects."""
     out = []
+    skip = set() if tier.reach else t.reach
     for p, q in t.subprops:
+        if q in skip:
+            continue
         tpl = f"?x <{q}> ?y"
         out.append(Rule(tpl, f"{_from(tier, f'?x <{p}> ?y', source, only.replace('?s', '?x'))} "
-                             f"{_not_asserted(tier, '?x', f'<{q}>', '?y')} {_new(tier, tpl)}", frozenset({p}), frozenset({q})))
+                             f"{_unknown(tier, tpl, only)}", frozenset({p}), frozenset({q}), p))
     for p, q in t.inverses:
         tpl = f"?y <{q}> ?x"
         out.append(Rule(tpl, f"{_from(tier, f'?x <{p}> ?y', source, only.replace('?s', '?y'))} "
-                             f"{_not_asserted(tier, '?y', f'<{q}>', '?x')} {_new(tier, tpl)}", frozenset({p}), frozenset({q})))
-    links = [(p, p, p) for p in t.transitive] + list(t.chains)
+                             f"{_unknown(tier, tpl, only)}", frozenset({p}), frozenset({q}), p))
+    links = [(p, p, p) for p in t.transitive] + [c for c in t.chains if c[2] not in skip]
     for p1, p2, head in links:
         tpl = f"?x <{head}> ?z"
         out.append(Rule(tpl, f"{_from(tier, f'?x <{p1}> ?y', source, only.replace('?s', '?x'))} "
-                             f"{_anywhere(tier, f'?y <{p2}> ?z')} {_not_asserted(tier, '?x', f'<{head}>', '?z')} {_new(tier, tpl)}",
-                        frozenset({p1, p2}), frozenset({head})))
+                             f"{_anywhere(tier, f'?y <{p2}> ?z')} {_unknown(tier, tpl, only)}",
+                        frozenset({p1, p2}), frozenset({head}), p1))
     return out
 
 
+def _most_specific(t: TBox, classes: set[str]) -> set[str]:
+    """The classes no other of them is a subclass of (two equivalent ones both stay)."""
+    return {c for c in classes
+            if not any(d != c and c in t.supers.get(d, ()) and d not in t.supers.get(c, ()) for d in classes)}
+
+
 def type_rules(tier: Tier, t: TBox, source: Graphs, only: str = "") -> list[Rule]:
-    """cax-sco, prp-dom, prp-rng, cls-hv2: a node's classes, each with its superclasses."""
-    asserted = sorted((c0, c) for c0, cs in t.supers.items() if _iri(c0) for c in cs & t.classes)
-    domain = sorted((p, c) for p, cs in t.domains.items() for c in cs)
-    rng = sorted((p, c) for p, cs in t.ranges.items() for c in cs)
-    hv = sorted((p, v, c) for p, v, cs in t.has_value for c in cs)
+    """prp-dom, prp-rng, cls-hv2 with their most specific classes, then cax-sco: every superclass of
+    a node's classes, asserted or just derived (one pass: the superclasses are closed already). A
+    domain's superclasses are not written from each triple: a node has many properties of one domain,
+    and its superclasses come once from its class."""
+    domain = sorted((p, c) for p, cs in t.domains.items() for c in _most_specific(t, cs))
+    rng = sorted((p, c) for p, cs in t.ranges.items() for c in _most_specific(t, cs))
+    hv = sorted((p, v, c) for p, v, cs in t.has_value for c in _most_specific(t, cs))
+    supers = sorted((c0, c) for c0, cs in t.supers.items() if _iri(c0) for c in cs & t.classes if c != c0)
     parts = []
-    if asserted:
-        parts.append((_values(asserted, "?c0 ?c"), "?x a ?c0", ""))
     if domain:
-        parts.append((_values(domain, "?p ?c"), "?x ?p ?y", ""))
+        parts.append((domain, "?p ?c", "?x ?p ?y", ""))
     if rng:
-        parts.append((_values(rng, "?p ?c"), "?y ?p ?x", "FILTER(!isLiteral(?x))"))
+        parts.append((rng, "?p ?c", "?y ?p ?x", "FILTER(!isLiteral(?x))"))
     if hv:
-        parts.append((_values(hv, "?p ?v ?c"), "?x ?p ?v", ""))
-    # Not again what a graph below this one holds (its own: the store keeps a set of triples anyway).
-    below = " ".join(f"FILTER NOT EXISTS {{ GRAPH <{d}> {{ ?x a ?c }} }}" for d in tier.reads[1:])
+        parts.append((hv, "?p ?v ?c", "?x ?p ?v", ""))
+    if supers:
+        parts.append((supers, "?c0 ?c", "?x a ?c0", ""))
     # Distinct (node, class) pairs first: a node has many properties of one domain, and each
     # would otherwise be probed for the class on its own.
-    return [Rule("?x a ?c", f"{{ SELECT DISTINCT ?x ?c WHERE {{ {values} {_from(tier, pattern, source, only.replace('?s', '?x'))} "
-                            f"{extra} }} }} {_not_asserted(tier, '?x', 'a', '?c')} {below}")
-            for values, pattern, extra in parts]
+    return [Rule("?x a ?c", f"{{ SELECT DISTINCT ?x ?c WHERE {{ {_values(rows, names)} "
+                            f"{_from(tier, pattern, source, only.replace('?s', '?x'), True)} {extra} }} }} "
+                            f"{_unknown(tier, '?x a ?c', only, True, _values(sorted({(r[-1],) for r in rows}), '?c'))}")
+            for rows, names, pattern, extra in parts]
+
+
+IS_REPLACED_BY = rdf.DCTERMS + "isReplacedBy"
+
+
+def _replacements(store) -> None:
+    """dcterms:isReplacedBy from each powers list to the later lists of its publisher (its new
+    versions: prtkg/coverage.py later_versions), where no record states it: not OWL, but derived from
+    the lists alone, so into the shared graph with what they entail (the lists are shared), for
+    queries to read with the links records state. Rewritten whole after every run and refresh: a
+    new list changes the links of the old ones, which a refresh does not touch (and lists are few)."""
+    from .casework_config import config
+    from .coverage import later_versions, list_versions
+    graph = INFERRED_GRAPH if "powers-list" in config()["jurisdiction"]["shared_kinds"] else RECORDS_INFERRED_GRAPH
+    for g in DERIVED_GRAPHS:
+        store.update(f"DELETE WHERE {{ GRAPH <{g}> {{ ?a <{IS_REPLACED_BY}> ?b }} }}")
+    versions = list_versions(store)     # what the records state, now the derived links are gone
+    stated = {v.iri: v.replaced_by for v in versions}
+    p, g = ox.NamedNode(IS_REPLACED_BY), ox.NamedNode(graph)
+    quads = [ox.Quad(ox.NamedNode(a), p, ox.NamedNode(b), g)
+             for a, later in sorted(later_versions(versions).items()) for b in sorted(later - stated[a])]
+    if quads:
+        store.add_quads(quads)
 
 
 def _size(store) -> int:
     rows = store.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?d {{ {_D} {_R} }} GRAPH ?d {{ ?s ?p ?o }} }}")
     return int(rows[0]["n"]) if rows else 0
+
+
+def _holds(store, tier: Tier, source: Graphs, p: str) -> bool:
+    return store.ask(f"ASK {{ {_from(tier, f'?x <{p}> ?y', source)} }}")
 
 
 def _close(store, tier: Tier, t: TBox, source: Graphs, only: str = "") -> None:
@@ -285,7 +371,10 @@ def _close(store, tier: Tier, t: TBox, source: Graphs, only: str = "") -> None:
     hierarchies are three levels deep: a few reruns), then the types, which no property rule reads."""
     rules = property_rules(tier, t, source, only)
     grown: dict[str, int] = {}      # property -> the step at which it last got new triples
-    ran: dict[int, int] = {}        # rule -> the step at which it last ran
+    # rule -> the step at which it last ran. One whose first property is in none of its graphs yet
+    # counts as run (step -1): it runs when that grows. (The hierarchies' rules find nothing in the
+    # records, yet each run scans the ontology's hierarchy: a question per property is cheaper.)
+    ran: dict[int, int] = {i: -1 for i, r in enumerate(rules) if not _holds(store, tier, source, r.first)}
     step = 0
     while True:
         todo = [i for i, r in enumerate(rules)
@@ -328,14 +417,18 @@ def materialise(store, tbox: TBox | None = None) -> int:
         store.remove_graph(g)
     graphs = _shared_graphs(store)
     _close(store, shared_tier(graphs), t, _among(graphs, ontology=False))
-    _close(store, RECORDS_TIER, t, RECORDS)
+    records, every = _records(store)
+    _close(store, records_tier(every), t, records)
+    _replacements(store)
+    store.update(f'INSERT DATA {{ GRAPH <{INFERRED_GRAPH}> {{ {_STAMP} "{DERIVATION}" }} }}')
     return _size(store)
 
 
 def ensure(store) -> bool:
-    """Derive the graphs where a store holds records but no derived triple: a store written before
-    this version derived them, or a load killed before its end. True when it derived them."""
-    if any(store.ask(f"ASK {{ GRAPH <{g}> {{ ?s ?p ?o }} }}") for g in DERIVED_GRAPHS):
+    """Derive the graphs where a store holds records but not this version's derived graphs: a store
+    written before derivation or by a version that derived less, or a load killed before its end.
+    True when it derived them."""
+    if store.ask(f'ASK {{ GRAPH <{INFERRED_GRAPH}> {{ {_STAMP} "{DERIVATION}" }} }}'):
         return False
     if not store.ask("ASK { GRAPH ?g { ?g prtkg:recordKind ?kind } }"):
         return False
@@ -367,7 +460,9 @@ def refresh(store, touched: set[str], tbox: TBox | None = None) -> None:
     store.update(f"DELETE {{ GRAPH ?d {{ ?s ?p ?o }} }} WHERE {{ {only} VALUES ?d {{ {_D} {_R} }} GRAPH ?d {{ ?s ?p ?o }} }}")
     shared = shared_tier(_shared_graphs(store))
     _close(store, shared, t, shared.inputs, only)
-    _close(store, RECORDS_TIER, t, _EVERY, only)
+    _, every = _records(store)
+    _close(store, records_tier(every), t, every, only)
+    _replacements(store)
 
 
 # Above this many records a write re-derives the whole graph: cheaper than a refresh of that many nodes.

@@ -73,7 +73,7 @@ class Param:
         if self.optional and value in ("", NONE):
             return None
         if kind == "date" and value == TODAY:
-            from .checking import today
+            from .clock import today
             value = today().isoformat()
         try:
             if kind == "string":

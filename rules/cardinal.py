@@ -4,8 +4,9 @@ RISK-WINNING-MARGIN-LOW (R024), RISK-HEAVY-DISCOUNT (R058), RISK-LOW-WIN-RATE (R
 RISK-DISQUALIFICATION-RATE (R038), RISK-HETEROGENEOUS-SUPPLIER (R048).
 
 Cardinal's conventions, kept: a bid is submitted when it has a status other than invited or withdrawn
-(get_submitted_bids: pending, valid, disqualified); an active award is one with status active; a process with a pending or
-invalid award is left out of the award-based flags; amounts in another currency than the main one
+(get_submitted_bids: pending, valid, disqualified); an active award is one with status active; a process with an
+undecided award is left out of the award-based flags (the catalogue's undecided_award_statuses: pending,
+and invalid, which is no OCDS code but Cardinal reads as pending); amounts in another currency than the main one
 are left out; outlier fences are Q1 - k*IQR and Q3 + k*IQR with "at or beyond the fence" flagged.
 A cancelled tender is left out of every flag (nothing was bought).
 
@@ -137,9 +138,9 @@ class Process:
     def active(self) -> list[dict]:
         return [a for a in self.awards if a["status"] == "active"]
 
-    @property
-    def award_pending(self) -> bool:
-        return any(a["status"] in ("pending", "invalid") for a in self.awards)
+    def award_undecided(self, rule_id: str) -> bool:
+        undecided = param(rule_id, "undecided_award_statuses")
+        return any(a["status"] in undecided for a in self.awards)
 
     @property
     def winners(self) -> set[str]:
@@ -248,7 +249,7 @@ def _late_facts(p: Process):
 
 
 def _disqualification_facts(p: Process):
-    if p.cancelled or p.award_pending or not p.active:
+    if p.cancelled or p.award_undecided("RISK-ALL-BUT-WINNER-DISQUALIFIED") or not p.active:
         return
     # A joint bid (联合体, 招标投标法 第三十一条) is one bidder: tenderer lists compare as sets.
     valid = {tuple(b["tenderers"]) for b in p.submitted if b["status"] == "valid"}
@@ -260,7 +261,7 @@ def _disqualification_facts(p: Process):
 
 
 def _lowest_facts(p: Process):
-    if p.cancelled or p.award_pending or p.row["criteria"] not in param("RISK-LOWEST-DISQUALIFIED", "price_only_criteria"):
+    if p.cancelled or p.award_undecided("RISK-LOWEST-DISQUALIFIED") or p.row["criteria"] not in param("RISK-LOWEST-DISQUALIFIED", "price_only_criteria"):
         return
     priced = [b for b in p.submitted if b["amount"] is not None]
     main = param("RISK-LOWEST-DISQUALIFIED", "currency")
@@ -276,7 +277,7 @@ def _lowest_facts(p: Process):
 
 def margin(p: Process, currency: str) -> tuple[Decimal, dict, dict] | None:
     """(second-lowest valid - winning) / winning, with the two bids; None where Cardinal excludes the process."""
-    if p.cancelled or p.award_pending or len(p.active) != 1 or len(p.active[0]["suppliers"]) != 1:
+    if p.cancelled or p.award_undecided("RISK-WINNING-MARGIN-LOW") or len(p.active) != 1 or len(p.active[0]["suppliers"]) != 1:
         return None
     valid = [b for b in p.submitted if b["status"] == "valid"]
     if any(len(b["tenderers"]) != 1 for b in p.submitted) or len(valid) < 2:
@@ -330,7 +331,7 @@ class Tallies:
         self._variety(p)
 
     def _win_rate(self, p: Process) -> None:
-        if p.cancelled or p.award_pending or len(p.active) > 1 or any(len(a["suppliers"]) > 1 for a in p.active):
+        if p.cancelled or p.award_undecided("RISK-LOW-WIN-RATE") or len(p.active) > 1 or any(len(a["suppliers"]) > 1 for a in p.active):
             return
         if any(len(b["tenderers"]) != 1 for b in p.submitted):
             return

@@ -41,7 +41,7 @@ class Case:
     def run(self):
         """One check run over the case folder, as `prtkg check` makes it; the CheckResult (its findings
         and loads are the run's own; its store is emptied by the next run)."""
-        from prtkg import checking
+        from prtkg.app import checking
         return checking.check([self.folder], reference=self.reference, as_of=self.as_of, store=_empty_store())
 
     def problems(self, result) -> list[str]:

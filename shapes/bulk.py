@@ -368,6 +368,20 @@ class Run:
     Measured at 1,000 demo projects (1,159 records, on disk): 6.5 s against 27 s for scratch graphs
     written into the store, most of it reading the terms out of RocksDB; chunks of 500 to 5,000
     records cost the same within noise, 2,000 keeps a chunk near 0.5 M quads.
+
+    Why a copy, not the compiled queries run over the stored graphs themselves (issue #18 item 1),
+    measured on a store of 10^4 demo projects, 1,000 records, CPU seconds (the 2-core machine was
+    loaded ~5x, so wall times were not comparable): the queries over a private read-write
+    checkpoint holding exactly the scratch graphs' content (provenance deleted, context and day
+    graph written in, so exact by construction) cost 5.6 s against 1.0 s in memory -- more than
+    the whole in-memory build (2.1 s) -- mostly joins Oxigraph plans over every graph of the
+    store, not the chunk's; evaluating each record's graph in a LATERAL cuts that to 3.5 s, still
+    above copy plus queries (3.1 s), and costs the in-memory queries 2.2 s. What the copy costs is decoding terms out of RocksDB: a
+    COUNT over the same 178k quads takes 0.09 s, their N-Triples dump 1.05 s, a SELECT of them as
+    TSV 1.1 s. Quad objects straight from the store cost more than the text (12 s vs 9.7 s wall);
+    reading only the predicates the queries name (GPOS, half the quads) 1.3 s against 1.75 s with
+    the parse, but which nodes a record does not describe (those get context) must still be
+    found on its whole graph, and that in-store query alone costs 1.7 s per 2,000 records.
     """
 
     def __init__(self, store, records, as_of: dt.date, chunk: int = CHUNK):
@@ -396,7 +410,10 @@ class Run:
         as_of = ox.Literal(self.as_of.isoformat(), datatype=_XSD_DATE)
         run, as_of_p, checks = ox.NamedNode(str(RUN)), ox.NamedNode(rdf.PRTKG + "asOf"), ox.NamedNode(_CHECKS[1:-1])
         for g, text in zip(graphs, self.store.graphs_ntriples(graphs)):
-            mem.load(text, format=ox.RdfFormat.N_TRIPLES, to_graph=g)
+            # Lenient: the text is Oxigraph's own serialisation of terms the store validated when they
+            # were written, so checking every IRI again finds nothing (2,000 records of 10^4 projects:
+            # 0.85 s CPU against 1.1 s).
+            mem.load(text, format=ox.RdfFormat.N_TRIPLES, to_graph=g, lenient=True)
         mem.extend([q for g in graphs for q in (ox.Quad(g, checks, g, _INDEX), ox.Quad(run, as_of_p, as_of, g))])
         # A record's own triples are its stored graph but for the provenance, whose subject is the graph.
         mem.update(f"DELETE {{ GRAPH ?g {{ ?g ?p ?o }} }} WHERE {{ {_IN_CHUNK} GRAPH ?g {{ ?g ?p ?o }} }}")
@@ -478,6 +495,9 @@ PARALLEL_MIN = 2 * CHUNK
 
 
 _worker_store: dict = {}
+# The workers' own CPU seconds, among the timings: with other jobs on the machine a page's wall time
+# says little, and a parent cannot read the CPU of a forkserver's children.
+WORKER_CPU = "worker CPU"
 
 
 def _validate_page(checkpoint: str, graphs: list[str], as_of: dt.date, queries: list[tuple[str, str]]) -> tuple[dict, dict]:
@@ -485,6 +505,7 @@ def _validate_page(checkpoint: str, graphs: list[str], as_of: dt.date, queries: 
     parent's compiled queries (label, text) as given -- so parameters, and the blank nodes that name
     SPARQL constraints, are the parent's. Rows come back as (query index, focus, ?value, terms)."""
     from prtkg.store import Store
+    cpu = time.process_time()
     store = _worker_store.get(checkpoint)
     if store is None:
         _worker_store.clear()
@@ -495,6 +516,7 @@ def _validate_page(checkpoint: str, graphs: list[str], as_of: dt.date, queries: 
     for i, (label, text) in enumerate(queries):
         for graph, this, value, terms in run.rows(mem, label, text):
             out[graph].append((i, this, value, terms))
+    run.timings[WORKER_CPU] = time.process_time() - cpu
     return out, run.timings
 
 

@@ -192,7 +192,7 @@ def _add_messages(report: Graph, outcome: Outcome) -> None:
 
 
 def report_turtle(result, as_of: dt.date | None = None) -> str:
-    """The SHACL report of a finished `prtkg.checking.check` run, as Turtle."""
+    """The SHACL report of a finished `prtkg.app.checking.check` run, as Turtle."""
     from prtkg.clock import today
     from prtkg.context import Context
     records = result.reference.records + result.loaded.records

@@ -218,7 +218,7 @@ def _backend(backend_name, request, tmp_path, monkeypatch):
 def demo_store():
     """The bundled reference data and demo ingested (records, derived graphs, findings) into an
     in-memory store, as of the demo's own day, as `prtkg serve --demo` holds them."""
-    from prtkg.serve import demo_store as build
+    from prtkg.app.serve import demo_store as build
     return build()
 
 
@@ -242,8 +242,8 @@ def demo_store_copy(demo_store):
 @pytest.fixture(scope="session")
 def demo_check():
     """`prtkg check` over the bundled demo as of its own day: the CheckResult (findings, store)."""
-    from prtkg.checking import check
-    from prtkg.serve import DEMO_AS_OF
+    from prtkg.app.checking import check
+    from prtkg.app.serve import DEMO_AS_OF
     return check([], as_of=DEMO_AS_OF)
 
 

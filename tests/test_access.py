@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 from prtkg.api import auth
 from prtkg.api.app import create_app
 from prtkg.api.settings import Settings
-from prtkg.checking import Context, run_checks
-from prtkg.ingest import store_findings
+from prtkg.app.checking import Context, run_checks
+from prtkg.app.ingest import store_findings
 from prtkg.store import Store
 
 FIX = Path(__file__).parent / "fixtures"

@@ -541,8 +541,8 @@ def test_serve_demo_prints_url_and_a_working_staff_token(monkeypatch):
     import uvicorn
     from typer.testing import CliRunner
 
-    from prtkg import serve as serve_module
-    from prtkg.cli import app as cli
+    from prtkg.app import serve as serve_module
+    from prtkg.app.cli import app as cli
 
     small = Store(None)
     small.load_ontology()
@@ -564,7 +564,7 @@ def test_serve_demo_prints_url_and_a_working_staff_token(monkeypatch):
 def test_cli_lists_saved_questions():
     from typer.testing import CliRunner
 
-    from prtkg.cli import app as cli
+    from prtkg.app.cli import app as cli
 
     result = CliRunner().invoke(cli, ["queries"])
     assert result.exit_code == 0 and "who-supervises" in result.output and "tradeType=works" in result.output

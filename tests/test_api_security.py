@@ -266,7 +266,7 @@ def test_x_forwarded_for_is_ignored_unless_the_proxy_is_trusted():
 
 def test_serve_leaves_forwarded_headers_to_the_app(monkeypatch, tmp_path):
     import uvicorn
-    from prtkg import serve
+    from prtkg.app import serve
     seen = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(kw))
     monkeypatch.setenv("PRTKG_STORE", str(tmp_path / "store"))
@@ -295,7 +295,7 @@ def _sources(store) -> set[str]:
 
 @pytest.mark.parametrize("stream", [False, True])
 def test_provenance_names_the_file_not_its_path(tmp_path, monkeypatch, stream):
-    from prtkg import ingest
+    from prtkg.app import ingest
     folder = tmp_path / "incoming"
     (folder / "2026").mkdir(parents=True)
     (folder / "2026" / "complaints.jsonl").write_bytes(_complaint("p") + b"\n" + b"{broken\n")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from prtkg import checking
+from prtkg.app import checking
 from prtkg.rules import cardinal
 
 HERE = Path(__file__).parent / "fixtures" / "cardinal"
@@ -92,6 +92,17 @@ def proc(n, bids, winner=None, buyer="B", award_status="active", items=(), cance
         if items:
             p.items[f"urn:p{n}/award/1"] = set(items)
     return p
+
+
+@pytest.mark.parametrize("status, counted", [("pending", False), ("invalid", False),
+                                           ("unsuccessful", True), ("cancelled", True)])
+def test_an_undecided_award_leaves_the_process_out(status, counted):
+    """Cardinal leaves out a process with a pending award, and reads "invalid" (no OCDS award status
+    code) as pending: the catalogue's undecided_award_statuses, alike in every award-based flag."""
+    p = proc(1, [("X", "valid"), ("Y", "disqualified")], "X")
+    p.awards.append({"a": "urn:p1/award/2", "status": status, "suppliers": ["Y"]})
+    assert bool(list(cardinal._disqualification_facts(p))) is counted
+    assert (cardinal.Tallies.of([p]).bids.get("X", 0) == 1) is counted
 
 
 def test_low_win_rate_needs_a_top_tenderer():

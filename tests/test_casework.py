@@ -291,7 +291,7 @@ def test_division_tokens_are_configured_and_checked():
 def _prtkg(store: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PRTKG_STORE": str(store)}
     env.pop("PRTKG_SPARQL_ENDPOINT", None)
-    return subprocess.run([sys.executable, "-m", "prtkg.cli", *args], capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run([sys.executable, "-m", "prtkg.app.cli", *args], capture_output=True, text=True, env=env, timeout=300)
 
 
 def test_cli_findings_and_act_keep_ids_and_cases_over_restarts(tmp_path):
@@ -341,7 +341,7 @@ def test_division_tokens_on_coverage_and_records(client):
 
 
 def test_report_marks_status_and_overdue(client):
-    from prtkg.report_html import stored_report
+    from prtkg.app.report_html import stored_report
     store = client.app.state.store
     found = casework.find(store, rule="BID-PERIOD-20D")["findings"]
     late = [{**f, "overdue": True} if f["record"] == "ocds-life-km" else f for f in found]
@@ -453,7 +453,7 @@ def test_credit_checks_of_a_division_token(scoped):
 
 
 def test_a_finding_about_a_record_outside_the_batch_keeps_its_case(client):
-    from prtkg.checking import Context, run_checks, stored_records
+    from prtkg.app.checking import Context, run_checks, stored_records
     store = client.app.state.store
     qj = finding_id(client, "ocds-life-qj")
     assert do(client, qj, action="acknowledge").status_code == 200
@@ -471,7 +471,7 @@ def test_a_finding_about_a_record_outside_the_batch_keeps_its_case(client):
 
 def test_a_superseded_cross_record_finding_is_resolved(client):
     from prtkg import findings
-    from prtkg.checking import stored_records
+    from prtkg.app.checking import stored_records
     store = client.app.state.store
     records = {r.id: r for r in stored_records(store)}
     org = "91530100MA6K123497"  # a finding about an organisation, made while checking some project

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from prtkg.cli import app
+from prtkg.app.cli import app
 
 runner = CliRunner()
 AS_OF = "2026-11-25"
@@ -88,7 +88,7 @@ def test_unusable_files_exit_2_naming_the_file(tmp_path, name, content, needle):
 
 def test_load_then_query_the_persistent_store(tmp_path):
     env = {"PRTKG_STORE": str(tmp_path / "store")}
-    demo_events = next(p for p in __import__("prtkg.checking", fromlist=["x"]).bundled("demo").iterdir()
+    demo_events = next(p for p in __import__("prtkg.app.checking", fromlist=["x"]).bundled("demo").iterdir()
                        if p.suffix == ".jsonl")
     result = run("load", str(demo_events), "--as-of", AS_OF, env=env)
     assert result.exit_code == 0, result.output
@@ -106,7 +106,7 @@ def test_load_then_query_the_persistent_store(tmp_path):
 def test_console_script_runs_without_traceback(tmp_path):
     bad = tmp_path / "x.json"
     bad.write_text("{", encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "prtkg.cli", "check", str(bad), "--reference", "none"],
+    proc = subprocess.run([sys.executable, "-m", "prtkg.app.cli", "check", str(bad), "--reference", "none"],
                           capture_output=True, text=True, env={**os.environ, "COLUMNS": "120"})
     assert proc.returncode == 2
     assert "x.json" in proc.stderr and "Traceback" not in proc.stderr

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from prtkg import checking
+from prtkg.app import checking
 from prtkg.errors import InputError
 from prtkg.loaders import csvlists
 

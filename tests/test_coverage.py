@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from prtkg import coverage, coverage_report, loaders
+from prtkg import coverage, loaders
+from prtkg.app import coverage_report
 from prtkg.store import Store
 
 LIST = Path(__file__).parent / "fixtures" / "rules" / "powers-small.csv"

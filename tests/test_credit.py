@@ -10,7 +10,7 @@ import yaml
 from typer.testing import CliRunner
 
 from prtkg import credit, loaders
-from prtkg.cli import app
+from prtkg.app.cli import app
 from prtkg.store import Store
 
 HERE = Path(__file__).parent / "fixtures" / "rules"

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from prtkg import casework, findings
-from prtkg.checking import Context, check, run_checks, stored_records
+from prtkg.app.checking import Context, check, run_checks, stored_records
 
 FIX = Path(__file__).parent / "fixtures"
 AS_OF = dt.date(2026, 6, 1)

@@ -349,7 +349,7 @@ def test_formula_injection_escaped_in_cli_csv(tmp_path, monkeypatch):
     monkeypatch.setenv("PRTKG_STORE", str(tmp_path / "s"))
     out = run_query("SELECT ?o WHERE { ?s ?p ?o } ORDER BY ?o", "csv")
     assert sorted(out.split("\r\n")[1:-1]) == sorted(["'=1+1", "-7", "'@x"])
-    res = CliRunner().invoke(__import__("prtkg.cli", fromlist=["app"]).app,
+    res = CliRunner().invoke(__import__("prtkg.app.cli", fromlist=["app"]).app,
                              ["query", "SELECT ?o WHERE { ?s ?p ?o } ORDER BY ?o", "--format", "csv"])
     assert res.exit_code == 0 and "'=1+1" in res.output and "\n=1+1" not in res.output
 
@@ -463,7 +463,7 @@ def test_bad_credit_codes_at_the_api(client, code):
     (".ttl", "<a> <b> ".encode(), "not valid Turtle"), (".json", json.dumps(EVENT).encode("utf-16"), "UTF-16"),
     (".json", b"[" * 100_000, "nested too deeply"), (".txt", b"x", "unknown file type")])
 def test_cli_load_exit_2(tmp_path, monkeypatch, suffix, data, text):
-    from prtkg.cli import app
+    from prtkg.app.cli import app
 
     monkeypatch.setenv("PRTKG_STORE", str(tmp_path / "store"))
     f = tmp_path / ("bad" + suffix)
@@ -477,7 +477,7 @@ def test_cli_load_exit_2(tmp_path, monkeypatch, suffix, data, text):
 
 
 def test_cli_load_dotdot_path(tmp_path, monkeypatch):
-    from prtkg.cli import app
+    from prtkg.app.cli import app
 
     monkeypatch.setenv("PRTKG_STORE", str(tmp_path / "store"))
     res = CliRunner().invoke(app, ["load", str(tmp_path / ".." / ".." / "no" / "such.json")])
@@ -486,7 +486,7 @@ def test_cli_load_dotdot_path(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("text", ["DROP ALL", "INSERT DATA { <http://x/a> <http://x/b> 1 }", "LOAD <http://x/>"])
 def test_cli_query_refuses_updates(tmp_path, monkeypatch, text):
-    from prtkg.cli import app
+    from prtkg.app.cli import app
 
     Store(tmp_path / "s").flush()
     monkeypatch.setenv("PRTKG_STORE", str(tmp_path / "s"))

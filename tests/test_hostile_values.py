@@ -27,8 +27,8 @@ from typer.testing import CliRunner
 from prtkg import loaders
 from prtkg.api.app import create_app
 from prtkg.api.settings import Settings
-from prtkg.checking import Context, run_checks
-from prtkg.cli import app as cli_app
+from prtkg.app.checking import Context, run_checks
+from prtkg.app.cli import app as cli_app
 from prtkg.errors import InputError
 from prtkg.records import LoadResult
 from prtkg.rules import credit_codes

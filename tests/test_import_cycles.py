@@ -1,5 +1,6 @@
-"""No import cycles among prtkg's modules (issue #19.3): data flows loaders -> store -> shapes + rules
--> findings -> api/cli, so no module may reach itself through its imports.
+"""No import cycles among prtkg's modules, and the layers kept apart (issue #19.3): data flows loaders
+-> store -> shapes + rules -> findings -> api/cli, so no module may reach itself through its imports,
+and no layer imports one above it.
 
 The graph is read from the source with `ast`, imports inside functions included: a function-level
 import is how a cycle is usually hidden, and it still ties the two modules together.
@@ -14,7 +15,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # Folder -> installed package name (pyproject's package-dir).
 PACKAGES = {"prtkg": "prtkg", "shapes": "prtkg.shapes", "rules": "prtkg.rules",
-            "loaders": "prtkg.loaders", "api": "prtkg.api"}
+            "loaders": "prtkg.loaders", "api": "prtkg.api", "app": "prtkg.app"}
+
+# The layers: package -> layer (the longest matching package names a module's layer), and what each
+# layer may import besides itself. The core (prtkg/: store, records, findings, calendar, codes ...) is
+# under everything; loaders and the checks (shapes/, rules/) each stand on the core alone; the
+# application (app/: pipeline, ingest, reports, CLI; api/: the HTTP service) is on top, and its two
+# packages call each other (serve starts the API, the API's record routes ingest).
+LAYER_OF = {"prtkg": "core", "prtkg.loaders": "loaders", "prtkg.shapes": "checks",
+            "prtkg.rules": "checks", "prtkg.app": "application", "prtkg.api": "application"}
+MAY_IMPORT = {"core": set(), "loaders": {"core"}, "checks": {"core"},
+              "application": {"core", "loaders", "checks"}}
 
 
 def _modules() -> dict[str, Path]:
@@ -123,6 +134,51 @@ def test_no_import_cycles():
     assert "prtkg.store.embedded" in graph and "prtkg.shapes.validate" in graph  # the walk found the tree
     found = cycles(graph)
     assert not found, "import cycles:\n" + "\n".join(_path(graph, c) for c in found)
+
+
+def layer(module: str, layer_of: dict[str, str]) -> str:
+    """The layer of `module`: that of the longest package in `layer_of` it is or lies in."""
+    owners = [p for p in layer_of if module == p or module.startswith(p + ".")]
+    if not owners:
+        raise KeyError(f"{module} is in no layer of LAYER_OF")
+    return layer_of[max(owners, key=len)]
+
+
+def layer_violations(graph: dict[str, set[str]], layer_of: dict[str, str],
+                     may_import: dict[str, set[str]]) -> list[str]:
+    """Every import that reaches a layer its module's layer may not import, as 'a (layer) -> b (layer)'."""
+    out = []
+    for module, targets in sorted(graph.items()):
+        own = layer(module, layer_of)
+        for target in sorted(targets):
+            theirs = layer(target, layer_of)
+            if theirs != own and theirs not in may_import[own]:
+                out.append(f"{module} ({own}) -> {target} ({theirs})")
+    return out
+
+
+def test_layers_are_kept_apart():
+    graph = import_graph()
+    assert {"prtkg.app.cli", "prtkg.api.app", "prtkg.rules.risk", "prtkg.store"} <= set(graph)
+    assert set(LAYER_OF.values()) == set(MAY_IMPORT)
+    found = layer_violations(graph, LAYER_OF, MAY_IMPORT)
+    assert not found, "imports against the layers:\n" + "\n".join(found)
+
+
+def test_layer_violations_are_found():
+    layer_of = {"p": "core", "p.rules": "checks", "p.app": "application", "p.api": "application"}
+    may_import = {"core": set(), "checks": {"core"}, "application": {"core", "checks"}}
+    graph = {"p.records": {"p.rules.risk"},          # core reaching up to the checks
+             "p.applicability": {"p.records"},        # within the core: fine (not the app package)
+             "p.rules.risk": {"p.records", "p.api.app"},   # checks reaching the API
+             "p.app.cli": {"p.rules.risk", "p.api.app"},   # the application on what is below it
+             "p.api.app": {"p.app.cli"}}
+    assert layer_violations(graph, layer_of, may_import) == [
+        "p.records (core) -> p.rules.risk (checks)",
+        "p.rules.risk (checks) -> p.api.app (application)",
+    ]
+    with pytest.raises(KeyError, match="q.x is in no layer"):
+        layer_violations({"q.x": set()}, layer_of, may_import)
 
 
 @pytest.mark.parametrize("graph, expected", [

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from prtkg.catalogue import catalogue
-from prtkg.checking import check
+from prtkg.app.checking import check
 
 FIXTURES = Path(__file__).parent / "fixtures" / "shapes"
 AS_OF = dt.date(2026, 11, 25)

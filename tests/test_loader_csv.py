@@ -221,7 +221,7 @@ def rejections_raw(result):
 
 
 def test_credit_measures_in_words(tmp_path):
-    from prtkg.checking import check
+    from prtkg.app.checking import check
     head = "统一社会信用代码,主体名称,记录类型,认定部门,认定日期,有效期起,有效期止,惩戒措施,适用交易类型,依据\n"
     rows = ("91530100216584033Q,丙公司,serious-dishonesty,,2026-01-15,2026-01-15,,"
             "限制参与依法必须招标项目投标、限制参与依法必须进行招标的项目的投标活动,works,条例\n")

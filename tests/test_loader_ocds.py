@@ -506,3 +506,18 @@ def test_natural_persons_who_bid_are_persons_not_organisations():
     # the card number itself is nowhere in the graph
     assert not [q for q in s if card in str(q.subject) + str(q.object)]
     assert one(s, f"<{hashed}> prtkg:name ?n") == "张三"
+
+
+def test_the_extension_declares_party_type():
+    """details.partyType, read above, is a field of prtkg's OCDS extension (added to OCDS's own
+    Organization.details, which keeps its core definition), and the values it names are the
+    party-type code list's, so a publisher reading the schema writes what the loader takes."""
+    from prtkg import codes
+    details = ocds.release_schema()["definitions"]["Organization"]["properties"]["details"]
+    assert details["title"] == "Details" and "object" in details["type"]
+    field = details["properties"]["partyType"]
+    scheme = codes.scheme("party-type")
+    for word in ("entity", "企业", "单位", "person", "个人", "自然人"):
+        assert word in field["description"], word
+        assert scheme.resolve(word) is not None, word
+    assert scheme.resolve("个人").code == "person"

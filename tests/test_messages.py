@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from prtkg import codes, findings
-from prtkg.checking import bundled, check
+from prtkg.app.checking import bundled, check
 
 AS_OF = dt.date(2026, 11, 25)
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"

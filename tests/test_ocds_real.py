@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from prtkg.checking import check
-from prtkg.cli import app
+from prtkg.app.checking import check
+from prtkg.app.cli import app
 from prtkg.loaders import load_inputs, load_paths
 
 REAL = Path(__file__).parent / "fixtures" / "ocds-real"

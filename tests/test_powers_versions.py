@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from prtkg import checking, coverage, coverage_report, saved_queries
+from prtkg import coverage, saved_queries
+from prtkg.app import checking, coverage_report
 from prtkg.loaders import load_paths
 
 HERE = Path(__file__).parent / "fixtures" / "powers-versions"
@@ -50,6 +51,41 @@ def test_periods_in_force_cut_a_replaced_list_short(result):
     assert periods["yn-2023"] == (d("2023-01-01"), d("2025-02-28"))     # the day before its successor
     assert periods["yn-2025"] == (d("2025-03-01"), d("2025-12-31"))
     assert periods["joint-2025"] == (d("2025-06-01"), None)              # another publisher: not replaced
+
+
+REPLACED_BY = "http://purl.org/dc/terms/isReplacedBy"
+
+
+def _replacements(store) -> set[tuple[str, str]]:
+    """The dcterms:isReplacedBy links of the derived graphs, by list file name."""
+    from prtkg import inference
+    return {(Path(q.subject.value).name, Path(q.object.value).name) for g in inference.DERIVED_GRAPHS
+            for q in store.graph_quads(g) if q.predicate.value == REPLACED_BY}
+
+
+def test_a_later_list_of_the_publisher_is_written_as_replacing_the_earlier(result):
+    # yn-2025 is yn-2023's publisher's new version; joint-2025 is another publisher's: no link. The
+    # link is in the shared derived graph, which every division reads.
+    from prtkg import inference
+    assert _replacements(result.store) == {("yn-2023", "yn-2025")}
+    assert {q.subject.value for q in result.store.graph_quads(inference.INFERRED_GRAPH)
+            if q.predicate.value == REPLACED_BY}
+
+
+def test_the_replacement_follows_the_lists_loaded_one_by_one(tmp_path):
+    # A load of a few records refreshes the derived graphs instead of deriving them whole: the new
+    # list links the old one (which the refresh does not touch), and the link goes with the list.
+    from prtkg import inference
+    from prtkg.store import Store
+    store = Store(None)
+    store.load_ontology()
+    [old], [new] = (load_paths([HERE / n]).records for n in ("yn-2023.csv", "yn-2025.csv"))
+    store.replace_records([old])
+    store.replace_records([new])          # each a refresh (prtkg.inference.kept_up_to_date)
+    assert _replacements(store) == {("yn-2023", "yn-2025")}
+    with inference.kept_up_to_date(store, [new.graph.graph.value]):
+        store.remove_graph(new.graph.graph.value)
+    assert _replacements(store) == set()
 
 
 @pytest.mark.parametrize("day, holder_in_force, other", [

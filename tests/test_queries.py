@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 from prtkg import codes, saved_queries, uscc
 from prtkg.api.app import create_app
 from prtkg.api.settings import Settings
-from prtkg.checking import bundled
-from prtkg.cli import app as cli
-from prtkg.ingest import ingest
+from prtkg.app.checking import bundled
+from prtkg.app.cli import app as cli
+from prtkg.app.ingest import ingest
 from prtkg.store import Store
 
 DEMO = bundled("demo")

@@ -9,8 +9,8 @@ import pyoxigraph as ox
 import pytest
 
 from prtkg import saved_queries
-from prtkg.checking import bundled
-from prtkg.ingest import ingest
+from prtkg.app.checking import bundled
+from prtkg.app.ingest import ingest
 from prtkg.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]

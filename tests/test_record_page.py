@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from prtkg.api.app import create_app
 from prtkg.api.settings import Settings
-from prtkg.serve import demo_store
+from prtkg.app.serve import demo_store
 
 STAFF = {"Authorization": "Bearer t-staff"}
 

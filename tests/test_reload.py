@@ -5,7 +5,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from prtkg import ingest as I
+from prtkg.app import ingest as I
 from prtkg.store import Store
 
 RULES = Path(__file__).parent / "fixtures" / "rules"

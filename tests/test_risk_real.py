@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from prtkg.checking import check
+from prtkg.app.checking import check
 
 
 def bid(bid_id, tenderer, amount, status="valid", lots=None, currency="MXN"):

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from prtkg import checking
-
+from prtkg.app import checking
 HERE = Path(__file__).parent / "fixtures" / "rules"
 AS_OF = dt.date(2026, 11, 25)
 

@@ -10,7 +10,7 @@ import pytest
 
 from prtkg import loaders, rules
 from prtkg.catalogue import catalogue
-from prtkg.checking import Context, bundled, run_checks
+from prtkg.app.checking import Context, bundled, run_checks
 from prtkg.store import Store
 
 AS_OF = dt.date(2026, 11, 25)
@@ -123,7 +123,7 @@ def test_without_the_reference_lists_projects_are_not_judged():
     # a project whose trade type no loaded list speaks to where it is is DATA-INSUFFICIENT, not a flood
     # of SUP-PROJECT-UNSUPERVISED violations.
     from prtkg import coverage
-    from prtkg.checking import check
+    from prtkg.app.checking import check
 
     result = check([], reference=None, as_of=AS_OF)
     judged = [f for f in result.findings if f.rule == "SUP-PROJECT-UNSUPERVISED"]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from prtkg import applicability, loaders, rules
-from prtkg.checking import Context, bundled, run_checks
+from prtkg.app.checking import Context, bundled, run_checks
 from prtkg.store import Store
 
 # The generator is a development tool of the repository (tools/demo/), not part of the installed package.
@@ -68,7 +68,7 @@ def test_rule_findings_are_unchanged(name, tmp_path, monkeypatch):
 
 def test_a_worker_for_the_rules_finds_what_one_process_finds(monkeypatch):
     """The whole check (shapes and rules, DATA-INSUFFICIENT included) with the rule families in a
-    forked worker (prtkg.parallel) and in this process: the same findings in the same order."""
+    forked worker (prtkg.app.parallel) and in this process: the same findings in the same order."""
     paths = [bundled("reference"), bundled("demo")]
     records = [r for p in paths for r in loaders.load_paths([p]).records]
     store = Store(None)
@@ -84,7 +84,7 @@ def test_a_worker_for_the_rules_finds_what_one_process_finds(monkeypatch):
 
 
 def test_a_failing_worker_raises_here(monkeypatch):
-    from prtkg import parallel
+    from prtkg.app import parallel
     from prtkg.errors import ConfigError
     monkeypatch.setenv("PRTKG_CHECK_WORKERS", "2")
     with pytest.raises(ConfigError, match="PRTKG_CHECK_WORKERS"):

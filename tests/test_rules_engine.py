@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from prtkg import loaders, rules
-from prtkg.checking import Context, bundled, run_checks
+from prtkg.app.checking import Context, bundled, run_checks
 from prtkg.errors import ConfigError
 from prtkg.rules import engine
 from prtkg.rules.engine import c, m
@@ -196,7 +196,7 @@ _WITHOUT_DURABLE = """
 import sys
 sys.modules["durable"] = None               # what an ImportError at `import durable` looks like
 sys.modules["durable_rules_engine"] = None
-from prtkg.cli import app
+from prtkg.app.cli import app
 app(sys.argv[1:])
 """
 
@@ -209,7 +209,7 @@ def test_prtkg_check_without_durable_rules_reports_the_same(tmp_path, monkeypatc
             "--reference", "none", "--as-of", "2026-11-25", "--format", "json", "--out"]
     monkeypatch.delenv("PRTKG_RULES_ENGINE", raising=False)
     runs = {}
-    for name, code in (("without", _WITHOUT_DURABLE), ("with", "import sys\nfrom prtkg.cli import app\napp(sys.argv[1:])\n")):
+    for name, code in (("without", _WITHOUT_DURABLE), ("with", "import sys\nfrom prtkg.app.cli import app\napp(sys.argv[1:])\n")):
         out = tmp_path / f"{name}.json"
         done = subprocess.run([sys.executable, "-c", code, *args, str(out)], capture_output=True, text=True,
                               timeout=600, cwd=ROOT)

@@ -1,4 +1,4 @@
-"""SHACL shapes: each rule at its boundary, through the whole pipeline (prtkg.checking.check).
+"""SHACL shapes: each rule at its boundary, through the whole pipeline (prtkg.app.checking.check).
 
 The fixtures are two clean records (tests/fixtures/shapes/works-base.json, gp-base.json) that no
 shape rule fires on; each case changes the one field at the rule's boundary.
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from prtkg.catalogue import catalogue
-from prtkg.checking import check
+from prtkg.app.checking import check
 
 FIXTURES = Path(__file__).parent / "fixtures" / "shapes"
 AS_OF = dt.date(2026, 11, 25)
@@ -405,7 +405,7 @@ def test_every_shape_rule_has_a_shape_and_its_parameters_are_injected():
 
 
 def test_demo_fires_every_shape_rule(demo_check):
-    from prtkg.checking import bundled
+    from prtkg.app.checking import bundled
     if not any(bundled("demo").iterdir()):
         pytest.skip("no demo data bundled yet")
     assert demo_check.as_of == dt.date(2026, 11, 25)    # the session's check of the demo (conftest.py)

@@ -15,7 +15,7 @@ import pytest
 
 from prtkg import loaders
 from prtkg.catalogue import catalogue
-from prtkg.checking import Context, bundled
+from prtkg.app.checking import Context, bundled
 from prtkg.store import Store
 from prtkg import shapes
 from prtkg.shapes import bulk, calendar_graph, validate
@@ -211,12 +211,19 @@ def test_worker_processes_over_a_checkpoint_give_the_same_findings(fixture_recor
     monkeypatch.setattr(bulk, "WORKERS", 2)
     monkeypatch.setattr(bulk, "PARALLEL_MIN", 1)
     monkeypatch.setattr(bulk, "CHUNK", 7)
-    calls = []
+    calls, timings = [], []
     real = bulk._validate_parallel
-    monkeypatch.setattr(bulk, "_validate_parallel", lambda ctx, workers: calls.append(workers) or real(ctx, workers))
+
+    def spy(ctx, workers):
+        calls.append(workers)
+        out = real(ctx, workers)
+        timings.append(out[1])
+        return out
+    monkeypatch.setattr(bulk, "_validate_parallel", spy)
     per_record, compiled = _both(store, fixture_records, dt.date(2026, 11, 25))
     assert calls == [2]
     assert compiled == per_record
+    assert timings[0][bulk.WORKER_CPU] > 0     # the workers' CPU, which the bench reads
     assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]
 
 

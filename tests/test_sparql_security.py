@@ -17,7 +17,7 @@ from prtkg import saved_queries
 from prtkg.api.app import create_app
 from prtkg.api.query_worker import drop_network, probe_network_isolation, sandbox
 from prtkg.api.settings import Settings
-from prtkg.cli import app as cli_app
+from prtkg.app.cli import app as cli_app
 from prtkg.errors import PrtkgError
 from prtkg.querying import QueryRefused, query_dataset, run_query, standard_query
 from prtkg.store import Store

@@ -16,10 +16,10 @@ from typer.testing import CliRunner
 
 from prtkg import findings as F
 from prtkg import loaders, rdf
-from prtkg.checking import bundled
-from prtkg.cli import app
+from prtkg.app.checking import bundled
+from prtkg.app.cli import app
 from prtkg.errors import StoreError
-from prtkg.ingest import ingest
+from prtkg.app.ingest import ingest
 from prtkg.records import Record
 from prtkg.store.remote import RemoteStore
 from prtkg.store import Store, open_store
@@ -276,7 +276,7 @@ def test_a_failed_record_batch_writes_nothing(oxigraph_server):
 
 def test_streamed_load_is_idempotent_and_equals_the_in_memory_load(tmp_path, monkeypatch, backend):
     """A JSON Lines file above the streaming threshold, with one process's releases far apart."""
-    from prtkg import ingest as I
+    from prtkg.app import ingest as I
     # A quarter of the demo's releases: still several batches of 37 records, each streamed run reading
     # the file twice; the whole file over HTTP cost minutes per run under load.
     src = tmp_path / "releases-part.jsonl"

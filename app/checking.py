@@ -11,21 +11,21 @@ from importlib import resources
 from pathlib import Path
 from typing import Sequence
 
-from . import findings as F
+from prtkg import findings as F
 from . import parallel
-from .applicability import Applicability
-from .clock import today
-from .context import Check, Context
-from .findings import Finding
-from .records import LoadResult, Record
-from .store import Store
+from prtkg.applicability import Applicability
+from prtkg.clock import today
+from prtkg.context import Check, Context
+from prtkg.findings import Finding
+from prtkg.records import LoadResult, Record
+from prtkg.store import Store
 
 
 def stored_records(store: Store) -> list[Record]:
     """Every record in the store, as the checks see records (id, kind, graph, main node)."""
     from pyoxigraph import NamedNode
 
-    from .rdf import RecordGraph
+    from prtkg.rdf import RecordGraph
     rows = store.select("""SELECT ?g ?id ?kind ?source ?digest ?main WHERE { GRAPH ?g {
         ?g prtkg:recordId ?id ; prtkg:recordKind ?kind ; prtkg:source ?source ; prtkg:contentDigest ?digest .
         OPTIONAL { ?g prtkg:mainNode ?main } } } ORDER BY ?g""")
@@ -42,7 +42,7 @@ def run_checks(ctx: Context, checks: Sequence[Check] | None = None) -> list[Find
     if ctx._applicability is None:
         ctx._applicability = Applicability(ctx.store, ctx.graphs, ctx.insufficient)
     out: list[Finding] = []
-    # The rule families may run in a worker process meanwhile (prtkg.parallel), their findings after these.
+    # The rule families may run in a worker process meanwhile (prtkg.app.parallel), their findings after these.
     here, worker = parallel.split(ctx, all_checks() if checks is None else checks)
     with F.naming(ctx.store):
         try:

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .errors import PrtkgError
+from prtkg.errors import PrtkgError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   context_settings={"help_option_names": ["-h", "--help"]},
@@ -75,7 +75,7 @@ def _write(text: str, out: Optional[Path], lang: str = "zh") -> None:
 
 def _ui(lang: str, key: str, **fields: object) -> str:
     """A label of the shared message catalogue (api/static/messages.json) in `lang`."""
-    from .ui_messages import messages
+    from prtkg.ui_messages import messages
     text = messages()[lang].get(key, key)
     return text.format(**fields) if fields else text
 
@@ -83,7 +83,7 @@ def _ui(lang: str, key: str, **fields: object) -> str:
 def _findings_table(doc: dict, lang: str) -> Table:
     from rich.markup import escape
 
-    from .findings import insufficiency_by_rule
+    from prtkg.findings import insufficiency_by_rule
 
     s = doc["summary"]
     title = _ui(lang, "cli.summary", records=s["records"], rejected=s["rejected"], violations=s["violations"],
@@ -145,7 +145,7 @@ def check(
         _fail(str(e))
     doc = result.report()
     if fmt is Format.shacl:
-        from .shapes.validate import report_turtle
+        from prtkg.shapes.validate import report_turtle
         _write(report_turtle(result, day), out, lang.value)
     elif fmt is Format.json:
         _write(json.dumps(doc, ensure_ascii=False, indent=2), out, lang.value)
@@ -200,8 +200,8 @@ def query(
     param: List[str] = typer.Option([], "--param", help="A saved question's parameter, NAME=VALUE (repeatable)."),
 ) -> None:
     """Run a read-only SPARQL query on the persistent store."""
-    from . import saved_queries
-    from .querying import allow_deep_parsing, run_query
+    from prtkg import saved_queries
+    from prtkg.querying import allow_deep_parsing, run_query
 
     allow_deep_parsing()  # this process only runs the one query
     text = query
@@ -227,7 +227,7 @@ def query(
 @app.command()
 def queries() -> None:
     """List the saved questions (queries/*.rq) with their parameters."""
-    from . import saved_queries
+    from prtkg import saved_queries
 
     table = Table("name", "title", "parameters (default)")
     for q in saved_queries.library().values():
@@ -263,10 +263,10 @@ def credit(
     nothing is loaded; a code the store does not know is an answer ("unknown", said in words), exit 0."""
     import os
 
-    from . import credit as C
-    from .clock import today
+    from prtkg import credit as C
+    from prtkg.clock import today
     from .report_html import china_time
-    from .store import DEFAULT_PATH, open_store
+    from prtkg.store import DEFAULT_PATH, open_store
 
     day = _parse_date(as_of, "--as-of") or today()
     if fmt not in ("table", "json"):
@@ -306,9 +306,9 @@ def findings(
     lang: Lang = typer.Option(Lang.zh, "--lang", help="Message language of the table."),
 ) -> None:
     """The stored findings (PRTKG_STORE) with their id, case status and handling time."""
-    from . import casework
-    from .jurisdiction import divisions_within
-    from .store import open_store
+    from prtkg import casework
+    from prtkg.jurisdiction import divisions_within
+    from prtkg.store import open_store
 
     if status is not None and status not in casework.machine().states:
         _fail(f"--status: {status!r} is not one of {', '.join(casework.machine().states)}")
@@ -354,9 +354,9 @@ def act(
 ) -> None:
     """Move a stored finding through its life cycle (rules/casework.yaml), recorded with who and when.
     Exit 2 when the action is unknown, lacks a field or is not allowed from the finding's status."""
-    from . import casework
-    from .store import open_store
-    from .store.common import _whoami
+    from prtkg import casework
+    from prtkg.store import open_store
+    from prtkg.store.common import _whoami
 
     store = open_store()
     try:

@@ -10,8 +10,8 @@ import datetime as dt
 
 from prtkg.rules import supervision
 
-from .clock import today
-from .coverage import grid, power_rows, region_label, region_level
+from prtkg.clock import today
+from prtkg.coverage import grid, power_rows, region_label, region_level
 
 
 def coverage_matrix(store, on: dt.date | None = None) -> dict:

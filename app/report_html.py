@@ -12,9 +12,9 @@ import html
 import re
 from collections import Counter, defaultdict
 
-from . import codes
-from .catalogue import catalogue
-from .ui_messages import messages, ordered
+from prtkg import codes
+from prtkg.catalogue import catalogue
+from prtkg.ui_messages import messages, ordered
 
 LANGS = ("zh", "en")
 
@@ -43,7 +43,7 @@ def china_time(value: str | dt.datetime | None) -> str | None:
             return value
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
-    from .clock import CHINA
+    from prtkg.clock import CHINA
     return value.astimezone(CHINA).strftime("%Y-%m-%d %H:%M UTC+8")
 
 
@@ -294,8 +294,8 @@ class Evidence:
         return _both({lang: cat[lang].get("ev." + key, key) for lang in LANGS})
 
     def _value(self, value, key: str, kinds: dict[str, str]) -> str:
-        from . import uscc
-        from .findings import percent
+        from prtkg import uscc
+        from prtkg.findings import percent
 
         if isinstance(value, dict):
             rows = "".join(f"<tr><th>{self._key(k)}</th><td>{self._value(v, k, kinds)}</td></tr>"
@@ -334,7 +334,7 @@ def _finding_rows(findings: list[dict], evidence: Evidence) -> str:
 
 def _insufficiency_table(findings: list[dict]) -> str:
     """DATA-INSUFFICIENT per rule: how many records could not be judged, for want of which fields."""
-    from .findings import insufficiency_by_rule
+    from prtkg.findings import insufficiency_by_rule
 
     cat = messages()
     rows = []
@@ -443,7 +443,7 @@ def stored_report(store, found: list[dict]) -> str:
                **{k + "s": sum(f["severity"] == k for f in found) for k in ("violation", "warning")},
                "info": sum(f["severity"] == "info" for f in found)}
     doc = {"summary": summary, "findings": found, "rejected": []}
-    from .findings import naming
+    from prtkg.findings import naming
     with naming(store) as names:
         return render(doc, coverage_matrix(store), record_context(store), names=names)
 
@@ -451,7 +451,7 @@ def stored_report(store, found: list[dict]) -> str:
 def report(result) -> str:
     """The HTML report of a CheckResult."""
     from .coverage_report import coverage_matrix
-    from .findings import naming
+    from prtkg.findings import naming
 
     with naming(result.store) as names:
         return render(result.report(), coverage_matrix(result.store, result.as_of), record_context(result.store),

@@ -20,8 +20,8 @@ import signal
 import traceback
 from typing import Sequence
 
-from . import findings as F
-from .errors import ConfigError
+from prtkg import findings as F
+from prtkg.errors import ConfigError
 
 # Records under check from which a run forks by default: below it the rule families take well under
 # a second and the fork is not worth its cost.

@@ -26,15 +26,15 @@ from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                            TimeRemainingColumn)
 
-from . import findings as F
+from prtkg import findings as F
 from .checking import Context, run_checks
-from .clock import today
-from .errors import InputError
-from .rdf import RecordGraph
-from .records import FieldError, LoadResult, Record, Rejection
-from .inference import materialise
-from .store import Store, open_store
-from .store.common import _whoami
+from prtkg.clock import today
+from prtkg.errors import InputError
+from prtkg.rdf import RecordGraph
+from prtkg.records import FieldError, LoadResult, Record, Rejection
+from prtkg.inference import materialise
+from prtkg.store import Store, open_store
+from prtkg.store.common import _whoami
 
 BATCH = 500  # records per transaction: large enough to amortise the update, small enough to lose little on a crash
 STREAM_BYTES = 4 << 20  # JSON Lines files above this size are streamed
@@ -43,14 +43,14 @@ STREAM_BYTES = 4 << 20  # JSON Lines files above this size are streamed
 def findings_update(store: Store, records: Sequence[Record], found: Sequence[F.Finding], as_of: dt.date) -> str:
     """The SPARQL update storing a re-check of these records: new findings, resolved and reopened
     cases (prtkg.casework.findings_update; read against the store as it is, under the write lock)."""
-    from .casework import findings_update as update
+    from prtkg.casework import findings_update as update
 
     return update(store, records, found, as_of)
 
 
 def store_findings(store: Store, records: Sequence[Record], found: Sequence[F.Finding], as_of: dt.date) -> None:
     """Store a re-check of these records: new findings, resolved and reopened cases, in one transaction."""
-    from .casework import record_check
+    from prtkg.casework import record_check
 
     record_check(store, records, found, as_of)
 

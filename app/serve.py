@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from .store import Store, open_store
+from prtkg.store import Store, open_store
 
 DEMO_AS_OF = dt.date(2026, 11, 25)  # the day the bundled demo's running deadlines are measured against
 

@@ -5,7 +5,6 @@ import datetime as dt
 import json
 import re
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,8 +15,6 @@ from prtkg.api.app import create_app
 from prtkg.api.settings import Settings
 from prtkg.app.checking import bundled
 from prtkg.app.cli import app as cli
-from prtkg.app.ingest import ingest
-from prtkg.store import Store
 
 DEMO = bundled("demo")
 REFERENCE = bundled("reference")

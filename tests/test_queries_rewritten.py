@@ -1,7 +1,6 @@
 """A saved question rewritten for speed (issue #18) answers exactly as the text it replaced
 (tests/fixtures/queries-before/) on the bundled demo, with its findings, and on the store of every
 rule case fixture (tests/fixtures/rules/*/*, each checked as `prtkg check` does)."""
-import datetime as dt
 import sys
 from pathlib import Path
 
@@ -9,9 +8,6 @@ import pyoxigraph as ox
 import pytest
 
 from prtkg import saved_queries
-from prtkg.app.checking import bundled
-from prtkg.app.ingest import ingest
-from prtkg.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 BEFORE = ROOT / "tests" / "fixtures" / "queries-before"

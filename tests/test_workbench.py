@@ -20,7 +20,6 @@ if not Path(CHROMIUM).exists():
 
 from prtkg.api.app import create_app  # noqa: E402
 from prtkg.api.settings import Settings  # noqa: E402
-from prtkg.app.serve import demo_store  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = [ROOT / "docs" / "screenshots", ROOT / "tests" / "artifacts"]

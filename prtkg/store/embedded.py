@@ -92,12 +92,12 @@ class Store:
     def replace_records(self, records: Sequence[Record], agent: str | None = None,
                         at: dt.datetime | None = None, infer: bool = True) -> None:
         """Replace each record's named graph (content + provenance) in one transaction; then bring
-        the derived graph (prtkg/inference.py) up to date, unless `infer` is False (a bulk load
+        the derived graphs (prtkg/derived.py) up to date, unless `infer` is False (a bulk load
         derives it once at its end)."""
         if not records:
             return
         if infer:
-            from ..inference import kept_up_to_date
+            from ..derived import kept_up_to_date
             with kept_up_to_date(self, [r.graph.graph.value for r in records]):
                 self.replace_records(records, agent, at, infer=False)
             return

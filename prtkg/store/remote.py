@@ -212,7 +212,7 @@ class RemoteStore:
         RECORDS_PER_REQUEST records, each checked after it is written; then the derived graph
         follows, as in the embedded store."""
         if infer and records:
-            from ..inference import kept_up_to_date
+            from ..derived import kept_up_to_date
             with kept_up_to_date(self, [r.graph.graph.value for r in records]):
                 self.replace_records(records, agent, at, infer=False)
             return

@@ -42,7 +42,7 @@ def _rules():
 # Submitted bids of the tenders under check, with their lot (none: the whole tender is one lot).
 _BIDS = """
 SELECT ?record ?p ?b ?lot ?e ?tid ?name ?date ?end ?amount ?currency
-       ?agent ?projectManager ?depositAccount ?documentAuthor WHERE { %s GRAPH ?g {
+       ?agent ?projectManager ?depositAccount ?documentAuthor WHERE { GRAPH ?g { %s
   ?g prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:hasBid ?b . ?b prtkg:tenderer ?e .
   OPTIONAL { ?b prtkg:status ?st } FILTER(!BOUND(?st) || !(?st IN ({{codes:bid-status/not submitted}})))
   FILTER NOT EXISTS { ?p prtkg:hasTender/prtkg:status "cancelled" }
@@ -212,7 +212,7 @@ def check(ctx):
     # A page of records at a time, each a run of its own: every fact is about one tender (its lots,
     # its bidders' relations as of its bid date), so the pages' firings are the whole run's.
     return [found for page in common.pages(recs)
-            for found in _check_page(ctx, applicable, ctx.store.select(_BIDS % graphs_values(page)))]
+            for found in _check_page(ctx, applicable, ctx.store.select(common.page_query(ctx.store, _BIDS, page)))]
 
 
 def _check_page(ctx, applicable: dict[str, set[str]], rows: list[dict]) -> list:

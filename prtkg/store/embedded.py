@@ -62,8 +62,20 @@ class _ForkGuard:
                 self._cond.notify_all()
 
 
+def _parses_lateral() -> bool:
+    """Whether this pyoxigraph parses `LATERAL` (SEP-0006; rules/common.py in_dialect)."""
+    try:
+        ox.Store().query("SELECT * WHERE { LATERAL { BIND(1 AS ?x) } }")
+        return True
+    except SyntaxError:
+        return False
+
+
 class Store:
     """Embedded Oxigraph: `Store(path)` persists on disk, `Store(None)` is a temporary in-memory store."""
+
+    # Oxigraph evaluates `LATERAL { OPTIONAL ... }` row by row (rules/common.py in_dialect).
+    lateral = _parses_lateral()
 
     def __init__(self, path: str | Path | None = None, read_only: bool = False):
         self.path = Path(path) if path is not None else None

@@ -124,6 +124,18 @@ class RemoteStore:
         self.union_param = union_param or None
         self.max_rows = max_rows
         self.path = endpoint  # what the commands print as "the store"
+        self._lateral: bool | None = None
+
+    @property
+    def lateral(self) -> bool:
+        """Whether the server parses `LATERAL` (SEP-0006: `oxigraph serve` does, Virtuoso 7.2 does not),
+        asked once (rules/common.py in_dialect). A server that cannot be asked counts as not."""
+        if self._lateral is None:
+            try:
+                self._lateral = self.ask("ASK { LATERAL { BIND(1 AS ?x) } }")
+            except (StoreError, SyntaxError, ValueError):
+                self._lateral = False
+        return self._lateral
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "RemoteStore":

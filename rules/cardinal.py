@@ -66,7 +66,7 @@ def _rules():
 
 
 _PROCESSES = """
-SELECT ?record ?p ?tstatus ?method ?criteria ?tt ?start ?end ?endTime ?buyer ?pe WHERE { GRAPH ?g { %s
+SELECT ?record ?p ?tstatus ?method ?criteria ?tt ?start ?end ?endTime ?buyer ?pe WHERE { %s GRAPH ?g {
   ?g prtkg:recordKind "ocds" ; prtkg:recordId ?record ; prtkg:mainNode ?p .
   OPTIONAL { ?p prtkg:hasTender ?t . OPTIONAL { ?t prtkg:status ?tstatus } OPTIONAL { ?t prtkg:procurementMethod ?method }
     OPTIONAL { ?t prtkg:awardCriteria ?criteria } OPTIONAL { ?t prtkg:tenderPeriodStart ?start }
@@ -77,20 +77,20 @@ SELECT ?record ?p ?tstatus ?method ?criteria ?tt ?start ?end ?endTime ?buyer ?pe
 
 _BIDS = """
 SELECT ?p ?b ?status ?amount ?currency ?date ?dateTime """ + concat("?tid", "tenderers") + """
-WHERE { GRAPH ?g { %s ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p . ?p prtkg:hasBid ?b . ?b prtkg:tenderer ?e .
+WHERE { %s GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p . ?p prtkg:hasBid ?b . ?b prtkg:tenderer ?e .
   OPTIONAL { ?e prtkg:uscc ?u } BIND(COALESCE(UCASE(?u), STR(?e)) AS ?tid)
   OPTIONAL { ?b prtkg:status ?status } OPTIONAL { ?b prtkg:amount ?amount ; prtkg:currency ?currency }
   OPTIONAL { ?b prtkg:bidDate ?date } OPTIONAL { ?b prtkg:bidDateTime ?dateTime } } }
 GROUP BY ?p ?b ?status ?amount ?currency ?date ?dateTime"""
 
 _AWARDS = """
-SELECT ?p ?a ?status """ + concat("?sid", "suppliers") + """ WHERE { GRAPH ?g { %s
+SELECT ?p ?a ?status """ + concat("?sid", "suppliers") + """ WHERE { %s GRAPH ?g {
   ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p . ?p prtkg:hasAward ?a . OPTIONAL { ?a prtkg:status ?status }
   OPTIONAL { ?a prtkg:supplier ?s OPTIONAL { ?s prtkg:uscc ?su } BIND(COALESCE(UCASE(?su), STR(?s)) AS ?sid) } } }
 GROUP BY ?p ?a ?status"""
 
 _ITEMS = """
-SELECT DISTINCT ?p ?owner ?cls WHERE { GRAPH ?g { %s ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p .
+SELECT DISTINCT ?p ?owner ?cls WHERE { %s GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p .
   { ?p prtkg:hasAward ?owner } UNION { ?p prtkg:hasTender ?owner }
   ?owner prtkg:hasItem/prtkg:classificationId ?cls } }"""
 

@@ -42,7 +42,7 @@ def _rules():
 # Submitted bids of the tenders under check, with their lot (none: the whole tender is one lot).
 _BIDS = """
 SELECT ?record ?p ?b ?lot ?e ?tid ?name ?date ?end ?amount ?currency
-       ?agent ?projectManager ?depositAccount ?documentAuthor WHERE { GRAPH ?g { %s
+       ?agent ?projectManager ?depositAccount ?documentAuthor WHERE { %s GRAPH ?g {
   ?g prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:hasBid ?b . ?b prtkg:tenderer ?e .
   OPTIONAL { ?b prtkg:status ?st } FILTER(!BOUND(?st) || !(?st IN ({{codes:bid-status/not submitted}})))
   FILTER NOT EXISTS { ?p prtkg:hasTender/prtkg:status "cancelled" }

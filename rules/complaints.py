@@ -27,7 +27,7 @@ def _rules():
 
 
 _TRANSFERS = """
-SELECT ?record ?kind ?tr ?to ?toName ?date ?feedback WHERE { GRAPH ?g { %s
+SELECT ?record ?kind ?tr ?to ?toName ?date ?feedback WHERE { %s GRAPH ?g {
   ?g prtkg:recordId ?record ; prtkg:recordKind ?kind . FILTER(?kind IN ("complaint", "clue"))
   ?x prtkg:hasTransfer ?tr . ?tr prtkg:transferDate ?date ; prtkg:transferredTo ?d . ?d prtkg:uscc ?to .
   OPTIONAL { ?d prtkg:name ?toName } OPTIONAL { ?tr prtkg:feedbackDate ?feedback } } }"""

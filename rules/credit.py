@@ -35,7 +35,7 @@ def _rules():
 
 
 _ENTITIES = """
-SELECT DISTINCT ?code WHERE { GRAPH ?g { %s
+SELECT DISTINCT ?code WHERE { %s GRAPH ?g {
   { ?x prtkg:tenderer ?e } UNION { ?x prtkg:supplier ?e } UNION { ?x a prtkg:CreditRecord ; prtkg:subject ?e }
   ?e prtkg:uscc ?c BIND(UCASE(?c) AS ?code) } }"""
 
@@ -52,10 +52,10 @@ _BIDS = _DEALS.format(has="hasBid", party="tenderer", date="bidDate", excluded=c
 _AWARDS = _DEALS.format(has="hasAward", party="supplier", date="awardDate", excluded=codes.sparql_list(codes.non_members("award-status", "standing")))
 
 _EXECUTED_RECORDS = """
-SELECT DISTINCT ?g2 WHERE { GRAPH ?g { %s ?x prtkg:executesRecord ?cr } GRAPH ?g2 { ?cr a prtkg:CreditRecord } }"""
+SELECT DISTINCT ?g2 WHERE { %s GRAPH ?g { ?x prtkg:executesRecord ?cr } GRAPH ?g2 { ?cr a prtkg:CreditRecord } }"""
 
 _EXECUTIONS = """
-SELECT ?cr ?measure ?dept ?date WHERE { GRAPH ?g { %s
+SELECT ?cr ?measure ?dept ?date WHERE { %s GRAPH ?g {
   ?x a prtkg:SanctionExecution ; prtkg:executesRecord ?cr ; prtkg:measure ?measure ; prtkg:executionDate ?date ;
      prtkg:executedBy/prtkg:uscc ?dept } }"""
 

@@ -9,7 +9,7 @@ from prtkg import findings
 from .common import code, paged_select
 
 _PROBLEMS = """
-SELECT ?record ?node ?field ?kind ?value WHERE { GRAPH ?g { %s
+SELECT ?record ?node ?field ?kind ?value WHERE { %s GRAPH ?g {
   ?g prtkg:recordId ?record . ?node prtkg:dataProblem ?x .
   ?x prtkg:problemField ?field ; prtkg:problemKind ?kind ; prtkg:problemValue ?value } }"""
 

@@ -47,7 +47,7 @@ _PERIODS = """
 SELECT ?code ?period (COUNT(DISTINCT ?i) AS ?n) (COUNT(DISTINCT ?dept) AS ?nd)
        """ + concat('CONCAT(STR(?date), "|", ?rid)', "dated") + " " + concat("?rid", "ids") + " " + concat("?dept", "depts") + """
 WHERE {
-  { SELECT DISTINCT ?t ?period WHERE { GRAPH ?g { %s ?x a prtkg:Inspection ; prtkg:target ?t ;
+  { SELECT DISTINCT ?t ?period WHERE { %s GRAPH ?g { ?x a prtkg:Inspection ; prtkg:target ?t ;
         prtkg:inspectionDate ?date . ?t prtkg:uscc ?c . BIND(%s AS ?period) } } }
   GRAPH ?h { ?h prtkg:recordId ?rid . ?i a prtkg:Inspection ; prtkg:target ?t ; prtkg:inspectionDate ?date ;
              prtkg:inspectingDepartment/prtkg:uscc ?dept . ?t prtkg:uscc ?c2 }
@@ -56,7 +56,7 @@ WHERE {
 } GROUP BY ?code ?period"""
 
 _INSPECTIONS = """
-SELECT ?record ?i ?kind ?tf ?if WHERE { GRAPH ?g { %s ?g prtkg:recordId ?record . ?i a prtkg:Inspection .
+SELECT ?record ?i ?kind ?tf ?if WHERE { %s GRAPH ?g { ?g prtkg:recordId ?record . ?i a prtkg:Inspection .
   OPTIONAL { ?i prtkg:inspectionKind ?kind }
   OPTIONAL { ?i prtkg:hasRandomDraw/prtkg:targetsFrom ?tf } OPTIONAL { ?i prtkg:hasRandomDraw/prtkg:inspectorsFrom ?if } } }"""
 
@@ -115,11 +115,11 @@ SELECT ?record ?plan ?year ?item ?itemId ?subject ?due (MIN(?idate) AS ?first) W
 } GROUP BY ?record ?plan ?year ?item ?itemId ?subject ?due"""
 
 _PLANS = """
-SELECT ?record ?plan ?year ?summary WHERE { GRAPH ?g { %s ?g prtkg:recordId ?record .
+SELECT ?record ?plan ?year ?summary WHERE { %s GRAPH ?g { ?g prtkg:recordId ?record .
   ?plan a prtkg:SupervisionPlan ; prtkg:year ?year . OPTIONAL { ?plan prtkg:summaryDate ?summary } } }"""
 
 _PLANS_OF_INSPECTIONS = """
-SELECT DISTINCT ?h WHERE { GRAPH ?g { %s ?i prtkg:forPlanItem ?item } GRAPH ?h { ?plan prtkg:hasPlanItem ?item } }"""
+SELECT DISTINCT ?h WHERE { %s GRAPH ?g { ?i prtkg:forPlanItem ?item } GRAPH ?h { ?plan prtkg:hasPlanItem ?item } }"""
 
 
 def check_plans(ctx):

@@ -51,14 +51,14 @@ def _rules():
 
 
 _TENDERS = """
-SELECT ?record ?p ?method ?n (COUNT(DISTINCT ?tenderer) AS ?distinct) (COUNT(DISTINCT ?anyBid) AS ?bids) WHERE { GRAPH ?g { %s
+SELECT ?record ?p ?method ?n (COUNT(DISTINCT ?tenderer) AS ?distinct) (COUNT(DISTINCT ?anyBid) AS ?bids) WHERE { %s GRAPH ?g {
   ?g prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:hasTender ?t . OPTIONAL { ?t prtkg:procurementMethod ?method }
   OPTIONAL { ?t prtkg:numberOfTenderers ?n } OPTIONAL { ?p prtkg:hasBid ?anyBid }
   OPTIONAL { ?p prtkg:hasBid ?b . ?b prtkg:status ?st ; prtkg:tenderer ?tenderer . FILTER(!(?st IN ({{codes:bid-status/not submitted}}))) } } }
 GROUP BY ?record ?p ?method ?n"""
 
 _BIDS = """
-SELECT ?record ?p ?b ?amount ?currency ?tstatus """ + concat("?tid", "tenderers") + " " + concat("?lotId", "lots") + """ WHERE { GRAPH ?g { %s
+SELECT ?record ?p ?b ?amount ?currency ?tstatus """ + concat("?tid", "tenderers") + " " + concat("?lotId", "lots") + """ WHERE { %s GRAPH ?g {
   ?g prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:hasBid ?b . ?b prtkg:status ?st ; prtkg:amount ?amount ;
      prtkg:currency ?currency ; prtkg:tenderer ?e . FILTER(!(?st IN ({{codes:bid-status/not submitted}})))
   OPTIONAL { ?e prtkg:uscc ?u } BIND(COALESCE(UCASE(?u), STR(?e)) AS ?tid)
@@ -73,7 +73,7 @@ GROUP BY ?record ?p ?b ?amount ?currency ?tstatus"""
 # One row per award of a bid's project: "won" is decided over them in _group_facts.
 # Asked a page of bidders at a time (VALUES ?e), the bidders of the projects under check (_BIDDERS).
 _BIDDERS = """
-SELECT DISTINCT ?e WHERE { GRAPH ?g { %s ?g prtkg:mainNode ?p0 . ?p0 prtkg:hasBid/prtkg:tenderer ?e . ?e prtkg:uscc ?u0 } }"""
+SELECT DISTINCT ?e WHERE { %s GRAPH ?g { ?g prtkg:mainNode ?p0 . ?p0 prtkg:hasBid/prtkg:tenderer ?e . ?e prtkg:uscc ?u0 } }"""
 _PARTICIPATION = """
 SELECT ?record ?p ?u ?date ?a ?ast WHERE {
   %s
@@ -88,7 +88,7 @@ _LOST = codes.non_members("award-status", "standing")  # cancelled or unsuccessf
 # Active awards of the buyers of the projects under check.
 _AWARDS = """
 SELECT ?record ?a ?buyer ?supplier ?bname ?sname ?date ?amount ?currency ?category ?tt WHERE {
-  { SELECT DISTINCT ?buyer WHERE { GRAPH ?g { %s ?g prtkg:mainNode ?p0 . ?p0 prtkg:buyer ?b0 .
+  { SELECT DISTINCT ?buyer WHERE { %s GRAPH ?g { ?g prtkg:mainNode ?p0 . ?p0 prtkg:buyer ?b0 .
       OPTIONAL { ?b0 prtkg:uscc ?bu0 } BIND(COALESCE(UCASE(?bu0), STR(?b0)) AS ?buyer) } } }
   GRAPH ?h { ?h prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:buyer ?b . OPTIONAL { ?b prtkg:uscc ?bu }
              BIND(COALESCE(UCASE(?bu), STR(?b)) AS ?buyer)

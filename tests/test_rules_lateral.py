@@ -4,6 +4,7 @@ server without LATERAL (Virtuoso) runs."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from prtkg import loaders, rules
 from prtkg.checking import Context, bundled, run_checks
@@ -13,7 +14,9 @@ from prtkg.store.remote import RemoteStore
 
 
 def plain(query: str) -> str:
-    """The SPARQL 1.1 text a LATERAL text was made from (lateral_optionals undone)."""
+    """The SPARQL 1.1 text a LATERAL text was made from: lateral_optionals undone, and a page's VALUES
+    ?g back before its GRAPH ?g."""
+    query = re.sub(r"GRAPH \?g \{ (VALUES \?g \{[^}]*\})", r"\1 GRAPH ?g {", query)
     out, i, depth, closing = [], 0, 0, []
     opening = "LATERAL { OPTIONAL {"
     while i < len(query):

@@ -30,9 +30,8 @@ _T = f"<{TALLY_GRAPH}>"
 # 10^4 rows and key).
 _BUYER_TEMPLATE = "_:buyer prtkg:tallyBuyer ?buyer"
 _BUYERS_WHERE = """{{ SELECT DISTINCT ?buyer WHERE {{
-  {only}
-  GRAPH ?g1 {{ ?project prtkg:buyer ?buyer }}
-  GRAPH ?g2 {{ ?project prtkg:hasAward ?award }}
+  GRAPH ?g1 {{ {only} ?project prtkg:buyer ?buyer }}
+  {lat}{{ GRAPH ?g2 {{ ?project prtkg:hasAward ?award }} }}
 }} }}"""
 
 # A buyer's active awards by supplier, every graph read as one, as the union default graph of
@@ -42,11 +41,10 @@ _COUNT_TEMPLATE = "_:entry prtkg:tallyOf ?node ; prtkg:tallySupplier ?supplier ;
 _COUNT = """GRAPH {t} {{ ?node prtkg:tallyBuyer ?buyer }}
 {{
   SELECT ?buyer ?supplier (COUNT(DISTINCT ?award) AS ?wins) WHERE {{
-    {only}
-    GRAPH ?g1 {{ ?project prtkg:buyer ?buyer }}
-    GRAPH ?g2 {{ ?project prtkg:hasAward ?award }}
-    GRAPH ?g3 {{ ?award prtkg:supplier ?supplier }}
-    OPTIONAL {{ GRAPH ?g4 {{ ?award prtkg:status ?status }} }}
+    GRAPH ?g1 {{ {only} ?project prtkg:buyer ?buyer }}
+    {lat}{{ GRAPH ?g2 {{ ?project prtkg:hasAward ?award }} }}
+    {lat}{{ GRAPH ?g3 {{ ?award prtkg:supplier ?supplier }} }}
+    {lat}{{ OPTIONAL {{ GRAPH ?g4 {{ ?award prtkg:status ?status }} }} }}
     FILTER(!BOUND(?status) || ?status = "active")
   }} GROUP BY ?buyer ?supplier
 }}"""
@@ -59,7 +57,7 @@ _RANK_TEMPLATE = "?entry prtkg:winRank ?rank"
 _RANK = """{{
   SELECT ?entry (SUM(IF(?above > ?wins, ?suppliers, 0)) + 1 AS ?rank) WHERE {{
     GRAPH {t} {{ {only} ?node prtkg:tallyBuyer ?buyer . ?entry prtkg:tallyOf ?node ; prtkg:winCount ?wins }}
-    {{ SELECT ?node (?level AS ?above) (COUNT(?other) AS ?suppliers) WHERE {{
+    {lat}{{ SELECT ?node (?level AS ?above) (COUNT(?other) AS ?suppliers) WHERE {{
          GRAPH {t} {{ {only} ?node prtkg:tallyBuyer ?buyer . ?other prtkg:tallyOf ?node ; prtkg:winCount ?level }}
        }} GROUP BY ?node ?level }}
     FILTER(?above >= ?wins)
@@ -82,26 +80,33 @@ _BUYERS = """SELECT DISTINCT ?buyer WHERE {{
 WHOLE_ABOVE = 50
 
 
-def _count(store, only: str = "") -> None:
-    """Count, then rank, the tallies of the buyers `only` names (a VALUES ?buyer; empty: all)."""
-    store.insert_where(TALLY_GRAPH, _BUYER_TEMPLATE, _BUYERS_WHERE.format(only=only))
-    store.insert_where(TALLY_GRAPH, _COUNT_TEMPLATE, _COUNT.format(t=_T, only=only))
-    store.insert_where(TALLY_GRAPH, _RANK_TEMPLATE, _RANK.format(t=_T, only=only))
+def _steps(store, only: str) -> list[tuple[str, str]]:
+    """(template, pattern) of the counting, then the ranking, of the buyers `only` names (a VALUES
+    ?buyer; empty: all). For a few buyers each pattern after the first is evaluated for the rows
+    before it (LATERAL, where the store parses it: rules/common.py in_dialect), not over the whole
+    store and joined."""
+    lat = "LATERAL " if only and getattr(store, "lateral", False) else ""
+    return [(_BUYER_TEMPLATE, _BUYERS_WHERE.format(only=only, lat=lat)),
+            (_COUNT_TEMPLATE, _COUNT.format(t=_T, only=only, lat=lat)),
+            (_RANK_TEMPLATE, _RANK.format(t=_T, only=only, lat=lat))]
 
 
 def materialise(store) -> None:
-    """Rewrite the tallies of every buyer."""
+    """Rewrite the tallies of every buyer (Store.insert_where: on disk, one bulk write per step)."""
     store.remove_graph(TALLY_GRAPH)
-    _count(store)
+    for template, where in _steps(store, ""):
+        store.insert_where(TALLY_GRAPH, template, where)
 
 
 def refresh(store, buyers: set[str]) -> None:
-    """Recount the tallies of these buyers."""
+    """Recount the tallies of these buyers: one update, dropping and writing them (a bulk write per
+    step, as materialise does, cost 0.1 s each on disk whatever its size: a refresh of one buyer
+    took 0.3 s at 320 projects; as one update, milliseconds)."""
     if not buyers:
         return
     only = "VALUES ?buyer { " + " ".join(f"<{b}>" for b in sorted(buyers)) + " }"
-    store.update(_DROP.format(t=_T, only=only))
-    _count(store, only)
+    store.update(" ;\n".join([_DROP.format(t=_T, only=only)] + [
+        f"INSERT {{ GRAPH {_T} {{ {template} }} }} WHERE {{ {where} }}" for template, where in _steps(store, only)]))
 
 
 def buyers(store, graphs: Iterable[str]) -> set[str]:

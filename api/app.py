@@ -8,7 +8,7 @@ import uuid
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from prtkg import inference, rdf
+from prtkg import derived, rdf
 from prtkg.errors import CheckFailed, ConfigError, PrtkgError, StoreError, StoreUnavailable
 from prtkg.store import Store, open_store
 
@@ -42,7 +42,7 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
     store = store if store is not None else open_store()
     if not store.ask(f"ASK {{ GRAPH <{rdf.ONTOLOGY_GRAPH}> {{ ?s ?p ?o }} }}"):
         store.load_ontology()
-    inference.ensure(store)   # a store from before derivation: coverage and who-supervises read it
+    derived.ensure(store)   # a store from before derivation: coverage, who-supervises, top-winners read it
 
     app = FastAPI(title="prtkg", version="0.1.0", description=DESCRIPTION, docs_url=None, redoc_url=None,
                   swagger_ui_oauth2_redirect_url=None)

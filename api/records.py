@@ -17,7 +17,7 @@ from prtkg import findings as F
 from prtkg.app.checking import Context, bundled, run_checks
 from prtkg.clock import today
 from prtkg.errors import CheckFailed, PrtkgError
-from prtkg.inference import kept_up_to_date
+from prtkg.derived import kept_up_to_date
 from prtkg.app.ingest import findings_update
 from prtkg.records import LoadResult
 from prtkg.store import Store

@@ -28,6 +28,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, 
 
 from prtkg import findings as F
 from .checking import Context, run_checks
+from prtkg import tallies
 from prtkg.clock import today
 from prtkg.errors import InputError
 from prtkg.rdf import RecordGraph
@@ -220,6 +221,7 @@ def ingest(paths: Sequence[Path], as_of: dt.date | None = None, console: Console
     writer = Writer(store)
     written, rejected = load_into(store, paths, console, on_commit, writer)
     materialise(store)
+    tallies.materialise(store)
     found: list[F.Finding] = []
     if check:
         # The records just written (graph names, not triples): each check reads them from the store
@@ -253,6 +255,7 @@ def _ingest_in_memory(paths, as_of, console, store, check, on_commit=None) -> di
             if on_commit is not None:
                 on_commit(i + len(batch), len(records))
     materialise(store)
+    tallies.materialise(store)
     found: list[F.Finding] = []
     if check:
         ctx = Context(store, records, as_of)

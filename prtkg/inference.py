@@ -35,7 +35,6 @@ the division hierarchy live there); a record cannot add to a hierarchy.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -194,8 +193,7 @@ def _records(store) -> tuple[Graphs, Graphs]:
     store, as the store's other graphs left out: comparing a graph with a few names is three times
     faster than testing its name's prefix, which builds a string per triple. A server may keep graphs
     of its own that it does not list (prtkg.store.remote SYSTEM_GRAPHS): there, the prefix."""
-    from .store.embedded import Store
-    if not isinstance(store, Store):
+    if not getattr(store, "lists_every_graph", False):
         return Graphs(f"FILTER({_RECORD_PREFIX})"), Graphs(f"FILTER(?VAR = {_O} || {_RECORD_PREFIX})")
     # Listed once: after the derived graphs are dropped, a listing takes a few tenths of a second.
     others = {g for g in store.named_graphs() if not g.startswith("urn:prtkg:graph:")} | set(DERIVED_GRAPHS)
@@ -465,19 +463,4 @@ def refresh(store, touched: set[str], tbox: TBox | None = None) -> None:
     _replacements(store)
 
 
-# Above this many records a write re-derives the whole graph: cheaper than a refresh of that many nodes.
-WHOLE_ABOVE = 50
-
-
-@contextmanager
-def kept_up_to_date(store, graphs: list[str]):
-    """Around a write of these record graphs: the derived graph follows it (a refresh of the nodes
-    the old and new versions mention, or a whole run for a large write)."""
-    whole = len(graphs) > WHOLE_ABOVE
-    before = set() if whole else nodes(store, graphs)
-    yield
-    if whole:
-        materialise(store)
-    else:
-        refresh(store, before | nodes(store, graphs))
 

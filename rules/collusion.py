@@ -212,7 +212,7 @@ def check(ctx):
     # A page of records at a time, each a run of its own: every fact is about one tender (its lots,
     # its bidders' relations as of its bid date), so the pages' firings are the whole run's.
     return [found for page in common.pages(recs)
-            for found in _check_page(ctx, applicable, ctx.store.select(_BIDS % graphs_values(page)))]
+            for found in _check_page(ctx, applicable, ctx.store.select(common.page_query(ctx.store, _BIDS, page)))]
 
 
 def _check_page(ctx, applicable: dict[str, set[str]], rows: list[dict]) -> list:

@@ -13,7 +13,7 @@ from .engine import m
 from prtkg import findings
 
 from . import engine
-from .common import day, graphs_values, param, period_deadline, records, workday_deadline
+from .common import day, graphs_values, page_query, param, period_deadline, records, workday_deadline
 
 _LATE = ((m.done == 0) & (m.as_of > m.due)) | (m.done > m.due)
 
@@ -61,7 +61,7 @@ def check(ctx):
     facts = []
     cmp_days = param("CMP-FEEDBACK", "max_working_days")
     clu_days = param("CLU-FEEDBACK", "max_days")
-    for r in ctx.store.select(_TRANSFERS % values):
+    for r in ctx.store.select(page_query(ctx.store, _TRANSFERS, recs)):
         if r["kind"] == "complaint":
             due = workday_deadline(r["date"], cmp_days)
             if due is None:

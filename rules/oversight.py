@@ -13,7 +13,7 @@ from .engine import m
 from prtkg import findings
 
 from . import engine
-from .common import concat, day, graphs_values, iri_values, param, period_deadline, records, split
+from .common import concat, day, graphs_values, iri_values, page_query, param, period_deadline, records, split
 
 _PERIOD_EXPR = {
     "quarter": 'CONCAT(STR(YEAR(?date)), "-Q", STR(xsd:integer(FLOOR((MONTH(?date) - 1) / 3) + 1)))',
@@ -73,7 +73,7 @@ def check_inspections(ctx):
                       "period": r["period"], "inspections": int(r["n"]), "departments": int(r["nd"]),
                       "records": sorted(split(r["ids"])), "departmentCodes": sorted(split(r["depts"])),
                       "second": sorted(split(r["dated"]))[1].split("|", 1)[1] if int(r["n"]) > 1 else None})
-    for r in ctx.store.select(_INSPECTIONS % graphs_values(recs)):
+    for r in ctx.store.select(page_query(ctx.store, _INSPECTIONS, recs)):
         facts.append({"t": "inspection", "id": f"inspection|{r['record']}", "record": r["record"], "node": r["i"],
                       "kind": r["kind"] or "routine", "targets_from": int(bool(r["tf"])),
                       "inspectors_from": int(bool(r["if"]))})

@@ -95,9 +95,9 @@ def test_records_and_findings_land_in_one_update_on_disk(tmp_path, monkeypatch):
     with TestClient(app) as c:
         r = _post(c, _complaint("disk"))
         assert r.status_code == 200
-    # Records and findings in one update; after it only the derived graphs follow (prtkg/inference.py).
+    # Records and findings in one update; after it only the derived graphs follow (prtkg/derived.py).
     assert writes and writes[0][0] == "update" and "TS-ATOMIC-1" in writes[0][1][0]
-    from prtkg.inference import DERIVED_GRAPHS
+    from prtkg.derived import GRAPHS as DERIVED_GRAPHS
     for name, args in writes[1:]:
         text = "".join(str(q.graph_name) if hasattr(q, "graph_name") else str(q)
                        for a in args for q in (a if isinstance(a, (list, tuple)) else [a]))

@@ -26,7 +26,7 @@ import pytest
 
 from prtkg import loaders, rdf
 from prtkg.casework import CASES_GRAPH
-from prtkg.inference import DERIVED_GRAPHS
+from prtkg.derived import GRAPHS as DERIVED_GRAPHS
 from prtkg.store import Store
 from prtkg.shapes import calendar_graph
 
@@ -71,7 +71,7 @@ def verify(store_path: Path, expected: dict, acknowledged: set[str]) -> int:
     agents: dict[str, set[str]] = {}
     # Shared graphs, not records: the calendar is derived (rewritten whole when its digest is absent or
     # stale), so a kill may leave it absent but never half-written under a current digest.
-    # The derived graphs (prtkg/inference.py) are rewritten whole at the end of every load, and derived
+    # The derived graphs (prtkg/derived.py) are rewritten whole at the end of every load, and derived
     # again by the next load or server start where a kill left none.
     skip = {rdf.ONTOLOGY_GRAPH, rdf.FINDINGS_GRAPH, CASES_GRAPH, calendar_graph.CALENDAR_GRAPH, *DERIVED_GRAPHS}
     for q in store._ox.quads_for_pattern(None, None, None, None):

@@ -75,15 +75,15 @@ def test_a_later_list_of_the_publisher_is_written_as_replacing_the_earlier(resul
 def test_the_replacement_follows_the_lists_loaded_one_by_one(tmp_path):
     # A load of a few records refreshes the derived graphs instead of deriving them whole: the new
     # list links the old one (which the refresh does not touch), and the link goes with the list.
-    from prtkg import inference
+    from prtkg import derived
     from prtkg.store import Store
     store = Store(None)
     store.load_ontology()
     [old], [new] = (load_paths([HERE / n]).records for n in ("yn-2023.csv", "yn-2025.csv"))
     store.replace_records([old])
-    store.replace_records([new])          # each a refresh (prtkg.inference.kept_up_to_date)
+    store.replace_records([new])          # each a refresh (prtkg.derived.kept_up_to_date)
     assert _replacements(store) == {("yn-2023", "yn-2025")}
-    with inference.kept_up_to_date(store, [new.graph.graph.value]):
+    with derived.kept_up_to_date(store, [new.graph.graph.value]):
         store.remove_graph(new.graph.graph.value)
     assert _replacements(store) == set()
 

@@ -62,8 +62,22 @@ class _ForkGuard:
                 self._cond.notify_all()
 
 
+def _parses_lateral() -> bool:
+    """Whether this pyoxigraph parses `LATERAL` (SEP-0006; rules/common.py in_dialect)."""
+    try:
+        ox.Store().query("SELECT * WHERE { LATERAL { BIND(1 AS ?x) } }")
+        return True
+    except SyntaxError:
+        return False
+
+
 class Store:
     """Embedded Oxigraph: `Store(path)` persists on disk, `Store(None)` is a temporary in-memory store."""
+
+    # Oxigraph evaluates `LATERAL { OPTIONAL ... }` row by row (rules/common.py in_dialect).
+    lateral = _parses_lateral()
+    # named_graphs() lists every graph the store holds (a server may hide graphs of its own).
+    lists_every_graph = True
 
     def __init__(self, path: str | Path | None = None, read_only: bool = False):
         self.path = Path(path) if path is not None else None
@@ -92,12 +106,12 @@ class Store:
     def replace_records(self, records: Sequence[Record], agent: str | None = None,
                         at: dt.datetime | None = None, infer: bool = True) -> None:
         """Replace each record's named graph (content + provenance) in one transaction; then bring
-        the derived graph (prtkg/inference.py) up to date, unless `infer` is False (a bulk load
+        the derived graphs (prtkg/derived.py) up to date, unless `infer` is False (a bulk load
         derives it once at its end)."""
         if not records:
             return
         if infer:
-            from ..inference import kept_up_to_date
+            from ..derived import kept_up_to_date
             with kept_up_to_date(self, [r.graph.graph.value for r in records]):
                 self.replace_records(records, agent, at, infer=False)
             return

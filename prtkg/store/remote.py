@@ -114,6 +114,9 @@ def _count_query(query: str) -> str:
 class RemoteStore:
     """A SPARQL 1.1 server (query + update endpoints, optionally a Graph Store Protocol endpoint)."""
 
+    # A server may keep graphs of its own that it does not list (SYSTEM_GRAPHS).
+    lists_every_graph = False
+
     def __init__(self, endpoint: str, update_endpoint: str | None = None, graph_store: str | None = None,
                  timeout: float = DEFAULT_TIMEOUT, union_param: str | None = "union-default-graph",
                  max_rows: int | None = None):
@@ -124,6 +127,18 @@ class RemoteStore:
         self.union_param = union_param or None
         self.max_rows = max_rows
         self.path = endpoint  # what the commands print as "the store"
+        self._lateral: bool | None = None
+
+    @property
+    def lateral(self) -> bool:
+        """Whether the server parses `LATERAL` (SEP-0006: `oxigraph serve` does, Virtuoso 7.2 does not),
+        asked once (rules/common.py in_dialect). A server that cannot be asked counts as not."""
+        if self._lateral is None:
+            try:
+                self._lateral = self.ask("ASK { LATERAL { BIND(1 AS ?x) } }")
+            except (StoreError, SyntaxError, ValueError):
+                self._lateral = False
+        return self._lateral
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "RemoteStore":
@@ -212,7 +227,7 @@ class RemoteStore:
         RECORDS_PER_REQUEST records, each checked after it is written; then the derived graph
         follows, as in the embedded store."""
         if infer and records:
-            from ..inference import kept_up_to_date
+            from ..derived import kept_up_to_date
             with kept_up_to_date(self, [r.graph.graph.value for r in records]):
                 self.replace_records(records, agent, at, infer=False)
             return

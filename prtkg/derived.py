@@ -1,0 +1,43 @@
+"""The graphs derived from the records, kept together: what a write of a few records refreshes, what a
+server derives at start where a store has none. (A load rewrites each whole at its end, one after the
+other, so that bench/run can time the OWL RL closure alone: app/ingest.py.)
+
+Two kinds, each in its own module: the OWL RL closure (prtkg/inference.py: urn:prtkg:inferred,
+urn:prtkg:inferred:records) and the win tallies (prtkg/tallies.py: urn:prtkg:tally:wins). The
+tallies read no inferred triple, so the order between them does not matter.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from . import inference, tallies
+
+GRAPHS = (*inference.DERIVED_GRAPHS, tallies.TALLY_GRAPH)
+
+
+def ensure(store) -> bool:
+    """Derive what a store with records lacks (see inference.ensure, tallies.ensure)."""
+    inferred = inference.ensure(store)
+    counted = tallies.ensure(store)
+    return inferred or counted
+
+
+# Each derivation with what a record graph touches in it: the nodes its triples mention (the closure),
+# the buyers it counts for (the tallies).
+_KINDS = ((inference, inference.nodes), (tallies, tallies.buyers))
+# Above this many records a write re-derives whole: cheaper than a refresh of that many nodes.
+WHOLE_ABOVE = 50
+
+
+@contextmanager
+def kept_up_to_date(store, graphs: list[str]):
+    """Around a write of these record graphs: every derived graph follows it, refreshed for what the
+    old and the new versions touch (taken before and after the write), or whole for a large write."""
+    whole = len(graphs) > WHOLE_ABOVE
+    before = [set() if whole else touched(store, graphs) for _, touched in _KINDS]
+    yield
+    for (kind, touched), old in zip(_KINDS, before):
+        if whole:
+            kind.materialise(store)
+        else:
+            kind.refresh(store, old | touched(store, graphs))

@@ -157,17 +157,13 @@ def _values_query(kind: str, fields: list[str], graphs: Iterable[str] | None) ->
     for i, name in enumerate(fields):
         # Codes are concept IRIs, OCDS codes are literals: compare both by their last segment.
         selects.append(group_concat(f'REPLACE(STR(?v{i}), "^.*/", "")', f"f{i}"))
-        # Outside the record's GRAPH block, in a GRAPH ?g of its own: inside it, Oxigraph 0.5 evaluates
-        # the OPTIONAL over every graph of the store and joins it to the page afterwards, so every page
-        # cost a scan of the store (below); outside, it is looked up for the page's records only (10^4
-        # projects, a page of 1,000: 2.5 s against 8.4 s; a page that is the whole store is slower so).
-        optionals.append(f"OPTIONAL {{ GRAPH ?g {{ ?main {paths[name]} ?v{i} }} }}")
+        optionals.append(f"OPTIONAL {{ ?main {paths[name]} ?v{i} }}")
     values = ""
     if graphs is not None:
         values = "VALUES ?g { " + " ".join(f"<{g}>" for g in graphs) + " }\n"
     return (f"SELECT ?record ?main {' '.join(selects)} WHERE {{\n{values}"
-            f"GRAPH ?g {{ ?g prtkg:recordKind \"{kind}\" ; prtkg:recordId ?record ; prtkg:mainNode ?main }}\n"
-            + "\n".join(optionals) + "\n} GROUP BY ?record ?main")
+            f"GRAPH ?g {{ ?g prtkg:recordKind \"{kind}\" ; prtkg:recordId ?record ; prtkg:mainNode ?main .\n"
+            + "\n".join(optionals) + "\n} } GROUP BY ?record ?main")
 
 
 def decide(gate: Gate, have: dict[str, set[str]]) -> tuple[str, list[str]]:
@@ -200,10 +196,10 @@ def decide(gate: Gate, have: dict[str, set[str]]) -> tuple[str, list[str]]:
 
 
 # Records per query: the query's VALUES and its rows (a few dozen fields each) stay this size
-# whatever the number of records under check. The paged queries of this module and of the rule
-# families keep their OPTIONALs outside the record's GRAPH block, so a page costs its own records'
-# lookups, not a scan of the store (Oxigraph 0.5 evaluates an OPTIONAL inside the block over the
-# whole store and joins it to the page afterwards). Still large: not yet measured smaller at 10^5.
+# whatever the number of records under check. Large, because a page is not yet a page's cost:
+# Oxigraph 0.5 evaluates an OPTIONAL's right side over the whole store and joins it to the page
+# (measured at 1,000 projects: 10 graphs 0.9 s, all 1,000 graphs 1.7 s), so every page costs a scan
+# of the store. LATERAL would bound it by the page (10 graphs: 0.03 s) but is not standard SPARQL.
 PAGE = 25000
 
 

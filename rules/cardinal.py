@@ -65,33 +65,30 @@ def _rules():
     ]
 
 
-# The OPTIONALs stand outside the record's GRAPH block, each anchored on a node the block binds (a
-# nested OPTIONAL's subject repeated, so an absent tender or party leaves its details unbound as
-# before): inside, Oxigraph 0.5 evaluates them over every graph of the store (rules/risk.py _TENDERS).
 _PROCESSES = """
-SELECT ?record ?p ?tstatus ?method ?criteria ?tt ?start ?end ?endTime ?buyer ?pe WHERE { %s
-  GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:recordId ?record ; prtkg:mainNode ?p }
-  OPTIONAL { GRAPH ?g { ?p prtkg:hasTender ?t } }
-  OPTIONAL { GRAPH ?g { ?p prtkg:hasTender ?t . ?t prtkg:status ?tstatus } }
-  OPTIONAL { GRAPH ?g { ?p prtkg:hasTender ?t . ?t prtkg:procurementMethod ?method } }
-  OPTIONAL { GRAPH ?g { ?p prtkg:hasTender ?t . ?t prtkg:awardCriteria ?criteria } }
-  OPTIONAL { GRAPH ?g { ?p prtkg:hasTender ?t . ?t prtkg:tenderPeriodStart ?start } }
-  OPTIONAL { GRAPH ?g { ?p prtkg:hasTender ?t . ?t prtkg:tenderPeriodEnd ?end } }
-  OPTIONAL { GRAPH ?g { ?p prtkg:hasTender ?t . ?t prtkg:tenderPeriodEndDateTime ?endTime } }
-  OPTIONAL { GRAPH ?g { ?p prtkg:tradeType ?tt } }
-  OPTIONAL { GRAPH ?g { ?p prtkg:buyer ?b } } OPTIONAL { GRAPH ?g { ?p prtkg:buyer ?b . ?b prtkg:uscc ?bu } }
-  BIND(COALESCE(UCASE(?bu), STR(?b)) AS ?buyer)
-  OPTIONAL { GRAPH ?g { ?p prtkg:procuringEntity ?e } } OPTIONAL { GRAPH ?g { ?p prtkg:procuringEntity ?e . ?e prtkg:uscc ?eu } }
-  BIND(COALESCE(UCASE(?eu), STR(?e)) AS ?pe) }"""
+SELECT ?record ?p ?tstatus ?method ?criteria ?tt ?start ?end ?endTime ?buyer ?pe WHERE { %s GRAPH ?g {
+  ?g prtkg:recordKind "ocds" ; prtkg:recordId ?record ; prtkg:mainNode ?p .
+  OPTIONAL { ?p prtkg:hasTender ?t . OPTIONAL { ?t prtkg:status ?tstatus } OPTIONAL { ?t prtkg:procurementMethod ?method }
+    OPTIONAL { ?t prtkg:awardCriteria ?criteria } OPTIONAL { ?t prtkg:tenderPeriodStart ?start }
+    OPTIONAL { ?t prtkg:tenderPeriodEnd ?end } OPTIONAL { ?t prtkg:tenderPeriodEndDateTime ?endTime } }
+  OPTIONAL { ?p prtkg:tradeType ?tt }
+  OPTIONAL { ?p prtkg:buyer ?b OPTIONAL { ?b prtkg:uscc ?bu } BIND(COALESCE(UCASE(?bu), STR(?b)) AS ?buyer) }
+  OPTIONAL { ?p prtkg:procuringEntity ?e OPTIONAL { ?e prtkg:uscc ?eu } BIND(COALESCE(UCASE(?eu), STR(?e)) AS ?pe) } } }"""
 
 _BIDS = """
 SELECT ?p ?b ?status ?amount ?currency ?date ?dateTime """ + concat("?tid", "tenderers") + """
-WHERE { %s GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p . ?p prtkg:hasBid ?b . ?b prtkg:tenderer ?e }
-  OPTIONAL { GRAPH ?g { ?e prtkg:uscc ?u } } BIND(COALESCE(UCASE(?u), STR(?e)) AS ?tid)
-  OPTIONAL { GRAPH ?g { ?b prtkg:status ?status } } OPTIONAL { GRAPH ?g { ?b prtkg:amount ?amount ; prtkg:currency ?currency } }
-  OPTIONAL { GRAPH ?g { ?b prtkg:bidDate ?date } } OPTIONAL { GRAPH ?g { ?b prtkg:bidDateTime ?dateTime } } }
+WHERE { %s GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p . ?p prtkg:hasBid ?b . ?b prtkg:tenderer ?e .
+  OPTIONAL { ?e prtkg:uscc ?u } BIND(COALESCE(UCASE(?u), STR(?e)) AS ?tid)
+  OPTIONAL { ?b prtkg:status ?status } OPTIONAL { ?b prtkg:amount ?amount ; prtkg:currency ?currency }
+  OPTIONAL { ?b prtkg:bidDate ?date } OPTIONAL { ?b prtkg:bidDateTime ?dateTime } } }
 GROUP BY ?p ?b ?status ?amount ?currency ?date ?dateTime"""
 
+# _AWARDS keeps its OPTIONALs outside the record's GRAPH block, each anchored on a node the block
+# binds (a nested OPTIONAL's subject repeated, so an absent supplier leaves its code unbound as
+# before): inside, Oxigraph 0.5 evaluates them over every graph of the store (rules/risk.py
+# _TENDERS); outside, 0.11 s for 500 of 10^5 projects. _PROCESSES and _BIDS keep theirs inside:
+# with five or more OPTIONALs outside, Oxigraph took 44-77 ms a record at 10^5 (under load), likely
+# more than their scans of the store per page (not yet measured side by side at 10^5).
 _AWARDS = """
 SELECT ?p ?a ?status """ + concat("?sid", "suppliers") + """ WHERE { %s
   GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p . ?p prtkg:hasAward ?a }

@@ -26,11 +26,13 @@ def _rules():
     ]
 
 
+# The OPTIONALs stand outside the record's GRAPH block: inside, Oxigraph 0.5 evaluates them over every
+# graph of the store (rules/risk.py _TENDERS).
 _TRANSFERS = """
 SELECT ?record ?kind ?tr ?to ?toName ?date ?feedback WHERE { %s GRAPH ?g {
   ?g prtkg:recordId ?record ; prtkg:recordKind ?kind . FILTER(?kind IN ("complaint", "clue"))
-  ?x prtkg:hasTransfer ?tr . ?tr prtkg:transferDate ?date ; prtkg:transferredTo ?d . ?d prtkg:uscc ?to .
-  OPTIONAL { ?d prtkg:name ?toName } OPTIONAL { ?tr prtkg:feedbackDate ?feedback } } }"""
+  ?x prtkg:hasTransfer ?tr . ?tr prtkg:transferDate ?date ; prtkg:transferredTo ?d . ?d prtkg:uscc ?to }
+  OPTIONAL { GRAPH ?g { ?d prtkg:name ?toName } } OPTIONAL { GRAPH ?g { ?tr prtkg:feedbackDate ?feedback } } }"""
 
 # An event about a remotely evaluated project, handled by a host venue's supervisor who is not the
 # primary one: complaint (handler), clue (the department it was first transferred to), inspection

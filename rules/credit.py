@@ -42,12 +42,15 @@ SELECT DISTINCT ?code WHERE { %s GRAPH ?g {
 # A bid or an award by an entity, on a day, in the project's trade type. Bids count as Cardinal's
 # submitted bids (any status but invited or withdrawn; a bid without status is kept, since the
 # restriction is on taking part at all); awards unless cancelled or unsuccessful.
+# The OPTIONALs stand outside the GRAPH block: inside, Oxigraph 0.5 evaluates them over every graph of
+# the store (rules/risk.py _TENDERS); outside, only for the deals of the entities asked about.
 _DEALS = """
 SELECT ?record ?node ?code ?name ?date ?tt WHERE {{ {{values}} GRAPH ?g {{
   ?g prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:{has} ?node .
-  ?node prtkg:{party} ?e . ?e prtkg:uscc ?c BIND(UCASE(?c) AS ?code)
-  OPTIONAL {{ ?e prtkg:name ?name }} OPTIONAL {{ ?node prtkg:{date} ?date }} OPTIONAL {{ ?p prtkg:tradeType ?tt }}
-  OPTIONAL {{ ?node prtkg:status ?st }} FILTER(!BOUND(?st) || !(?st IN ({excluded}))) }} }}"""
+  ?node prtkg:{party} ?e . ?e prtkg:uscc ?c BIND(UCASE(?c) AS ?code) }}
+  OPTIONAL {{ GRAPH ?g {{ ?e prtkg:name ?name }} }} OPTIONAL {{ GRAPH ?g {{ ?node prtkg:{date} ?date }} }}
+  OPTIONAL {{ GRAPH ?g {{ ?p prtkg:tradeType ?tt }} }}
+  OPTIONAL {{ GRAPH ?g {{ ?node prtkg:status ?st }} }} FILTER(!BOUND(?st) || !(?st IN ({excluded}))) }}"""
 _BIDS = _DEALS.format(has="hasBid", party="tenderer", date="bidDate", excluded=codes.sparql_list(codes.not_submitted_bid_statuses()))
 _AWARDS = _DEALS.format(has="hasAward", party="supplier", date="awardDate", excluded=codes.sparql_list(codes.non_members("award-status", "standing")))
 

@@ -127,6 +127,8 @@ def gap_groups(fired: list[engine.Fired]) -> list[dict]:
 
 # A project is judged by the lists in force on its date: the day its tender documents were first
 # issued, or without one its earliest award or contract date (the procedure was under way then).
+# The OPTIONALs stand outside the record's GRAPH block: inside, Oxigraph 0.5 evaluates them over every
+# graph of the store (rules/risk.py _TENDERS).
 _PROJECTS = """
 SELECT ?record ?project ?tt ?ind ?region
        (COALESCE(MIN(?started), MIN(?awarded), MIN(?signed)) AS ?date)
@@ -134,12 +136,12 @@ SELECT ?record ?project ?tt ?ind ?region
 WHERE {
   %s
   GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:recordId ?record ; prtkg:mainNode ?project .
-             ?project prtkg:tradeType ?tt ; prtkg:region ?region .
-             OPTIONAL { ?project prtkg:industry ?ind }
-             OPTIONAL { ?project prtkg:hasTender/prtkg:tenderPeriodStart ?started }
-             OPTIONAL { ?project prtkg:hasAward/prtkg:awardDate ?awarded }
-             OPTIONAL { ?project prtkg:hasContract/prtkg:dateSigned ?signed }
-             OPTIONAL { ?project prtkg:hasSupervisorAssignment/prtkg:supervisor ?sup . ?sup prtkg:uscc ?given } }
+             ?project prtkg:tradeType ?tt ; prtkg:region ?region }
+  OPTIONAL { GRAPH ?g { ?project prtkg:industry ?ind } }
+  OPTIONAL { GRAPH ?g { ?project prtkg:hasTender/prtkg:tenderPeriodStart ?started } }
+  OPTIONAL { GRAPH ?g { ?project prtkg:hasAward/prtkg:awardDate ?awarded } }
+  OPTIONAL { GRAPH ?g { ?project prtkg:hasContract/prtkg:dateSigned ?signed } }
+  OPTIONAL { GRAPH ?g { ?project prtkg:hasSupervisorAssignment/prtkg:supervisor ?sup . ?sup prtkg:uscc ?given } }
 } GROUP BY ?record ?project ?tt ?ind ?region
 """
 

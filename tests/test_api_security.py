@@ -156,7 +156,7 @@ def test_store_down_is_503_and_garbage_is_502(app_client, caplog):
 
 
 @pytest.mark.parametrize("error,status", [
-    (StoreUnavailable("down"), 503), (StoreError("garbage"), 502), (ConfigError("PRTKG_X: bad"), 500),
+    (StoreUnavailable("down"), 503), (StoreError("garbage"), 502), (ConfigError("PRTKG_X: wrong"), 500),
     (PrtkgError("your input"), 400), (KeyError("bug"), 500)])
 def test_each_kind_maps_to_its_status(app_client, error, status):
     store = app_client.app.state.store
@@ -175,7 +175,7 @@ def test_each_kind_maps_to_its_status(app_client, error, status):
     assert r.headers["x-content-type-options"] == "nosniff"  # also on the answer to an unforeseen error
     if status >= 500:
         assert re.fullmatch(r"[0-9a-f]{16}", doc["errorId"])
-        assert "bad" not in doc["detail"] and "bug" not in doc["detail"]  # details stay in the log
+        assert "wrong" not in doc["detail"] and "bug" not in doc["detail"]  # details stay in the log
     else:
         assert doc["detail"] == "your input"
 

@@ -16,10 +16,12 @@ GRAPHS = (*inference.DERIVED_GRAPHS, tallies.TALLY_GRAPH)
 
 
 def ensure(store) -> bool:
-    """Derive what a store with records lacks (see inference.ensure, tallies.ensure)."""
-    inferred = inference.ensure(store)
-    counted = tallies.ensure(store)
-    return inferred or counted
+    """Derive what a store with records lacks or holds from an earlier version or a killed run (each
+    kind's is_current); True when it derived something."""
+    stale = [kind for kind in (inference, tallies) if not kind.is_current(store) and kind.has_input(store)]
+    for kind in stale:
+        kind.materialise(store)
+    return bool(stale)
 
 
 # Each derivation with what a record graph touches in it: the nodes its triples mention (the closure),

@@ -422,16 +422,14 @@ def materialise(store, tbox: TBox | None = None) -> int:
     return _size(store)
 
 
-def ensure(store) -> bool:
-    """Derive the graphs where a store holds records but not this version's derived graphs: a store
-    written before derivation or by a version that derived less, or a load killed before its end.
-    True when it derived them."""
-    if store.ask(f'ASK {{ GRAPH <{INFERRED_GRAPH}> {{ {_STAMP} "{DERIVATION}" }} }}'):
-        return False
-    if not store.ask("ASK { GRAPH ?g { ?g prtkg:recordKind ?kind } }"):
-        return False
-    materialise(store)
-    return True
+def is_current(store) -> bool:
+    """The derived graphs are this version's, whole (a killed run or an earlier version leaves no
+    stamp, or another: prtkg.derived.ensure derives them again)."""
+    return store.ask(f'ASK {{ GRAPH <{INFERRED_GRAPH}> {{ {_STAMP} "{DERIVATION}" }} }}')
+
+
+def has_input(store) -> bool:
+    return store.ask("ASK { GRAPH ?g { ?g prtkg:recordKind ?kind } }")
 
 
 def nodes(store, graphs: Iterable[str]) -> set[str]:

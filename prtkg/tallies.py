@@ -114,13 +114,10 @@ def buyers(store, graphs: Iterable[str]) -> set[str]:
     return {r["buyer"] for r in rows}
 
 
-def ensure(store) -> bool:
-    """Count the tallies where a store holds awards but no tally (a store from before this version,
-    or a load killed before its end). True when it counted them."""
-    if store.ask(f"ASK {{ GRAPH {_T} {{ ?s ?p ?o }} }}"):
-        return False
-    if not store.ask("ASK { GRAPH ?g { ?x prtkg:hasAward ?a } }"):
-        return False
-    materialise(store)
-    return True
+def is_current(store) -> bool:
+    """Counted already (a store from before the tallies, or a load killed before its end, has none)."""
+    return store.ask(f"ASK {{ GRAPH {_T} {{ ?s ?p ?o }} }}")
 
+
+def has_input(store) -> bool:
+    return store.ask("ASK { GRAPH ?g { ?x prtkg:hasAward ?a } }")

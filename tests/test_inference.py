@@ -10,7 +10,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from prtkg import inference, loaders, rdf
+from prtkg import derived, inference, loaders, rdf
 from prtkg.errors import ConfigError
 from prtkg.store import Store
 from prtkg.store.common import ontology_closure_triples
@@ -236,8 +236,8 @@ def test_a_store_written_before_derivation_is_derived_when_served(case, tmp_path
     assert all(served)
     inference.materialise(store)
     assert served == [_triples(store.graph_quads(g)) for g in inference.DERIVED_GRAPHS]
-    assert inference.ensure(store) is False          # derived already: nothing to do
-    assert inference.ensure(Store(None)) is False     # no records: nothing to derive
+    assert derived.ensure(store) is False          # derived already: nothing to do
+    assert derived.ensure(Store(None)) is False     # no records: nothing to derive
 
 
 def test_a_store_derived_by_an_earlier_version_is_derived_again(case, tmp_path):
@@ -255,7 +255,7 @@ def test_a_store_derived_by_an_earlier_version_is_derived_again(case, tmp_path):
         if stamp:
             store.update(f'INSERT DATA {{ GRAPH <{inference.INFERRED_GRAPH}> {{ <urn:x> {OWL_VERSION} "{stamp}" }} }}')
         store.update(f"DELETE WHERE {{ GRAPH <{inference.RECORDS_INFERRED_GRAPH}> {{ ?s ?p ?o }} }}")
-        assert inference.ensure(store) is True
+        assert derived.ensure(store) is True
         assert [_triples(store.graph_quads(g)) for g in inference.DERIVED_GRAPHS] == whole
 
 

@@ -418,8 +418,10 @@ def materialise(store, tbox: TBox | None = None) -> int:
     records, every = _records(store)
     _close(store, records_tier(every), t, records)
     _replacements(store)
-    store.update(f'INSERT DATA {{ GRAPH <{INFERRED_GRAPH}> {{ {_STAMP} "{DERIVATION}" }} }}')
-    return _size(store)
+    size = _size(store)
+    if size:    # a store without the ontology derives nothing, and gets no derived graph
+        store.update(f'INSERT DATA {{ GRAPH <{INFERRED_GRAPH}> {{ {_STAMP} "{DERIVATION}" }} }}')
+    return size
 
 
 def is_current(store) -> bool:

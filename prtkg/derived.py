@@ -14,19 +14,20 @@ from . import inference, tallies
 
 GRAPHS = (*inference.DERIVED_GRAPHS, tallies.TALLY_GRAPH)
 
+# Each derivation with what a record graph touches in it: the nodes its triples mention (the closure),
+# the buyers it counts for (the tallies).
+_KINDS = ((inference, inference.nodes), (tallies, tallies.buyers))
+
 
 def ensure(store) -> bool:
     """Derive what a store with records lacks or holds from an earlier version or a killed run (each
     kind's is_current); True when it derived something."""
-    stale = [kind for kind in (inference, tallies) if not kind.is_current(store) and kind.has_input(store)]
+    stale = [kind for kind, _ in _KINDS if not kind.is_current(store) and kind.has_input(store)]
     for kind in stale:
         kind.materialise(store)
     return bool(stale)
 
 
-# Each derivation with what a record graph touches in it: the nodes its triples mention (the closure),
-# the buyers it counts for (the tallies).
-_KINDS = ((inference, inference.nodes), (tallies, tallies.buyers))
 # Above this many records a write re-derives whole: cheaper than a refresh of that many nodes.
 WHOLE_ABOVE = 50
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from . import codes
+
 TALLY_GRAPH = "urn:prtkg:tally:wins"
 _T = f"<{TALLY_GRAPH}>"
 
@@ -45,9 +47,10 @@ _COUNT = """GRAPH {t} {{ ?node prtkg:tallyBuyer ?buyer }}
     {lat}{{ GRAPH ?g2 {{ ?project prtkg:hasAward ?award }} }}
     {lat}{{ GRAPH ?g3 {{ ?award prtkg:supplier ?supplier }} }}
     {lat}{{ OPTIONAL {{ GRAPH ?g4 {{ ?award prtkg:status ?status }} }} }}
-    FILTER(!BOUND(?status) || ?status = "active")
+    FILTER(!BOUND(?status) || ?status IN ({{codes:award-status/effective}}))
   }} GROUP BY ?buyer ?supplier
 }}"""
+_COUNT = codes.fill(_COUNT)     # the award statuses that count as won: ontology/codes.ttl
 
 # An entry's rank: 1 + the suppliers of its buyer at each higher level of wins. Counted level against
 # level (how many suppliers share each number of wins), not supplier against supplier, which for a

@@ -21,6 +21,15 @@ class Context:
     insufficient: Insufficiency = field(default_factory=Insufficiency)
     _applicability: Applicability | None = None
 
+    _covers_store: bool | None = None
+
+    def covers_store(self) -> bool:
+        """True when the records under check are every record the store holds (a full check of a
+        store): a fact query then asks the store as a whole, with no list of record graphs to join."""
+        if self._covers_store is None:
+            self._covers_store = len(self.records) >= record_count(self.store)
+        return self._covers_store
+
     @property
     def graphs(self) -> list[str]:
         return [r.graph.graph.value for r in self.records]
@@ -35,6 +44,12 @@ class Context:
         """Evidence of what the rule assumed about the record (prtkg.applicability), e.g. mandatory tendering."""
         self.applicable(rule_id)
         return self._applicability.assumed(rule_id, record_id)
+
+
+def record_count(store) -> int:
+    """How many record graphs the store holds (one scan of a property every record has)."""
+    rows = store.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?g prtkg:recordKind ?kind } }")
+    return int(rows[0]["n"]) if rows else 0
 
 
 Check = Callable[[Context], Iterable[Finding]]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from prtkg import findings, uscc
 
-from .common import paged_select
+from .common import fact_rows
 
 _CODES = """
 SELECT DISTINCT ?record ?node ?code WHERE {
@@ -18,7 +18,7 @@ SELECT DISTINCT ?record ?node ?code WHERE {
 
 def check(ctx):
     # No record under check: every stored code (the query without VALUES).
-    rows = paged_select(ctx.store, _CODES, ctx.records) if ctx.records else ctx.store.select(_CODES % "")
+    rows = fact_rows(ctx, _CODES, ctx.records) if ctx.records else ctx.store.stream(_CODES % "")
     for row in rows:
         problem = uscc.problem(row["code"])
         if problem is not None:

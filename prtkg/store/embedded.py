@@ -196,10 +196,20 @@ class Store:
     # -- reading ---------------------------------------------------------------------------
     def select(self, query: str, **bindings: Any) -> list[dict[str, Any]]:
         """Run a SELECT (prefixes of prtkg.rdf pre-declared); rows as dicts of Python values."""
-        with self.guard.shared():  # evaluation is lazy: the rows are read under the guard too
+        return list(self._rows(query))  # evaluation is lazy: the rows are read under the guard too
+
+    def stream(self, query: str) -> Iterator[dict[str, Any]]:
+        """The rows of a SELECT one at a time, as Oxigraph evaluates them: a whole-store fact query
+        costs the memory of a row, not of its answer. The guard is held until the rows are read (or
+        the iterator is closed), so no fork may happen in the middle of reading them."""
+        return self._rows(query)
+
+    def _rows(self, query: str) -> Iterator[dict[str, Any]]:
+        with self.guard.shared():
             result = self._ox.query(rdf.sparql_prefixes() + query)
             names = [v.value for v in result.variables]
-            return [{n: to_python(row[n]) for n in names} for row in result]
+            for row in result:
+                yield {n: to_python(row[n]) for n in names}
 
     def ask(self, query: str) -> bool:
         with self.guard.shared():

@@ -363,11 +363,19 @@ class RemoteStore:
                              "raise it, e.g. Virtuoso's [SPARQL] ResultSetMaxRows)")
 
     def select(self, query: str, **bindings: Any) -> list[dict[str, Any]]:
+        return list(self._rows(query))
+
+    def stream(self, query: str) -> Iterator[dict[str, Any]]:
+        """The rows of a SELECT one at a time: the answer's text is held, its rows are parsed as read."""
+        return self._rows(query)
+
+    def _rows(self, query: str) -> Iterator[dict[str, Any]]:
         result = self.raw_query(rdf.sparql_prefixes() + query)
         if isinstance(result, ox.QueryBoolean) or not hasattr(result, "variables"):
             raise StoreError(f"the SPARQL server at {self.endpoint} answered a SELECT with something else")
         names = [v.value for v in result.variables]
-        return [{n: to_python(row[n]) for n in names} for row in result]
+        for row in result:
+            yield {n: to_python(row[n]) for n in names}
 
     def ask(self, query: str) -> bool:
         result = self.raw_query(rdf.sparql_prefixes() + query)

@@ -1,0 +1,52 @@
+"""A check of the whole store asks the store whole (rules/common.py fact_rows): one streamed query with
+no list of record graphs, where a check of some records pages their graphs. Both must find the same."""
+from __future__ import annotations
+
+import pytest
+
+from prtkg.app.checking import Context, run_checks, stored_records
+from prtkg.app.serve import DEMO_AS_OF
+from prtkg.context import record_count
+from prtkg.rules import common
+
+ROWS = "SELECT ?g ?kind WHERE { %s GRAPH ?g { ?g prtkg:recordKind ?kind } } ORDER BY ?g"
+
+
+def test_stream_reads_the_rows_select_reads(backend):
+    store = backend()
+    store.update("INSERT DATA { GRAPH <urn:t:a> { <urn:t:a> prtkg:recordKind \"ocds\" } "
+                 "GRAPH <urn:t:b> { <urn:t:b> prtkg:recordKind \"csv\" } }")
+    streamed = store.stream(ROWS % "")
+    assert next(streamed) == {"g": "urn:t:a", "kind": "ocds"}       # a row before the answer is read whole
+    assert [{"g": "urn:t:a", "kind": "ocds"}, *streamed] == store.select(ROWS % "")
+    assert record_count(store) == 2
+
+
+def test_only_a_check_of_every_stored_record_covers_the_store(demo_store):
+    records = stored_records(demo_store)
+    assert Context(demo_store, records, DEMO_AS_OF).covers_store()
+    assert not Context(demo_store, records[:-1], DEMO_AS_OF).covers_store()
+    assert not Context(demo_store, [], DEMO_AS_OF).covers_store()
+
+
+def test_a_whole_store_check_finds_what_a_paged_one_finds(demo_store, monkeypatch):
+    records = stored_records(demo_store)
+    asked_whole: list[str] = []
+    stream = type(demo_store).stream
+
+    def spy(store, query):
+        asked_whole.append(query)
+        return stream(store, query)
+
+    monkeypatch.setattr(type(demo_store), "stream", spy)
+    whole = run_checks(Context(demo_store, records, DEMO_AS_OF))
+    assert asked_whole, "a check of the whole store asked no fact query whole"
+    # The same records in several pages, each asked with its VALUES ?g.
+    monkeypatch.setattr(Context, "covers_store", lambda self: False)
+    monkeypatch.setattr(common, "PAGE", 97)
+    asked_whole.clear()
+    paged = run_checks(Context(demo_store, records, DEMO_AS_OF))
+    assert not asked_whole
+    assert sorted(f.as_dict()["id"] for f in whole) == sorted(f.as_dict()["id"] for f in paged)
+    assert sorted(f.key for f in whole) == sorted(f.key for f in paged)
+    assert len(whole) > 20

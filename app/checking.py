@@ -47,7 +47,7 @@ def run_checks(ctx: Context, checks: Sequence[Check] | None = None) -> list[Find
     with F.naming(ctx.store):
         try:
             for check in here:
-                out.extend(check(ctx))
+                out.extend(parallel.timed(ctx, check))
         except BaseException:
             worker.cancel()
             raise

@@ -23,10 +23,12 @@ import contextlib
 import os
 import pickle
 import signal
+import time
 import traceback
 from typing import Sequence
 
 from prtkg import findings as F
+from prtkg.context import check_name
 from prtkg.errors import ConfigError
 
 # Records under check from which a run forks by default: below it the rule families take well under
@@ -92,20 +94,29 @@ class _Worker:
         payload = pickle.loads(data)
         if payload[0] == "error":
             raise payload[1]
-        _, found, insufficient = payload
+        _, found, insufficient, timings = payload
         self.ctx.insufficient.merge(insufficient)
+        self.ctx.timings.update(timings)
         return found
 
 
-def _run(ctx, checks: Sequence, apart: bool = False) -> tuple[list[F.Finding], F.Insufficiency]:
-    """The checks' findings and DATA-INSUFFICIENT entries; `apart`: each check in a fork of its own
-    (its results merged here in order, as if it had run here)."""
+def _run(ctx, checks: Sequence, apart: bool = False) -> tuple[list[F.Finding], F.Insufficiency, dict]:
+    """The checks' findings, DATA-INSUFFICIENT entries and timings; `apart`: each check in a fork of
+    its own (its results merged here in order, as if it had run here)."""
     ctx.insufficient = F.Insufficiency()    # only what these checks add goes back
     if apart:
-        return [f for check in checks for f in _Worker(ctx, [check]).findings()], ctx.insufficient
+        return [f for check in checks for f in _Worker(ctx, [check]).findings()], ctx.insufficient, ctx.timings
     with F.naming(ctx.store):
-        found = [f for check in checks for f in check(ctx)]
-    return found, ctx.insufficient
+        found = [f for check in checks for f in timed(ctx, check)]
+    return found, ctx.insufficient, ctx.timings
+
+
+def timed(ctx, check) -> list[F.Finding]:
+    """The check's findings, its wall time added to ctx.timings."""
+    t0 = time.perf_counter()
+    found = list(check(ctx))
+    ctx.timings[check_name(check)] = ctx.timings.get(check_name(check), 0.0) + time.perf_counter() - t0
+    return found
 
 
 def split(ctx, checks: Sequence) -> tuple[list, _Worker | _Done]:

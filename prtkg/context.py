@@ -22,6 +22,8 @@ class Context:
     _applicability: Applicability | None = None
 
     _covers_store: bool | None = None
+    # Wall seconds each check took in this run, by check name (check_name): where a run's time goes.
+    timings: dict[str, float] = field(default_factory=dict)
 
     def covers_store(self) -> bool:
         """True when the records under check are every record the store holds (a full check of a
@@ -53,3 +55,8 @@ def record_count(store) -> int:
 
 
 Check = Callable[[Context], Iterable[Finding]]
+
+
+def check_name(check: Check) -> str:
+    """A check's name in timings: its family module and function, e.g. rules.risk.check."""
+    return f"{check.__module__.removeprefix('prtkg.')}.{check.__name__}"

@@ -44,6 +44,9 @@ def test_bench_runs_at_the_smallest_size(tmp_path):
     assert remote["findings"]["remote"] == remote["findings"]["embedded"] > 0
     _rows_follow_the_contract(doc["rows"])
     assert "bulk load of OCDS JSON Lines" in r.stdout  # the table
+    # Where the full check's time goes: every check family's seconds.
+    full = by["full prtkg check of N stored projects"]
+    assert {"shapes.check", "rules.risk.check", "rules.cardinal.check"} <= set(full["seconds_by_check"])
 
 
 def test_bench_runs_only_the_measures_asked_on_a_kept_store(tmp_path):
@@ -59,13 +62,17 @@ def test_bench_runs_only_the_measures_asked_on_a_kept_store(tmp_path):
     store = tmp_path / "work" / "full-150"
     marker = store / "prtkg-bench-marker"
     marker.write_text("kept")
-    r = subprocess.run(common + ["--only", "credit,one,bulk", "--reuse", "--json", str(out)],
+    first = json.loads(out.read_text(encoding="utf-8"))
+    # --merge: the earlier run's row of a measure not run again is kept, saying when it was measured.
+    r = subprocess.run(common + ["--only", "credit,bulk", "--reuse", "--merge", "--json", str(out)],
                        capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-2000:]
     assert marker.read_text() == "kept"
     rows = json.loads(out.read_text(encoding="utf-8"))["rows"]
-    assert [row["measure"] for row in rows] == ["bulk (compiled) validation throughput",
-                                                 "validating one new record with its context (p50)", "GET /entities/{uscc}/credit"]
+    assert [row["measure"] for row in rows] == ["validating one new record with its context (p50)",
+                                                 "bulk (compiled) validation throughput", "GET /entities/{uscc}/credit"]
+    assert rows[0]["ours"] == first["rows"][0]["ours"] and rows[0]["measured_at"] == first["at"]
+    rows = [rows[1], rows[0], rows[2]]
     _rows_follow_the_contract(rows)
     # CPU times too, which load on the machine inflates much less than wall times.
     bulk, one = rows[0], rows[1]

@@ -6,6 +6,7 @@ callables taking a Context and yielding findings. Adding a rule never changes th
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -13,7 +14,6 @@ from typing import Sequence
 
 from prtkg import findings as F
 from . import parallel
-from prtkg.applicability import Applicability
 from prtkg.clock import today
 from prtkg.context import Check, Context
 from prtkg.findings import Finding
@@ -22,14 +22,18 @@ from prtkg.store import Store
 
 
 def stored_records(store: Store) -> list[Record]:
-    """Every record in the store, as the checks see records (id, kind, graph, main node)."""
+    """Every record in the store, as the checks see records (id, kind, graph, main node).
+
+    The rows are streamed into Records, not first read whole as a list of rows: at 10^5 records the
+    list of row dicts, beside the Records made of it, was most of the call's peak memory."""
     from pyoxigraph import NamedNode
 
     from prtkg.rdf import RecordGraph
-    rows = store.select("""SELECT ?g ?id ?kind ?source ?digest ?main WHERE { GRAPH ?g {
+    rows = store.stream("""SELECT ?g ?id ?kind ?source ?digest ?main WHERE { GRAPH ?g {
         ?g prtkg:recordId ?id ; prtkg:recordKind ?kind ; prtkg:source ?source ; prtkg:contentDigest ?digest .
         OPTIONAL { ?g prtkg:mainNode ?main } } } ORDER BY ?g""")
-    return [Record(r["id"], r["kind"], RecordGraph(NamedNode(r["g"])), r["source"], r["digest"],
+    # A handful of kinds, each held once (sys.intern) rather than once per record.
+    return [Record(r["id"], sys.intern(r["kind"]), RecordGraph(NamedNode(r["g"])), r["source"], r["digest"],
                    NamedNode(r["main"]) if r["main"] else None) for r in rows]
 
 
@@ -39,8 +43,7 @@ def all_checks() -> list[Check]:
 
 
 def run_checks(ctx: Context, checks: Sequence[Check] | None = None) -> list[Finding]:
-    if ctx._applicability is None:
-        ctx._applicability = Applicability(ctx.store, ctx.graphs, ctx.insufficient)
+    ctx.applicability()
     out: list[Finding] = []
     # The rule families may run in a worker process meanwhile (prtkg.app.parallel), their findings after these.
     here, worker = parallel.split(ctx, all_checks() if checks is None else checks)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable, Iterable, Sequence
 
-from .applicability import Applicability
+from .applicability import Applicability, record_count  # noqa: F401 (record_count: for the checks)
 from .findings import Finding, Insufficiency
 from .records import Record
 from .store import Store
@@ -32,26 +33,25 @@ class Context:
             self._covers_store = len(self.records) >= record_count(self.store)
         return self._covers_store
 
-    @property
+    @cached_property
     def graphs(self) -> list[str]:
+        """The records' graph IRIs, made once: reading a NamedNode's value makes a new string each
+        time (0.12 s a read at 10^4 records)."""
         return [r.graph.graph.value for r in self.records]
 
     def applicable(self, rule_id: str) -> set[str]:
         """Ids of the records under check that the rule applies to and has the data for."""
-        if self._applicability is None:
-            self._applicability = Applicability(self.store, self.graphs, self.insufficient)
-        return self._applicability.records(rule_id)
+        return self.applicability().records(rule_id)
 
     def assumed(self, rule_id: str, record_id: str) -> dict:
         """Evidence of what the rule assumed about the record (prtkg.applicability), e.g. mandatory tendering."""
-        self.applicable(rule_id)
-        return self._applicability.assumed(rule_id, record_id)
+        return self.applicability().assumed(rule_id, record_id)
 
-
-def record_count(store) -> int:
-    """How many record graphs the store holds (one scan of a property every record has)."""
-    rows = store.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?g prtkg:recordKind ?kind } }")
-    return int(rows[0]["n"]) if rows else 0
+    def applicability(self) -> Applicability:
+        """The gate's decisions for the records under check, made on first use."""
+        if self._applicability is None:
+            self._applicability = Applicability(self.store, self.graphs, self.insufficient, self.covers_store())
+        return self._applicability
 
 
 Check = Callable[[Context], Iterable[Finding]]

@@ -4,7 +4,8 @@ Facts: one restriction per serious-dishonesty record and trade type (from, until
 one per submitted bid (tenderer, bid date, the project's trade type) and per award (supplier, award
 date); one per measure a record triggers, with its deadline and the first execution by a responsible
 department. Incremental: the entities touched by the records under check (bidders, suppliers,
-subjects of new credit records) bound every query.
+subjects of new credit records) bound every query; a check of the whole store reads every credit
+record and the deals of the restricted entities.
 """
 from __future__ import annotations
 
@@ -163,14 +164,21 @@ def _measure_facts(ctx, recs):
 
 
 def check(ctx):
-    entities = _entities(ctx)
+    # A check of the whole store asks for every credit record, not for those of every bidder,
+    # supplier and subject (at 10^4 projects listing 7,477 codes took 15 s, asking by them 2.5 s more):
+    # the restrictions of a subject who never took part in a deal fire nothing.
+    whole = ctx.covers_store()
+    entities = set() if whole else _entities(ctx)
     credit_graphs = [r.graph.graph.value for r in records(ctx, "credit-record")]
     executions = records(ctx, "sanctionExecution")
     if executions:
         credit_graphs += [r["g2"] for r in ctx.store.select(_EXECUTED_RECORDS % graphs_values(executions))]
-    if not entities and not credit_graphs:
+    if not whole and not entities and not credit_graphs:
         return []
-    recs = credit_status.credit_records(ctx.store, entities) if entities else []
+    if whole:
+        recs = credit_status.credit_records(ctx.store)
+    else:
+        recs = credit_status.credit_records(ctx.store, entities) if entities else []
     measure_recs = credit_status.credit_records(ctx.store, record_graphs=credit_graphs) if credit_graphs else []
     restrictions = list(_restriction_facts(recs))
     restricted = {f["entity"] for f in restrictions}

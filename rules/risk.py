@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import string
 from collections import defaultdict
 from decimal import Decimal
 from urllib.parse import unquote
@@ -60,6 +61,11 @@ SELECT ?record ?p ?method ?n (COUNT(DISTINCT ?anyBid) AS ?bids) WHERE { %s
   OPTIONAL { GRAPH ?g { ?t prtkg:procurementMethod ?method } }
   OPTIONAL { GRAPH ?g { ?t prtkg:numberOfTenderers ?n } } OPTIONAL { GRAPH ?g { ?p prtkg:hasBid ?anyBid } } }
 GROUP BY ?record ?p ?method ?n"""
+# In a check of the whole store, the records RISK-SINGLE-BIDDER can decide: one tenderer published,
+# or none (then their bids are counted); their tenders are read for these only (10^4 projects: 7).
+_SINGLE = """
+SELECT DISTINCT ?g WHERE { GRAPH ?g { ?p prtkg:hasTender ?t }
+  OPTIONAL { GRAPH ?g { ?t prtkg:numberOfTenderers ?n } } FILTER(!BOUND(?n) || ?n = 1) }"""
 # The distinct tenderers of submitted bids, asked apart: an OPTIONAL of three patterns and a filter
 # is again evaluated store-wide (10x the page's time), a query of its own is not.
 _SUBMITTED = """
@@ -76,6 +82,14 @@ SELECT ?record ?p ?b ?amount ?currency ?tstatus """ + concat("?tid", "tenderers"
   OPTIONAL { GRAPH ?g { ?b prtkg:relatedLot ?lot } } BIND(STR(?lot) AS ?lotId)
   OPTIONAL { GRAPH ?g { ?p prtkg:hasTender/prtkg:status ?tstatus } } }
 GROUP BY ?record ?p ?b ?amount ?currency ?tstatus"""
+
+# In a check of the whole store, the records with two bids at one amount, the only ones
+# RISK-IDENTICAL-BIDS can fire on (cast to xsd:decimal: 5.1 and 5.10, or 5 and 5.0, are one price as
+# _page_bid_facts reads them). Grouped in the store, which compares the stored values without
+# reading them out: at 10^4 projects 0.3 s CPU, where reading every bid's row took 3.7 s.
+_SAME_AMOUNT = """
+SELECT DISTINCT ?g WHERE { { SELECT ?g ?v WHERE { """ + common.scans("?g", "?p prtkg:hasBid ?b", "?b prtkg:amount ?a") + """
+    BIND(xsd:decimal(?a) AS ?v) } GROUP BY ?g ?v HAVING (COUNT(DISTINCT ?b) > 1) } }"""
 
 # Bidder sets and winners of every tender sharing a bidder with the projects under check. Entity
 # nodes are minted from the upper-cased credit code (prtkg.rdf.entity), so joining on the node is
@@ -96,12 +110,35 @@ SELECT ?record ?p ?u ?date ?a ?ast WHERE {
 _TENDERS, _SUBMITTED, _BIDS, _PARTICIPATION = (codes.fill(q) for q in (_TENDERS, _SUBMITTED, _BIDS, _PARTICIPATION))
 _LOST = codes.non_members("award-status", "standing")  # cancelled or unsuccessful: not won
 
-# Active awards of the buyers of the projects under check.
+# In a check of the whole store, the tenders that can make a group of RISK-BID-ROTATION: a group is
+# min_tenders tenders of one exact set of at least min_group_size bidders, so its tenders share the
+# set's size, first and last bidder. Keyed by those in the store (one tender a row, then one key a
+# row; no bid read out) and only the tenders of a key of min_tenders are read: at 10^4 projects 10
+# keys, where reading every bid was 47,000 rows (5 s). A key shared by chance only adds tenders,
+# which _group_facts groups exactly. The key is made of entity nodes, a function of the credit code
+# _group_facts groups on (prtkg.rdf.entity), so one set has one key; the size bound counts the
+# codes as given (at least as many as _group_facts's upper-cased ones).
+_ROTATION = """
+SELECT """ + concat("?p", "tenders") + """ WHERE {
+  { SELECT ?p (COUNT(DISTINCT ?e) AS ?size) (MIN(STR(?e)) AS ?first) (MAX(STR(?e)) AS ?last) WHERE {
+      """ + common.scans("?h", "?p prtkg:hasBid ?b", "?b prtkg:tenderer ?e", "?e prtkg:uscc ?u") + """
+      MINUS { GRAPH ?h { ?b prtkg:status ?st FILTER(?st IN ({{codes:bid-status/not submitted}})) } }
+    } GROUP BY ?p HAVING (COUNT(DISTINCT ?u) >= $min_group_size) } }
+GROUP BY ?size ?first ?last HAVING (COUNT(?p) >= $min_tenders)"""
+# The bidders (with a credit code) of some tenders (VALUES ?p inside the block: looked up, not joined).
+_TENDER_BIDDERS = """
+SELECT DISTINCT ?e WHERE { GRAPH ?g { %s ?p prtkg:hasBid/prtkg:tenderer ?e . ?e prtkg:uscc ?u0 } }"""
+_ROTATION = codes.fill(_ROTATION)
+
+# The buyer nodes of the projects under check. A buyer is its node: entity nodes are minted from the
+# upper-cased credit code (prtkg.rdf.entity), the only nodes with one, so a node is one buyer key.
+_BUYERS = """
+SELECT DISTINCT ?b WHERE { %s GRAPH ?g { ?g prtkg:mainNode ?p0 . ?p0 prtkg:buyer ?b } }"""
+# Active awards of some buyers (VALUES ?b, a page of them, inside the block: a buyer's projects are
+# looked up, where a join on the buyer's key read every award of the store, 42 s CPU at 10^5).
 _AWARDS = """
 SELECT ?record ?a ?buyer ?supplier ?bname ?sname ?date ?amount ?currency ?category ?tt WHERE {
-  { SELECT DISTINCT ?buyer WHERE { %s GRAPH ?g { ?g prtkg:mainNode ?p0 . ?p0 prtkg:buyer ?b0 .
-      OPTIONAL { ?b0 prtkg:uscc ?bu0 } BIND(COALESCE(UCASE(?bu0), STR(?b0)) AS ?buyer) } } }
-  GRAPH ?h { ?h prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:buyer ?b . OPTIONAL { ?b prtkg:uscc ?bu }
+  GRAPH ?h { %s ?p prtkg:buyer ?b . ?h prtkg:recordId ?record ; prtkg:mainNode ?p . OPTIONAL { ?b prtkg:uscc ?bu }
              BIND(COALESCE(UCASE(?bu), STR(?b)) AS ?buyer)
              ?p prtkg:hasAward ?a . ?a prtkg:awardDate ?date ; prtkg:supplier ?s . OPTIONAL { ?s prtkg:uscc ?su }
              BIND(COALESCE(UCASE(?su), STR(?s)) AS ?supplier) OPTIONAL { ?s prtkg:name ?sname } OPTIONAL { ?b prtkg:name ?bname }
@@ -109,15 +146,35 @@ SELECT ?record ?a ?buyer ?supplier ?bname ?sname ?date ?amount ?currency ?catego
              OPTIONAL { ?a prtkg:amount ?amount ; prtkg:currency ?currency }
              OPTIONAL { ?p prtkg:hasTender/prtkg:mainProcurementCategory ?category }
              OPTIONAL { ?p prtkg:tradeType ?tt } } }"""
-_AWARDS = codes.fill(_AWARDS)
+# In a check of the whole store, the buyers with a fact that can fire, counted in the store (no award
+# read out): a buyer-year where one supplier won at least min_share of min_processes processes or
+# more (RISK-WINNER-CONCENTRATION), and a buyer, supplier and category with min_contracts awards
+# below the category's threshold in works (RISK-SPLIT-CONTRACTS). Their awards are then read whole
+# and decided on as in a check of some records (the facts of a buyer are all its awards').
+_AWARDED = common.scans("?h", "?h prtkg:recordId ?record", "?h prtkg:mainNode ?p", "?p prtkg:buyer ?b",
+                        "?p prtkg:hasAward ?a", "?a prtkg:awardDate ?date", "?a prtkg:supplier ?s") + """
+  MINUS { GRAPH ?h { ?a prtkg:status ?ast . FILTER(?ast IN ({{codes:award-status/not effective}})) } }
+  BIND(YEAR(?date) AS ?year)"""
+_CONCENTRATED = """
+SELECT DISTINCT ?b WHERE {
+  { SELECT ?b ?year (COUNT(DISTINCT ?h) AS ?processes) WHERE { """ + _AWARDED + """ }
+    GROUP BY ?b ?year HAVING (COUNT(DISTINCT ?h) >= $min_processes) }
+  { SELECT ?b ?year ?s (COUNT(DISTINCT ?h) AS ?wins) WHERE { """ + _AWARDED + """ } GROUP BY ?b ?year ?s }
+  FILTER(?wins >= $min_share * ?processes) }"""
+_SPLIT = """
+SELECT DISTINCT ?b WHERE { { SELECT ?b ?s ?category WHERE { """ + _AWARDED + """
+    """ + common.scans("?h", "?a prtkg:amount ?amount", '?a prtkg:currency "CNY"', "?p prtkg:tradeType ?tt",
+                       "?p prtkg:hasTender ?t", "?t prtkg:mainProcurementCategory ?category") + """
+    VALUES (?category ?threshold) { $thresholds } FILTER(?amount < ?threshold && STRENDS(STR(?tt), "/works")) }
+  GROUP BY ?b ?s ?category HAVING (COUNT(*) >= $min_contracts) } }"""
+_AWARDS, _CONCENTRATED, _SPLIT = (codes.fill(q) for q in (_AWARDS, _CONCENTRATED, _SPLIT))
 
 
 def _tender_facts(ctx, recs):
     applicable = ctx.applicable("RISK-SINGLE-BIDDER")
-    for page in common.pages(recs):
-        values = graphs_values(page)
-        distinct = {r["p"]: int(r["distinct"]) for r in ctx.store.select(_SUBMITTED % values)}
-        yield from _page_tender_facts(ctx, applicable, ctx.store.select(_TENDERS % values), distinct)
+    for page in common.pages(common.candidates(ctx, _SINGLE, recs)):
+        distinct = {r["p"]: int(r["distinct"]) for r in ctx.store.select(common.page_query(ctx.store, _SUBMITTED, page))}
+        yield from _page_tender_facts(ctx, applicable, ctx.store.select(common.page_query(ctx.store, _TENDERS, page)), distinct)
 
 
 def _page_tender_facts(ctx, applicable, rows, distinct):
@@ -136,7 +193,7 @@ def _bid_facts(ctx, recs):
     """One fact per price offered in one lot of one tender: its bids and how many different sets of
     tenderers offered it (a tenderer may bid one price twice: Cardinal does not count that).
     A page of records at a time: a tender's bids are all in its record."""
-    for page in common.pages(recs):
+    for page in common.pages(common.candidates(ctx, _SAME_AMOUNT, recs)):
         yield from _page_bid_facts(ctx.store.select(common.page_query(ctx.store, _BIDS, page)))
 
 
@@ -162,8 +219,17 @@ def _page_bid_facts(rows):
 def _group_facts(ctx, recs):
     tenders: dict[str, dict] = {}
     # Every tender of the bidders under check, a page of bidders at a time: a tender of bidders of
-    # two pages comes twice and is merged (its sets and latest date do not change).
-    bidders = sorted({r["e"] for r in paged_select(ctx.store, _BIDDERS, recs)})
+    # two pages comes twice and is merged (its sets and latest date do not change). In a check of
+    # the whole store, the bidders of the tenders that can make a group: every tender of theirs is
+    # read, so each group they make is whole.
+    if ctx.covers_store():
+        rotation = _filled(_ROTATION, min_group_size=param("RISK-BID-ROTATION", "min_group_size"),
+                           min_tenders=param("RISK-BID-ROTATION", "min_tenders"))
+        candidates = sorted({p for r in ctx.store.stream(rotation) for p in split(r["tenders"])})
+        bidders = sorted({r["e"] for i in range(0, len(candidates), common.PAGE) for r in ctx.store.select(
+            _TENDER_BIDDERS % iri_values("p", candidates[i:i + common.PAGE]))})
+    else:
+        bidders = sorted({r["e"] for r in paged_select(ctx.store, _BIDDERS, recs)})
     participation = common.in_dialect(ctx.store, _PARTICIPATION)  # row by row: 10 bidders 0.7 -> 0.24 s at 10^4
     rows = (r for i in range(0, len(bidders), common.PAGE)
             for r in ctx.store.select(participation % iri_values("e", bidders[i:i + common.PAGE])))
@@ -198,8 +264,28 @@ def _thresholds() -> dict[str, int]:
             "services": must.param("services_threshold")}
 
 
+def _filled(query: str, **values) -> str:
+    """A query with the catalogue's parameters in its $names."""
+    return string.Template(query).substitute(values)
+
+
+def _buyers(ctx, recs) -> list[str]:
+    """The buyers whose awards make the award facts: of the projects under check; in a check of the
+    whole store, those with a fact that can fire (_CONCENTRATED, _SPLIT)."""
+    if not ctx.covers_store():
+        return sorted({r["b"] for r in paged_select(ctx.store, _BUYERS, recs)})
+    thresholds = " ".join(f'("{category}" {value})' for category, value in sorted(_thresholds().items()))
+    queries = (_filled(_CONCENTRATED, min_processes=param("RISK-WINNER-CONCENTRATION", "min_processes"),
+                       min_share=param("RISK-WINNER-CONCENTRATION", "min_share")),
+               _filled(_SPLIT, thresholds=thresholds, min_contracts=param("RISK-SPLIT-CONTRACTS", "min_contracts")))
+    return sorted({r["b"] for q in queries for r in ctx.store.stream(q)})
+
+
 def _award_facts(ctx, recs):
-    awards = ctx.store.select(common.page_query(ctx.store, _AWARDS, recs))
+    buyers = _buyers(ctx, recs)
+    query = common.in_dialect(ctx.store, _AWARDS)
+    awards = [a for i in range(0, len(buyers), common.PAGE)
+              for a in ctx.store.select(query % iri_values("b", buyers[i:i + common.PAGE]))]
     names: dict[str, str] = {}
     for a in awards:
         a["buyer"], a["supplier"] = org_key(a["buyer"]), org_key(a["supplier"])

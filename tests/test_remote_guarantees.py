@@ -8,6 +8,7 @@ import http.server
 import json
 import threading
 import time
+import tracemalloc
 import urllib.parse
 
 import pyoxigraph as ox
@@ -107,6 +108,27 @@ def test_ask_escaped_names_and_own_graphs_only(any_backend):
     assert len(store) == 1
 
 
+@pytest.mark.parametrize("server", ["oxigraph_server", "virtuoso_server"])
+def test_a_long_answer_is_streamed_not_held(server, request):
+    """`stream` parses rows as the HTTP body arrives: reading 20,000 rows (a body of megabytes)
+    allocates a small part of it in Python at any time; the answer read whole holds all of it."""
+    srv = request.getfixturevalue(server)
+    srv.clear()
+    store = srv.store()
+    n = 20_000
+    store.replace_graph("urn:prtkg:test:long", _quads(n, "a-longer-value-to-make-the-body-large-"))
+    query = "SELECT ?s ?o WHERE { GRAPH <urn:prtkg:test:long> { ?s ?p ?o } }"
+    body = n * len(f'{{"s":{{"type":"uri","value":"{EX}s1"}},"o":{{"type":"literal","value":"a-longer-value"}}}}')
+    tracemalloc.start()
+    try:
+        seen = sum(1 for _ in store.stream(query))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert seen == n
+    assert peak < body / 10, f"{peak:,} bytes held at once reading a body of at least {body:,}"
+
+
 def test_a_row_cap_is_never_taken_for_the_whole_answer(virtuoso_capped):
     """Virtuoso with ResultSetMaxRows = 5: 12 rows are refused, 5 (as many as the cap) and 3 pass."""
     virtuoso_capped.clear()
@@ -116,6 +138,8 @@ def test_a_row_cap_is_never_taken_for_the_whole_answer(virtuoso_capped):
         store.select("SELECT ?s WHERE { GRAPH <urn:prtkg:test:rows> { ?s ?p ?o } }")
     with pytest.raises(StoreError, match="cut an answer off"):
         list(store.graph_quads("urn:prtkg:test:rows"))
+    with pytest.raises(StoreError, match="cut an answer off"):   # streamed: refused when the rows end
+        list(store.stream("SELECT ?s WHERE { GRAPH <urn:prtkg:test:rows> { ?s ?p ?o } }"))
     assert len(store.select("SELECT ?s WHERE { GRAPH <urn:prtkg:test:rows> { ?s ?p ?o } } LIMIT 5")) == 5
     assert len(store.select("SELECT ?s WHERE { GRAPH <urn:prtkg:test:rows> { ?s ?p ?o } } LIMIT 3")) == 3
 

@@ -20,7 +20,8 @@ as full IRIs; a server's own graphs (SYSTEM_GRAPHS) left out of graph lists and 
 cap announced by `X-SPARQL-MaxRows` (or set in PRTKG_SPARQL_MAX_ROWS) checked with a COUNT.
 
 Results come back as the embedded store's own result objects (pyoxigraph parses the SPARQL JSON
-results), so callers that serialise or iterate them cannot tell the backends apart.
+results), so callers that serialise or iterate them cannot tell the backends apart. A SELECT's rows
+are parsed as the HTTP body is read (`stream`, `select`, the quad readers), never held as one text.
 """
 from __future__ import annotations
 
@@ -176,9 +177,9 @@ class RemoteStore:
         return sw
 
     def _fetch(self, query: str, union: bool = False, default_graph: Sequence = (),
-               named_graphs: Sequence = ()) -> tuple[str, bytes, Any]:
-        """("solutions"|"graph"|"boolean", body, response headers) of one query; SyntaxError for a
-        query the server rejects as malformed."""
+               named_graphs: Sequence = ()) -> tuple[str, Any, Any]:
+        """("solutions"|"graph"|"boolean", the open response, its headers) of one query; SyntaxError for
+        a query the server rejects as malformed. The caller reads the response (as a file) and closes it."""
         sw = self._wrapper(self.endpoint)
         sw.setMethod(POST)
         with warnings.catch_warnings():
@@ -200,11 +201,19 @@ class RemoteStore:
             sw.addNamedGraph(g.value if isinstance(g, ox.NamedNode) else str(g))
         try:
             response = sw.query().response
-            return kind, response.read(), response.headers
+            return kind, response, response.headers
         except QueryBadFormed as e:
             raise SyntaxError(_server_message(e)) from None
         except (EndPointNotFound, EndPointInternalError, Unauthorized, SPARQLWrapperException,
                 urllib.error.URLError, OSError) as e:
+            raise self._fail(self.endpoint, e) from None
+
+    def _read(self, response) -> bytes:
+        """A whole (small) answer's text."""
+        try:
+            with response:
+                return response.read()
+        except OSError as e:
             raise self._fail(self.endpoint, e) from None
 
     def _update(self, text: str) -> None:
@@ -305,29 +314,82 @@ class RemoteStore:
     # -- reading ---------------------------------------------------------------------------
     def raw_query(self, query: str, use_default_graph_as_union: bool = False, default_graph: Sequence = (),
                   named_graphs: Sequence = ()) -> Any:
-        """The answer as pyoxigraph result objects: QuerySolutions, QueryBoolean or QueryTriples."""
+        """The answer as pyoxigraph result objects: QuerySolutions, QueryBoolean or QueryTriples. The
+        solutions of a server that caps no rows are parsed as the body is read (never held whole)."""
         if isinstance(default_graph, (ox.NamedNode, str)):
             default_graph = [default_graph]
         args = (use_default_graph_as_union, default_graph or (), named_graphs or ())
-        kind, body, headers = self._fetch(query, *args)
-        try:
-            if kind == "graph":
-                # QueryTriples has no public constructor: let a scratch store hand the triples back as one.
-                scratch = ox.Store()
+        kind, response, headers = self._fetch(query, *args)
+        if kind == "graph":
+            body = self._read(response)
+            # QueryTriples has no public constructor: let a scratch store hand the triples back as one.
+            scratch = ox.Store()
+            try:
                 scratch.load(body, format=ox.RdfFormat.N_TRIPLES)
-                return scratch.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
-            result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-        except (SyntaxError, ValueError, OSError) as e:
-            raise StoreError(f"the SPARQL server at {self.endpoint} answered something that is not "
-                             f"SPARQL results: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+            except (SyntaxError, ValueError) as e:
+                raise self._not_results(e) from None
+            return scratch.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+        if kind == "solutions" and not self._caps(headers):
+            return self._parse(response)   # nothing to count: parsed as read
+        # An ASK (Virtuoso may answer it as a one-row SELECT), or an answer a row cap may have cut
+        # off: read whole, counted, then handed back as a fresh QuerySolutions.
+        body = self._read(response)
+        result = self._parse(body)
         if kind == "boolean" and not isinstance(result, ox.QueryBoolean):
             return self._ask_answer(result)
-        if isinstance(result, ox.QueryBoolean) or not self._caps(headers):
-            return result  # no row cap known: nothing to count, and a long answer is parsed once, not twice
-        rows = list(result)
-        self._check_cap(query, len(rows), headers, args)
-        # Hand back a fresh QuerySolutions (callers iterate it once more).
-        return ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        if isinstance(result, ox.QueryBoolean):
+            return result
+        self._check_cap(query, sum(1 for _ in self._solutions_of(result)), headers, args)
+        return self._parse(body)
+
+    def _parse(self, source) -> Any:
+        try:
+            return ox.parse_query_results(source, format=ox.QueryResultsFormat.JSON)
+        except (SyntaxError, ValueError, OSError) as e:
+            raise self._not_results(e) from None
+
+    def _not_results(self, e: BaseException) -> StoreError:
+        if isinstance(e, OSError) and not isinstance(e, ValueError):
+            return self._fail(self.endpoint, e)
+        return StoreError(f"the SPARQL server at {self.endpoint} answered something that is not "
+                          f"SPARQL results: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
+
+    def _solutions_of(self, result) -> Iterator[Any]:
+        """The rows of a parsed answer, a broken body (or connection) mid-way a StoreError."""
+        it = iter(result)
+        while True:
+            try:
+                row = next(it)
+            except StopIteration:
+                return
+            except (SyntaxError, ValueError, OSError) as e:
+                raise self._not_results(e) from None
+            yield row
+
+    def _solutions(self, query: str, union: bool = False) -> tuple[list[str], Iterator[Any]]:
+        """(variables, rows) of a SELECT, the rows parsed as the HTTP body is read: a whole-store fact
+        query holds one row, not its answer. Where a row cap may apply (_caps), the rows are counted
+        as they go and an answer as long as the cap is checked against a COUNT when it ends: a cut-off
+        answer ends in a StoreError, never in a short last row."""
+        args = (union, (), ())
+        kind, response, headers = self._fetch(query, *args)
+        if kind != "solutions":
+            self._read(response)
+            raise StoreError(f"the SPARQL server at {self.endpoint} answered a SELECT with something else")
+        result = self._parse(response)
+        if isinstance(result, ox.QueryBoolean):
+            response.close()
+            raise StoreError(f"the SPARQL server at {self.endpoint} answered a SELECT with something else")
+        names = [v.value for v in result.variables]
+
+        def rows() -> Iterator[Any]:
+            n = 0
+            with response:
+                for row in self._solutions_of(result):
+                    n += 1
+                    yield row
+            self._check_cap(query, n, headers, args)
+        return names, rows()
 
     def _ask_answer(self, result) -> ox.QueryBoolean:
         """Virtuoso answers an ASK as a SELECT of `__ASK_RETVAL`: one row (1) when true, none when false."""
@@ -354,8 +416,8 @@ class RemoteStore:
         caps = self._caps(headers)
         if not caps or n < min(caps):
             return
-        _, body, _ = self._fetch(_count_query(query), *args)
-        rows = list(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON))
+        _, response, _ = self._fetch(_count_query(query), *args)
+        rows = list(self._parse(self._read(response)))
         total = int(rows[0]["__n"].value) if rows and rows[0]["__n"] is not None else None
         if total != n:
             raise StoreError(f"the SPARQL server at {self.endpoint} cut an answer off at {n} rows "
@@ -366,15 +428,12 @@ class RemoteStore:
         return list(self._rows(query))
 
     def stream(self, query: str) -> Iterator[dict[str, Any]]:
-        """The rows of a SELECT one at a time: the answer's text is held, its rows are parsed as read."""
+        """The rows of a SELECT one at a time, parsed as the HTTP body is read (see _solutions)."""
         return self._rows(query)
 
     def _rows(self, query: str) -> Iterator[dict[str, Any]]:
-        result = self.raw_query(rdf.sparql_prefixes() + query)
-        if isinstance(result, ox.QueryBoolean) or not hasattr(result, "variables"):
-            raise StoreError(f"the SPARQL server at {self.endpoint} answered a SELECT with something else")
-        names = [v.value for v in result.variables]
-        for row in result:
+        names, rows = self._solutions(rdf.sparql_prefixes() + query)
+        for row in rows:
             yield {n: to_python(row[n]) for n in names}
 
     def ask(self, query: str) -> bool:
@@ -384,19 +443,19 @@ class RemoteStore:
         return bool(result)
 
     def named_graphs(self) -> Iterator[str]:
-        rows = self.raw_query(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {_NOT_SYSTEM} }}")
+        _, rows = self._solutions(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {_NOT_SYSTEM} }}")
         return (row["g"].value for row in rows)
 
     def graph_quads(self, graph: str) -> Iterator[ox.Quad]:
         g = ox.NamedNode(graph)
-        rows = self.raw_query(f"SELECT ?s ?p ?o WHERE {{ GRAPH {g} {{ ?s ?p ?o }} }}")
+        _, rows = self._solutions(f"SELECT ?s ?p ?o WHERE {{ GRAPH {g} {{ ?s ?p ?o }} }}")
         return (ox.Quad(row["s"], row["p"], row["o"], g) for row in rows)
 
     def graphs_quads(self, graphs: Sequence[ox.NamedNode]) -> list[ox.Quad]:
         out = []
         for i in range(0, len(graphs), 200):   # one request per 200 graphs keeps the query text small
             values = " ".join(str(g) for g in graphs[i:i + 200])
-            rows = self.raw_query(f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}")
+            _, rows = self._solutions(f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}")
             out += [ox.Quad(row["s"], row["p"], row["o"], row["g"]) for row in rows]
         return out
 
@@ -413,8 +472,8 @@ class RemoteStore:
         out = []
         for i in range(0, len(subjects), 2000):
             values = " ".join(str(s) for s in subjects[i:i + 2000])
-            rows = self.raw_query(f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} "
-                                  f"FILTER(?p IN ({preds})) }}")
+            _, rows = self._solutions(f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} "
+                                      f"FILTER(?p IN ({preds})) }}")
             out += [ox.Quad(row["s"], row["p"], row["o"], row["g"]) for row in rows]
         return out
 

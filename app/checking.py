@@ -31,10 +31,14 @@ def stored_records(store: Store) -> list[Record]:
     from prtkg.rdf import RecordGraph
     rows = store.stream("""SELECT ?g ?id ?kind ?source ?digest ?main WHERE { GRAPH ?g {
         ?g prtkg:recordId ?id ; prtkg:recordKind ?kind ; prtkg:source ?source ; prtkg:contentDigest ?digest .
-        OPTIONAL { ?g prtkg:mainNode ?main } } } ORDER BY ?g""")
+        OPTIONAL { ?g prtkg:mainNode ?main } } }""")
+    # In graph order, sorted here: Oxigraph's ORDER BY ?g doubled the call's CPU time at 10^5 records
+    # (24 s against 11 s), where sorting the IRIs in Python takes a tenth of a second.
     # A handful of kinds, each held once (sys.intern) rather than once per record.
-    return [Record(r["id"], sys.intern(r["kind"]), RecordGraph(NamedNode(r["g"])), r["source"], r["digest"],
-                   NamedNode(r["main"]) if r["main"] else None) for r in rows]
+    made = [(r["g"], Record(r["id"], sys.intern(r["kind"]), RecordGraph(NamedNode(r["g"])), r["source"],
+                            r["digest"], NamedNode(r["main"]) if r["main"] else None)) for r in rows]
+    made.sort(key=lambda pair: pair[0])
+    return [record for _, record in made]
 
 
 def all_checks() -> list[Check]:

@@ -13,7 +13,7 @@ from .engine import m
 from prtkg import findings
 
 from . import engine
-from .common import day, graphs_values, page_query, param, period_deadline, records, workday_deadline
+from .common import day, fact_rows, param, period_deadline, records, workday_deadline
 
 _LATE = ((m.done == 0) & (m.as_of > m.due)) | (m.done > m.due)
 
@@ -40,7 +40,8 @@ SELECT ?record ?kind ?tr ?to ?toName ?date ?feedback WHERE { %s GRAPH ?g {
 _HOST_HANDLED = """
 SELECT ?record ?kind ?x ?project ?handler ?primary ?start (MIN(?tdate) AS ?shared) WHERE {
   %s
-  GRAPH ?g { ?g prtkg:recordId ?record ; prtkg:recordKind ?kind . ?x prtkg:aboutProject ?project .
+  GRAPH ?g { ?g prtkg:recordId ?record ; prtkg:recordKind ?kind . FILTER(?kind IN ("complaint", "clue", "inspection"))
+    ?x prtkg:aboutProject ?project .
     { ?x prtkg:handler/prtkg:uscc ?handler ; prtkg:receivedDate ?start }
     UNION { ?x prtkg:receivedDate ?start ; prtkg:hasTransfer ?t0 . ?t0 prtkg:sequence 1 ; prtkg:transferredTo/prtkg:uscc ?handler . FILTER(?kind = "clue") }
     UNION { ?x prtkg:inspectingDepartment/prtkg:uscc ?handler ; prtkg:inspectionDate ?start }
@@ -58,12 +59,12 @@ def check(ctx):
     recs = records(ctx, "complaint", "clue", "inspection")
     if not recs:
         return []
-    values = graphs_values(recs)
     as_of = day(ctx.as_of)
     facts = []
     cmp_days = param("CMP-FEEDBACK", "max_working_days")
     clu_days = param("CLU-FEEDBACK", "max_days")
-    for r in ctx.store.select(page_query(ctx.store, _TRANSFERS, recs)):
+    # Both queries name the kinds they read, so a check of the whole store asks them whole (fact_rows).
+    for r in fact_rows(ctx, _TRANSFERS, recs):
         if r["kind"] == "complaint":
             due = workday_deadline(r["date"], cmp_days)
             if due is None:
@@ -83,7 +84,7 @@ def check(ctx):
                       "done": day(r["feedback"]), "feedbackDate": r["feedback"].isoformat() if r["feedback"] else None,
                       "as_of": as_of})
     rem_days = param("REM-RESULT-SHARED", "max_working_days")
-    for r in ctx.store.select(_HOST_HANDLED % values):
+    for r in fact_rows(ctx, _HOST_HANDLED, recs):
         due = workday_deadline(r["start"], rem_days)
         if due is None:
             ctx.insufficient.add(r["record"], r["x"], "REM-RESULT-SHARED", [f"working-day calendar {r['start'].year}"])

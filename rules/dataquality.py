@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from prtkg import findings
 
-from .common import code, paged_select
+from .common import code, fact_rows
 
 _PROBLEMS = """
 SELECT ?record ?node ?field ?kind ?value WHERE { %s GRAPH ?g {
@@ -18,7 +18,7 @@ def check(ctx):
     if not ctx.records:
         return []
     out = []
-    for r in paged_select(ctx.store, _PROBLEMS, ctx.records):
+    for r in fact_rows(ctx, _PROBLEMS, ctx.records):
         out.append(findings.make("DATA-QUALITY", r["record"], r["node"], {
             "field": r["field"], "problem": code(r["kind"]), "value": r["value"]}))
     return out

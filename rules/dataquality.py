@@ -8,9 +8,11 @@ from prtkg import findings
 
 from .common import code, fact_rows
 
+# The problems (few) before their records: Oxigraph joins in the order written, and a whole store's
+# records first cost 1.6 s CPU at 10^5 projects for no problem at all (0.0 s so).
 _PROBLEMS = """
 SELECT ?record ?node ?field ?kind ?value WHERE { %s GRAPH ?g {
-  ?g prtkg:recordId ?record . ?node prtkg:dataProblem ?x .
+  ?node prtkg:dataProblem ?x . ?g prtkg:recordId ?record .
   ?x prtkg:problemField ?field ; prtkg:problemKind ?kind ; prtkg:problemValue ?value } }"""
 
 

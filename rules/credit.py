@@ -14,10 +14,10 @@ import datetime as dt
 from .engine import c, m
 
 from prtkg import credit as credit_status
-from prtkg import codes, findings
+from prtkg import codes, findings, rdf
 
 from . import engine
-from .common import day, graphs_values, literal_values, paged_select, param, period_deadline, records
+from .common import day, graphs_values, iri_values, literal_values, paged_select, param, period_deadline, records
 
 _END_OF_TIME = dt.date.max.toordinal()
 
@@ -45,10 +45,14 @@ SELECT DISTINCT ?code WHERE { %s GRAPH ?g {
 # restriction is on taking part at all); awards unless cancelled or unsuccessful.
 # The OPTIONALs stand outside the GRAPH block: inside, Oxigraph 0.5 evaluates them over every graph of
 # the store (rules/risk.py _TENDERS); outside, only for the deals of the entities asked about.
+# The block starts from the entities' nodes ({nodes}, VALUES ?e: entity nodes are minted from the
+# upper-cased credit code, prtkg.rdf.entity) and looks their deals up; the VALUES ?code outside
+# keeps only the codes asked about. Joined on ?code alone, every deal of the store was read first:
+# at 10^5 projects 9 restricted entities' bids took 22.9 s CPU, awards 9.7 s; so, 0.0 s (same rows).
 _DEALS = """
-SELECT ?record ?node ?code ?name ?date ?tt WHERE {{ {{values}} GRAPH ?g {{
-  ?g prtkg:recordId ?record ; prtkg:mainNode ?p . ?p prtkg:{has} ?node .
-  ?node prtkg:{party} ?e . ?e prtkg:uscc ?c BIND(UCASE(?c) AS ?code) }}
+SELECT ?record ?node ?code ?name ?date ?tt WHERE {{ {{values}} GRAPH ?g {{ {{nodes}}
+  ?node prtkg:{party} ?e . ?p prtkg:{has} ?node . ?g prtkg:recordId ?record ; prtkg:mainNode ?p .
+  ?e prtkg:uscc ?c BIND(UCASE(?c) AS ?code) }}
   OPTIONAL {{ GRAPH ?g {{ ?e prtkg:name ?name }} }} OPTIONAL {{ GRAPH ?g {{ ?node prtkg:{date} ?date }} }}
   OPTIONAL {{ GRAPH ?g {{ ?p prtkg:tradeType ?tt }} }}
   OPTIONAL {{ GRAPH ?g {{ ?node prtkg:status ?st }} }} FILTER(!BOUND(?st) || !(?st IN ({excluded}))) }}"""
@@ -93,7 +97,8 @@ def _restriction_facts(recs):
 
 
 def _deal_facts(ctx, kind: str, query: str, entities: set[str], restricted: set[str]):
-    for r in ctx.store.select(query.replace("{values}", literal_values("code", entities))):
+    nodes = iri_values("e", (rdf.entity(code).value for code in entities))
+    for r in ctx.store.select(query.replace("{values}", literal_values("code", entities)).replace("{nodes}", nodes)):
         if r["date"] is None:
             if r["code"] in restricted:
                 rule = "CRD-RESTRICTED-BID" if kind == "bid" else "CRD-RESTRICTED-AWARD"

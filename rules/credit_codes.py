@@ -20,12 +20,12 @@ SELECT DISTINCT ?code WHERE {
   GRAPH ?g { ?g prtkg:recordId ?record . ?node prtkg:uscc ?code }
 }"""
 
-# STR(): a code is judged as text, whatever its literal's datatype.
+# STR(): a code is judged as text, whatever its literal's datatype. The codes before their records
+# (Oxigraph joins in the order written): at 10^5 projects 11.4 -> 4.8 s CPU for the 878,000 codes
+# stored. A page's VALUES goes first inside the GRAPH block (in_dialect), where it bounds the codes.
 _PLACES = """
-SELECT DISTINCT ?record ?node ?code WHERE {
-  %s
-  GRAPH ?g { ?g prtkg:recordId ?record . ?node prtkg:uscc ?code FILTER(STR(?code) IN ({codes})) }
-}"""
+SELECT DISTINCT ?record ?node ?code WHERE { %s GRAPH ?g {
+  ?node prtkg:uscc ?code FILTER(STR(?code) IN ({codes})) ?g prtkg:recordId ?record } }"""
 
 
 def check(ctx):

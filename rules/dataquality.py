@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from prtkg import findings
 
-from .common import code, paged_select
+from .common import code, fact_rows
 
+# The problems (few) before their records: Oxigraph joins in the order written, and a whole store's
+# records first cost 1.6 s CPU at 10^5 projects for no problem at all (0.0 s so).
 _PROBLEMS = """
 SELECT ?record ?node ?field ?kind ?value WHERE { %s GRAPH ?g {
-  ?g prtkg:recordId ?record . ?node prtkg:dataProblem ?x .
+  ?node prtkg:dataProblem ?x . ?g prtkg:recordId ?record .
   ?x prtkg:problemField ?field ; prtkg:problemKind ?kind ; prtkg:problemValue ?value } }"""
 
 
@@ -18,7 +20,7 @@ def check(ctx):
     if not ctx.records:
         return []
     out = []
-    for r in paged_select(ctx.store, _PROBLEMS, ctx.records):
+    for r in fact_rows(ctx, _PROBLEMS, ctx.records):
         out.append(findings.make("DATA-QUALITY", r["record"], r["node"], {
             "field": r["field"], "problem": code(r["kind"]), "value": r["value"]}))
     return out

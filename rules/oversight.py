@@ -13,7 +13,7 @@ from .engine import m
 from prtkg import findings
 
 from . import engine
-from .common import concat, day, graphs_values, iri_values, page_query, param, period_deadline, records, split
+from .common import concat, day, fact_rows, graphs_values, iri_values, param, period_deadline, records, split
 
 _PERIOD_EXPR = {
     "quarter": 'CONCAT(STR(YEAR(?date)), "-Q", STR(xsd:integer(FLOOR((MONTH(?date) - 1) / 3) + 1)))',
@@ -47,7 +47,7 @@ _PERIODS = """
 SELECT ?code ?period (COUNT(DISTINCT ?i) AS ?n) (COUNT(DISTINCT ?dept) AS ?nd)
        """ + concat('CONCAT(STR(?date), "|", ?rid)', "dated") + " " + concat("?rid", "ids") + " " + concat("?dept", "depts") + """
 WHERE {
-  { SELECT DISTINCT ?t ?period WHERE { %s GRAPH ?g { ?x a prtkg:Inspection ; prtkg:target ?t ;
+  { SELECT DISTINCT ?t ?period WHERE { %s GRAPH ?g { ?g prtkg:recordKind "inspection" . ?x a prtkg:Inspection ; prtkg:target ?t ;
         prtkg:inspectionDate ?date . ?t prtkg:uscc ?c . BIND(%s AS ?period) } } }
   GRAPH ?h { ?h prtkg:recordId ?rid . ?i a prtkg:Inspection ; prtkg:target ?t ; prtkg:inspectionDate ?date ;
              prtkg:inspectingDepartment/prtkg:uscc ?dept . ?t prtkg:uscc ?c2 }
@@ -56,7 +56,7 @@ WHERE {
 } GROUP BY ?code ?period"""
 
 _INSPECTIONS = """
-SELECT ?record ?i ?kind ?tf ?if WHERE { %s GRAPH ?g { ?g prtkg:recordId ?record . ?i a prtkg:Inspection .
+SELECT ?record ?i ?kind ?tf ?if WHERE { %s GRAPH ?g { ?g prtkg:recordId ?record ; prtkg:recordKind "inspection" . ?i a prtkg:Inspection .
   OPTIONAL { ?i prtkg:inspectionKind ?kind }
   OPTIONAL { ?i prtkg:hasRandomDraw/prtkg:targetsFrom ?tf } OPTIONAL { ?i prtkg:hasRandomDraw/prtkg:inspectorsFrom ?if } } }"""
 
@@ -68,12 +68,16 @@ def check_inspections(ctx):
     period = param("INS-REPEAT", "period")
     expr = _PERIOD_EXPR[period]
     facts = []
-    for r in ctx.store.select(_PERIODS % (graphs_values(recs), expr, expr)):
+    # Not paged (a page would count a target's period again with the next page's): whole, or the
+    # inspections under check, whose targets' periods then count every stored inspection.
+    whole = ctx.covers_store()
+    read = ctx.store.stream if whole else ctx.store.select
+    for r in read(_PERIODS % ("" if whole else graphs_values(recs), expr, expr)):
         facts.append({"t": "period", "id": f"period|{r['code']}|{r['period']}", "entity": r["code"],
                       "period": r["period"], "inspections": int(r["n"]), "departments": int(r["nd"]),
                       "records": sorted(split(r["ids"])), "departmentCodes": sorted(split(r["depts"])),
                       "second": sorted(split(r["dated"]))[1].split("|", 1)[1] if int(r["n"]) > 1 else None})
-    for r in ctx.store.select(page_query(ctx.store, _INSPECTIONS, recs)):
+    for r in fact_rows(ctx, _INSPECTIONS, recs):
         facts.append({"t": "inspection", "id": f"inspection|{r['record']}", "record": r["record"], "node": r["i"],
                       "kind": r["kind"] or "routine", "targets_from": int(bool(r["tf"])),
                       "inspectors_from": int(bool(r["if"]))})

@@ -15,7 +15,7 @@ from .engine import c, m
 from prtkg import codes, coverage, findings
 
 from . import engine
-from .common import code, day, paged_select, param, records
+from .common import code, day, fact_rows, param, records
 
 
 _END_OF_TIME = dt.date.max.toordinal()   # the day number of a list in force until replaced
@@ -162,7 +162,13 @@ def _project_facts(ctx, projects: list | None, rows: list[coverage.PowerRow]):
     for row in rows:
         for t in row.trade_types:
             by_matter[(row.region, t)].append(row)
-    found = ctx.store.select(_PROJECTS % "") if projects is None else paged_select(ctx.store, _PROJECTS, projects)
+    # A check of the whole store streams the rows (the engine takes each project's fact as it comes;
+    # at 10^5 projects the answer as a list was 10^5 dicts held at once); a changed list in a check
+    # of some records still judges every stored project.
+    if projects is None and not ctx.covers_store():
+        found = ctx.store.select(_PROJECTS % "")
+    else:
+        found = fact_rows(ctx, _PROJECTS, projects or [])
     for r in found:
         tt, ind, region = code(r["tt"]), code(r["ind"]), code(r["region"])
         on = coverage.as_date(r["date"])

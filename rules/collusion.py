@@ -85,7 +85,7 @@ SELECT DISTINCT ?g WHERE {
     GROUP BY ?g HAVING (COUNT(DISTINCT ?e) > 1) }
   UNION { GRAPH ?g { ?b prtkg:relatedLot ?lot } }
   UNION { SELECT ?g WHERE { """ + common.scans("?g", "?p prtkg:hasBid ?b", "?b prtkg:amount ?amount", "?b prtkg:currency ?c") + """
-      MINUS { GRAPH ?g { ?b prtkg:status ?st FILTER(?st IN ({{codes:bid-status/not submitted}})) } } }
+      MINUS """ + common.status_outside("?st", "bid-status", "submitted", "?b") + """ }
     GROUP BY ?g ?p ?c HAVING (COUNT(?b) >= $min_bids && MAX(?amount) > MIN(?amount)
       && ABS(2 * SUM(?amount) - COUNT(?b) * (MIN(?amount) + MAX(?amount)))
          <= 0.000001 * COUNT(?b) * (ABS(MIN(?amount)) + ABS(MAX(?amount)))) } }"""

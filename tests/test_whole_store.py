@@ -52,9 +52,10 @@ def test_a_whole_store_check_finds_what_a_paged_one_finds(demo_store, monkeypatc
     assert len(whole) > 20
 
 
-def test_a_whole_store_rotation_reads_each_tender_with_all_its_bidders(tmp_path, monkeypatch):
-    """RISK-BID-ROTATION in a whole-store check reads only the tenders that can make a group; a tender
-    of the group's bidders with one bidder more is not of the group, whole or paged."""
+def test_a_rotation_reads_each_tender_with_all_its_bidders(tmp_path, monkeypatch):
+    """RISK-BID-ROTATION in a whole-store check reads only the tenders that can make a group, in a
+    check of some records the tenders of their bidders; a tender of the group's bidders with one
+    bidder more is not of the group, whole, paged or checked alone."""
     import copy
     import datetime as dt
     import json
@@ -79,8 +80,10 @@ def test_a_whole_store_rotation_reads_each_tender_with_all_its_bidders(tmp_path,
     ctx = Context(result.store, stored_records(result.store), dt.date(2026, 11, 25))
     assert ctx.covers_store()
     whole = [f for f in risk.check(ctx) if f.rule == "RISK-BID-ROTATION"]
+    first = [r for r in stored_records(result.store) if r.id == "ocds-risk-rotation-0"]
+    alone = [f for f in risk.check(Context(result.store, first, dt.date(2026, 11, 25))) if f.rule == "RISK-BID-ROTATION"]
     monkeypatch.setattr(Context, "covers_store", lambda self: False)
     paged = [f for f in risk.check(Context(result.store, stored_records(result.store), dt.date(2026, 11, 25)))
              if f.rule == "RISK-BID-ROTATION"]
     assert [f.evidence["tenders"] for f in whole] == [f.evidence["tenders"] for f in paged] \
-        == [["ocds-risk-rotation-0", "ocds-risk-rotation-1", "ocds-risk-rotation-2"]]
+        == [f.evidence["tenders"] for f in alone] == [["ocds-risk-rotation-0", "ocds-risk-rotation-1", "ocds-risk-rotation-2"]]

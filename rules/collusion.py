@@ -9,6 +9,9 @@ date (each relation has its own validity period) with the control threshold appl
 Art. 34 forbids two bidders of one lot that share a legal representative or where one controls or
 manages the other; two sister companies under one parent are not named by art. 34, so a common
 controller alone is not reported.
+
+A check of the whole store first asks the store which records can fire or lack the cn items
+(_CANDIDATES) and reads the bids of those only.
 """
 from __future__ import annotations
 

@@ -13,7 +13,9 @@ without `relatedLots` is for the whole tender), since equal prices for different
 goods. One finding per group of identical bids (Cardinal flags the process once; a group of n
 bids is one event, not n(n-1)/2 pairs). Cross-record indicators group in
 the fact query or here (bidder groups, 90-day windows, buyer-years); the rules decide.
-Incremental: the buyers and bidders of the projects under check bound every cross-record query.
+Incremental: the buyers and bidders of the projects under check bound every cross-record query. A check
+of the whole store first asks the store (counts, keys, sums) which records, tenders and buyers can
+fire, and reads the facts of those only, decided on as in a check of some records.
 """
 from __future__ import annotations
 

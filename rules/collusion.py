@@ -9,10 +9,14 @@ date (each relation has its own validity period) with the control threshold appl
 Art. 34 forbids two bidders of one lot that share a legal representative or where one controls or
 manages the other; two sister companies under one parent are not named by art. 34, so a common
 controller alone is not reported.
+
+A check of the whole store first asks the store which records can fire or lack the cn items
+(_CANDIDATES) and reads the bids of those only.
 """
 from __future__ import annotations
 
 import datetime as dt
+import string
 from collections import defaultdict
 from decimal import Decimal
 from itertools import combinations
@@ -58,6 +62,37 @@ SELECT ?record ?p ?b ?lot ?e ?tid ?name ?date ?end ?amount ?currency
   OPTIONAL { GRAPH ?g { ?b prtkg:depositAccount ?depositAccount } } OPTIONAL { GRAPH ?g { ?b prtkg:documentAuthor ?documentAuthor } } }"""
 
 _BIDS = codes.fill(_BIDS)
+
+# In a check of the whole store, the records whose bids can make a finding or a DATA-INSUFFICIENT,
+# asked of the store (counts and pairs, no bid read out: at 10^4 projects reading every record's bids
+# took 8 s CPU of collusion's 9); their bids are read and decided on as in a check of some records.
+# They are: a bid without a cn item (its project may have none; the loaders keep no empty text, a
+# store given one names its record by lookup); two bids sharing a cn value; two bidders of a project
+# in relations (a control chain runs from a bidder someone holds or manages up to another, shared
+# representatives are relations of both: few entities, whose bids are looked up); lots (a bid
+# without one is in each); a price pattern, whose submitted priced bids of one currency are evenly
+# spaced only if twice their sum is their count times their least and greatest (a tolerance keeps a
+# double's rounding from hiding one; the exact test is _collusion_facts's). Each branch is a scan of one or two properties: the cn fields one at a time
+# (a VALUES of the four costs 1.5x, a filter on the value 3x), statuses looked up by value. At 10^4
+# projects 0.8 s CPU, where the same questions over a join of every bid and tenderer took 2.4 s.
+_CN_VALUES = "VALUES ?field { " + " ".join(f"prtkg:{k}" for k in CN_FIELDS) + " }"
+_CANDIDATES = """
+SELECT DISTINCT ?g WHERE {
+  { GRAPH ?g { ?b prtkg:tenderer ?e } """ + " ".join(f"MINUS {{ GRAPH ?g {{ ?b prtkg:{k} ?v }} }}" for k in CN_FIELDS) + """ }
+  UNION { GRAPH ?g { """ + _CN_VALUES + """ ?b ?field "" } }
+  """ + "".join(f"""UNION {{ SELECT ?g WHERE {{ GRAPH ?g {{ ?b prtkg:{k} ?v }} }} GROUP BY ?g ?v HAVING (COUNT(*) > 1) }}
+  """ for k in CN_FIELDS) + """UNION { SELECT ?g WHERE {
+      { SELECT DISTINCT ?e WHERE { { ?rel prtkg:relationOf|prtkg:relatedParty ?e }
+                                   UNION { GRAPH ?x { ?rel prtkg:relationOf|prtkg:relatedParty ?e } } } }
+      GRAPH ?g { ?b prtkg:tenderer ?e } }
+    GROUP BY ?g HAVING (COUNT(DISTINCT ?e) > 1) }
+  UNION { GRAPH ?g { ?b prtkg:relatedLot ?lot } }
+  UNION { SELECT ?g WHERE { """ + common.scans("?g", "?p prtkg:hasBid ?b", "?b prtkg:amount ?amount", "?b prtkg:currency ?c") + """
+      MINUS """ + common.status_outside("?st", "bid-status", "submitted", "?b") + """ }
+    GROUP BY ?g ?p ?c HAVING (COUNT(?b) >= $min_bids && MAX(?amount) > MIN(?amount)
+      && ABS(2 * SUM(?amount) - COUNT(?b) * (MIN(?amount) + MAX(?amount)))
+         <= 0.000001 * COUNT(?b) * (ABS(MIN(?amount)) + ABS(MAX(?amount)))) } }"""
+_CANDIDATES = codes.fill(_CANDIDATES)
 
 # Every relation edge above the given bidders, at any depth: the property path does the reach.
 _CLOSURE = """
@@ -213,9 +248,11 @@ def check(ctx):
     # DATA-INSUFFICIENT there), each rule over its own applicable records.
     applicable = {rule: ctx.applicable(rule) for rule in ("BID-RELATED-BIDDERS", "BID-COLLUSION-PRESUMED")}
     recs = [r for r in records(ctx, "ocds") if any(r.id in ids for ids in applicable.values())]
+    candidates = common.candidates(ctx, string.Template(_CANDIDATES).substitute(
+        min_bids=param("BID-COLLUSION-PRESUMED", "min_bids_for_pattern")), recs)
     # A page of records at a time, each a run of its own: every fact is about one tender (its lots,
     # its bidders' relations as of its bid date), so the pages' firings are the whole run's.
-    return [found for page in common.pages(recs)
+    return [found for page in common.pages(candidates)
             for found in _check_page(ctx, applicable, ctx.store.select(common.page_query(ctx.store, _BIDS, page)))]
 
 

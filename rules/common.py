@@ -3,9 +3,10 @@ day numbers for facts, and deadlines on the working-day calendar."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any, Iterable, Iterator, Sequence
 
-from prtkg import applicability, workdays
+from prtkg import applicability, codes, workdays
 from prtkg.catalogue import rule as catalogue_rule
 from prtkg.context import record_count
 from prtkg.rdf import group_concat as concat, split_group as split  # noqa: F401 (for the rule families)
@@ -97,6 +98,15 @@ def scans(graph: str, *patterns: str) -> str:
     (?p prtkg:hasBid ?b . ?b prtkg:tenderer ?e) took 0.40 s CPU so, 0.10 s as two scans (10^4
     projects). For a page of records, where a lookup per row is what is wanted, write one block."""
     return " ".join(f"{{ SELECT * WHERE {{ GRAPH {graph} {{ {p} }} }} }}" for p in patterns)
+
+
+def status_outside(var: str, scheme: str, collection: str, subject: str, graph: str = "?g") -> str:
+    """A block of the `subject`s whose prtkg:status is a code outside `collection` of `scheme` (the
+    MINUS of a whole-store question): the codes as VALUES, each looked up by value. As a FILTER IN
+    over every status of the store (bids', tenders', awards': 770,000 at 10^5 projects) the same block
+    costs 2.3x the question it is in (risk's winner concentration, 10^4: 0.23 -> 0.10 s CPU)."""
+    terms = " ".join(json.dumps(c, ensure_ascii=False) for c in sorted(codes.non_members(scheme, collection)))
+    return f"{{ VALUES {var} {{ {terms} }} GRAPH {graph} {{ {subject} prtkg:status {var} }} }}"
 
 
 def page_query(store, query: str, page: Sequence) -> str:

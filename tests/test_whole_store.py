@@ -50,3 +50,40 @@ def test_a_whole_store_check_finds_what_a_paged_one_finds(demo_store, monkeypatc
     assert sorted(f.as_dict()["id"] for f in whole) == sorted(f.as_dict()["id"] for f in paged)
     assert sorted(f.key for f in whole) == sorted(f.key for f in paged)
     assert len(whole) > 20
+
+
+def test_a_rotation_reads_each_tender_with_all_its_bidders(tmp_path, monkeypatch):
+    """RISK-BID-ROTATION in a whole-store check reads only the tenders that can make a group, in a
+    check of some records the tenders of their bidders; a tender of the group's bidders with one
+    bidder more is not of the group, whole, paged or checked alone."""
+    import copy
+    import datetime as dt
+    import json
+    from pathlib import Path
+
+    from prtkg.app import checking
+    from prtkg.rules import risk
+
+    fixture = json.loads((Path(__file__).parent / "fixtures" / "rules" / "ocds.json").read_text(encoding="utf-8"))
+    rotation = [r for r in fixture["releases"] if r["ocid"].startswith("ocds-risk-rotation-")]
+    assert len(rotation) == 3
+    more = copy.deepcopy(rotation[0])
+    more["ocid"], more["id"] = "ocds-risk-rotation-more", "ocds-risk-rotation-more-1"
+    stranger = next(p for r in fixture["releases"] for p in r["parties"]
+                    if p["id"] == "S" and p.get("identifier"))
+    more["parties"].append({**stranger, "roles": ["tenderer"]})
+    more["bids"]["details"].append({"id": "b4", "status": "valid", "date": "2026-03-10",
+                                    "value": {"amount": 400, "currency": "CNY"}, "tenderers": [{"id": "S"}]})
+    path = tmp_path / "ocds.json"
+    path.write_text(json.dumps({**fixture, "releases": [*rotation, more]}), encoding="utf-8")
+    result = checking.check([path], reference=None, as_of=dt.date(2026, 11, 25))
+    ctx = Context(result.store, stored_records(result.store), dt.date(2026, 11, 25))
+    assert ctx.covers_store()
+    whole = [f for f in risk.check(ctx) if f.rule == "RISK-BID-ROTATION"]
+    first = [r for r in stored_records(result.store) if r.id == "ocds-risk-rotation-0"]
+    alone = [f for f in risk.check(Context(result.store, first, dt.date(2026, 11, 25))) if f.rule == "RISK-BID-ROTATION"]
+    monkeypatch.setattr(Context, "covers_store", lambda self: False)
+    paged = [f for f in risk.check(Context(result.store, stored_records(result.store), dt.date(2026, 11, 25)))
+             if f.rule == "RISK-BID-ROTATION"]
+    assert [f.evidence["tenders"] for f in whole] == [f.evidence["tenders"] for f in paged] \
+        == [f.evidence["tenders"] for f in alone] == [["ocds-risk-rotation-0", "ocds-risk-rotation-1", "ocds-risk-rotation-2"]]

@@ -387,8 +387,8 @@ class Run:
     found on its whole graph, and that in-store query alone costs 1.7 s per 2,000 records.
     Measured again for a whole-store check (ctx.covers_store()), CPU seconds, machine loaded ~7x:
     each compiled query run once over the store's own graphs (no index, no context, no day
-    graph: cheaper than an exact version could be) costs 11 s together at 10^4, against ~31 s
-    for this copy (5 pages of ~6.3 s). At 10^5 the first five took 2.4-2.8 s each (four property
+    graph: cheaper than an exact version could be) costs 11 s together at 10^4, against 30 s
+    for this copy (the workers' CPU, 6 pages). At 10^5 the first five took 2.4-2.8 s each (four property
     shapes, 20x their cost at 10^4) and then 66 s (a BidCandidatePublicity3D constraint, 87x),
     while this whole copy path took 463 s in the workers (50 pages of 2,000 records, that
     constraint included): Oxigraph's plans for the joins grow faster than the store, so the copy stays.

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
+from rdflib.namespace import RDF, RDFS
 
 from prtkg import loaders
 from prtkg.catalogue import catalogue
@@ -176,6 +177,21 @@ def test_bulk_and_per_record_agree_on_the_shape_fixtures(fixture_records, as_of)
     if as_of == dt.date(2026, 11, 25):
         # The comparison is only worth something if the fixtures make the rules fire.
         assert {r.id for r in catalogue().values() if r.is_shape} | {"DATA-INSUFFICIENT"} <= rules
+
+
+def test_a_subclass_in_a_record_makes_its_instances_focus_nodes_in_bulk_too(fixture_records):
+    # Bulk queries drop rdfs:subClassOf* from rdf:type when the scratch store holds no subClassOf
+    # triple; a record that brings one must still have its subclass's instances checked.
+    import pyoxigraph as ox
+    store = _store(fixture_records)
+    graph = fixture_records[0].graph.graph
+    ex, prtkg = "urn:example:", "https://w3id.org/prtkg/ontology#"
+    store.add_quads([ox.Quad(ox.NamedNode(ex + "sub-project"), ox.NamedNode(str(RDF.type)), ox.NamedNode(ex + "Sub"), graph),
+                     ox.Quad(ox.NamedNode(ex + "Sub"), ox.NamedNode(str(RDFS.subClassOf)), ox.NamedNode(prtkg + "Project"), graph),
+                     ox.Quad(ox.NamedNode(ex + "sub-project"), ox.NamedNode(prtkg + "tradeType"), ox.NamedNode(ex + "no-trade"), graph)])
+    per_record, compiled = _both(store, fixture_records, dt.date(2026, 11, 25))
+    assert compiled == per_record
+    assert any(json.loads(row)[2] == ex + "sub-project" for row in compiled)
 
 
 def test_unknown_calendar_year_is_insufficient_in_bulk_too(fixture_records):

@@ -46,7 +46,7 @@ from prtkg import codes, findings
 
 from . import engine
 from . import common
-from .common import code, concat, iri_values, org_key, param, records, split
+from .common import code, concat, iri_values, literal_values, org_key, param, records, split
 
 NOT_SUBMITTED = codes.not_submitted_bid_statuses()
 
@@ -106,18 +106,41 @@ SELECT DISTINCT ?p ?owner ?cls WHERE { %s GRAPH ?g { ?g prtkg:recordKind "ocds" 
 
 _OCDS_GRAPHS = """SELECT ?g WHERE { GRAPH ?g { ?g prtkg:recordKind "ocds" } }"""
 
+# The roles in which an organisation takes part in a contracting process (its name is read from a
+# record where it does).
+_ROLES = ("prtkg:hasBid/prtkg:tenderer", "prtkg:hasAward/prtkg:supplier", "prtkg:buyer", "prtkg:procuringEntity")
+
 _NAMES = """
 SELECT DISTINCT ?who ?name WHERE { GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p .
-  { ?p prtkg:hasBid/prtkg:tenderer ?e } UNION { ?p prtkg:hasAward/prtkg:supplier ?e } UNION { ?p prtkg:buyer ?e }
-  UNION { ?p prtkg:procuringEntity ?e }
+  """ + " UNION ".join(f"{{ ?p {role} ?e }}" for role in _ROLES) + """
   ?e prtkg:name ?name OPTIONAL { ?e prtkg:uscc ?u } BIND(COALESCE(UCASE(?u), STR(?e)) AS ?who) } }"""
 
+# The names of organisations by their credit codes as published (the exact literal, an index
+# lookup). Each branch of the union starts from the codes: with the codes outside the union (or
+# the union outside the organisation's triples), Oxigraph evaluated every role over the whole store
+# (2.0 s at 10^4 projects for every name; this, 0.2 s for 10 codes).
+_NAMES_BY_CODE = """
+SELECT DISTINCT ?u ?name WHERE { GRAPH ?g { """ + " UNION ".join(
+    f"""{{ %(codes)s ?e prtkg:uscc ?u ; prtkg:name ?name . ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p .
+    ?p {role} ?e }}""" for role in _ROLES) + " } }"
 
-def names(store) -> dict[str, str]:
-    """Organisation id (org_key) -> a name it is published under, to name organisations in findings."""
+
+def names(store, keys: Iterable[str]) -> dict[str, str]:
+    """Organisation id (org_key) -> a name it is published under, for the organisations `keys`, to
+    name them in findings. A credit code published as written is looked up by code; another key
+    (a code published in lower case, a party without one) from the names of every organisation."""
+    wanted = set(keys)
     out: dict[str, str] = {}
-    for r in store.select(_NAMES):
-        out.setdefault(org_key(r["who"]), r["name"])
+    codes = sorted(k for k in wanted if k == k.upper())
+    if codes:
+        values = literal_values("u", codes)
+        for r in store.select(_NAMES_BY_CODE % {"codes": values}):
+            out.setdefault(r["u"], r["name"])
+    if wanted - out.keys():
+        for r in store.select(_NAMES):
+            who = org_key(r["who"])
+            if who in wanted:
+                out.setdefault(who, r["name"])
     return out
 
 
@@ -486,7 +509,8 @@ def check(ctx):
     # Said once per check, on the first record under check: the flag did not run, and why.
     first = min(r.id for r in recs)
     out = [findings.make("RISK-OUTLIER-NOT-RUN", first, None, e) for _, e in sorted(skipped.items())]
-    known: dict[str, str] | None = None  # organisation names, read once if a per-organisation flag fires
+    # Organisation names, read once for the per-organisation flags that fired.
+    known = names(ctx.store, (f.m[key] for f in fired for key in ("tenderer", "party") if key in f.m))
     for f in fired:
         x = dict(f.m)
         node = x.pop("node", None)
@@ -506,8 +530,6 @@ def check(ctx):
         shown = {}
         for key in ("tenderer", "party"):  # per-organisation flags: named by name and id
             if key in x:
-                if known is None:
-                    known = names(ctx.store)
                 x[key + "Name"] = known.get(x[key])
                 shown[key] = _named(x[key], known)
         out.append(findings.make(f.rule, record, node, x, **shown))

@@ -35,10 +35,10 @@ and the margins, and are then dropped, so memory holds a page and the tallies, n
 from __future__ import annotations
 
 import statistics
-from sys import intern
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from sys import intern
 from typing import Callable, Iterable, Iterator
 
 from .engine import m
@@ -134,9 +134,9 @@ def names(store, keys: Iterable[str]) -> dict[str, str]:
     (a code published in lower case, a party without one) from the names of every organisation."""
     wanted = set(keys)
     out: dict[str, str] = {}
-    codes = sorted(k for k in wanted if k == k.upper())
-    if codes:
-        values = literal_values("u", codes)
+    published = sorted(k for k in wanted if k == k.upper())   # a credit code as written, maybe
+    if published:
+        values = literal_values("u", published)
         for r in store.select(_NAMES_BY_CODE % {"codes": values}):
             out.setdefault(r["u"], r["name"])
     if wanted - out.keys():
@@ -219,7 +219,7 @@ def _processes(rows: Callable[[str], Iterable[dict]], values: str) -> list[Proce
         bid["tenderers"].add(tid)
     for bid in bids.values():
         bid["tenderers"] = sorted(_org(t) for t in bid["tenderers"])
-    del bids
+    del bids    # the keys, before the awards are read
     for r in rows(_AWARDS % values):
         if (p := procs.get(r.pop("p"))) is not None:
             p.awards.append({**r, "status": _intern(r["status"]),

@@ -155,3 +155,28 @@ def test_heterogeneous_supplier():
     facts = {f["tenderer"]: f for f in cardinal.Tallies.of(procs.values()).variety_facts({"H", "S1"})}
     assert facts["H"]["high"] == 1 and facts["H"]["count"] == 5   # A02 twice is one first-level class
     assert facts["S1"]["high"] == 0 and facts["S1"]["classes"] == ["A02", "B01"]
+
+
+def test_names_by_code_are_the_names_read_of_every_organisation(backend):
+    """Findings name an organisation looked up by its credit code as published; a code published in
+    lower case, or a party without one, is found among the names of every organisation: either way the
+    name the whole reading gives, and only for organisations taking part in a process."""
+    store = backend()
+    ent = "https://w3id.org/prtkg/id/entity/"
+    parties = {"91530000MA1YNXTY8F": ("prtkg:buyer", "<%s91530000MA1YNXTY8F>" % ent, '"91530000MA1YNXTY8F"', "甲公司"),
+               "91530000MA1YNXTY9G": ("prtkg:hasBid/prtkg:tenderer", "<%sx1>" % ent, '"91530000ma1ynxty9g"', "乙公司"),
+               "ocds-x/party/p3": ("prtkg:hasAward/prtkg:supplier", "<%socds-x/party/p3>" % ent, None, "丙公司"),
+               "91530000MA1YNXTY0H": ("prtkg:supervisor", "<%s91530000MA1YNXTY0H>" % ent, '"91530000MA1YNXTY0H"', "丁部门")}
+    triples = []
+    for n, (role, node, code, name) in enumerate(parties.values()):
+        link = f"<urn:t:p> prtkg:hasBid <urn:t:b{n}> . <urn:t:b{n}> prtkg:tenderer {node} ." if "hasBid" in role else \
+            f"<urn:t:p> prtkg:hasAward <urn:t:a{n}> . <urn:t:a{n}> prtkg:supplier {node} ." if "hasAward" in role else \
+            f"<urn:t:p> {role} {node} ."
+        triples.append(link + f' {node} prtkg:name "{name}" .' + (f" {node} prtkg:uscc {code} ." if code else ""))
+    store.update('INSERT DATA { GRAPH <urn:t:g> { <urn:t:g> prtkg:recordKind "ocds" ; prtkg:mainNode <urn:t:p> . '
+                 + " ".join(triples) + " } }")
+    every = {cardinal.org_key(r["who"]): r["name"] for r in store.select(cardinal._NAMES)}
+    assert every == {"91530000MA1YNXTY8F": "甲公司", "91530000MA1YNXTY9G": "乙公司", "ocds-x/party/p3": "丙公司"}
+    assert cardinal.names(store, parties) == every                  # a supervisor only is not named
+    assert cardinal.names(store, ["91530000MA1YNXTY8F"]) == {"91530000MA1YNXTY8F": "甲公司"}
+    assert cardinal.names(store, []) == {}

@@ -16,8 +16,9 @@ whole chunk at once and each row names its record. The day nodes are the excepti
 the chunk holds them (from the calendar materialised in urn:prtkg:calendar) and the compiled
 day-node patterns read it (`_day_graph` says why that gives each record its own rows).
 
-For many records of an on-disk store the pages of records go to worker processes (both cores),
-each reading the same checkpoint of the store, so memory stays bounded by a page per worker.
+For many records of an on-disk store or a SPARQL server the pages of records go to worker processes
+(both cores), each reading the same checkpoint of the store (or the same server), so memory stays
+bounded by a page per worker.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
@@ -517,16 +519,18 @@ _worker_store: dict = {}
 WORKER_CPU = "worker CPU"
 
 
-def _validate_page(checkpoint: str, graphs: list[str], as_of: dt.date, queries: list[tuple[str, str]]) -> tuple[dict, dict]:
-    """In a worker: one page of records against a read-only checkpoint of the store, running the
-    parent's compiled queries (label, text) as given -- so parameters, and the blank nodes that name
-    SPARQL constraints, are the parent's. Rows come back as (query index, focus, ?value, terms)."""
-    from prtkg.store import Store
+def _validate_page(source, graphs: list[str], as_of: dt.date, queries: list[tuple[str, str]]) -> tuple[dict, dict]:
+    """In a worker: one page of records against the parent's snapshot (_snapshot: a checkpoint's
+    path, or the server's store), running the parent's compiled queries (label, text) as given -- so
+    parameters, and the blank nodes that name SPARQL constraints, are the parent's. Rows come back
+    as (query index, focus, ?value, terms)."""
     cpu = time.process_time()
-    store = _worker_store.get(checkpoint)
+    key = source if isinstance(source, str) else source.endpoint
+    store = _worker_store.get(key)
     if store is None:
+        from prtkg.store import Store
         _worker_store.clear()
-        store = _worker_store[checkpoint] = Store(checkpoint, read_only=True)
+        store = _worker_store[key] = Store(source, read_only=True) if isinstance(source, str) else source
     run = Run(store, (), as_of)
     mem = run._scratch([ox.NamedNode(g) for g in graphs])
     out: dict[str, list[tuple]] = {g: [] for g in graphs}
@@ -537,6 +541,24 @@ def _validate_page(checkpoint: str, graphs: list[str], as_of: dt.date, queries: 
     return out, run.timings
 
 
+@contextmanager
+def _snapshot(store):
+    """What the workers read: a checkpoint of an embedded store (a consistent snapshot, hard links:
+    milliseconds), removed afterwards; or the same SPARQL server, which each worker asks as the
+    parent would (its pages are what cross HTTP, so the server's cores work for both workers)."""
+    from prtkg.store.remote import RemoteStore
+    if isinstance(store, RemoteStore):
+        yield store
+        return
+    tmp = Path(tempfile.mkdtemp(prefix=".bulk-check-", dir=store.path.parent))
+    try:
+        checkpoint = tmp / "store"
+        store.checkpoint(checkpoint)
+        yield str(checkpoint)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _pages(records: list, workers: int) -> list[list]:
     """At most CHUNK records a page (a worker's scratch store), at least one page per worker."""
     size = max(1, min(CHUNK, -(-len(records) // workers)))
@@ -544,24 +566,20 @@ def _pages(records: list, workers: int) -> list[list]:
 
 
 def _validate_parallel(ctx, workers: int) -> tuple[list[tuple[Any, list[Result]]], dict[str, float]]:
-    """The pages of ctx.records in `workers` processes, each reading one checkpoint of the store
-    (a consistent snapshot, hard links: milliseconds) that is removed afterwards. The workers are
-    started by a forkserver: a child forked from a process holding RocksDB open can inherit one of
-    its mutexes held (api/query_worker.py)."""
+    """The pages of ctx.records in `workers` processes over one snapshot of the store (_snapshot).
+    The workers are started by a forkserver: a child forked from a process holding RocksDB open can
+    inherit one of its mutexes held (api/query_worker.py)."""
     timings: dict[str, float] = {}
     t = time.perf_counter()
     calendar_graph.ensure_calendar(ctx.store)
-    tmp = Path(tempfile.mkdtemp(prefix=".bulk-check-", dir=ctx.store.path.parent))
     queries = compiled()
     by_graph: dict[str, list[Result]] = {}
-    try:
-        checkpoint = tmp / "store"
-        ctx.store.checkpoint(checkpoint)
+    with _snapshot(ctx.store) as source:
         timings["calendar and checkpoint"] = time.perf_counter() - t
         pages = _pages(list(ctx.records), workers)
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("forkserver")) as pool:
             texts = [(q.label, q.text) for q in queries]
-            futures = [pool.submit(_validate_page, str(checkpoint), [r.graph.graph.value for r in page], ctx.as_of, texts)
+            futures = [pool.submit(_validate_page, source, [r.graph.graph.value for r in page], ctx.as_of, texts)
                        for page in pages]
             for future in futures:
                 rows, times = future.result()
@@ -569,18 +587,17 @@ def _validate_parallel(ctx, workers: int) -> tuple[list[tuple[Any, list[Result]]
                     timings[label] = timings.get(label, 0.0) + seconds
                 for graph, results in rows.items():
                     by_graph[graph] = [_result(queries[i], focus, value, terms) for i, focus, value, terms in results]
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return [(r, by_graph[r.graph.graph.value]) for r in ctx.records], timings
 
 
 def validate(ctx, workers: int | None = None) -> tuple[list[tuple[Any, list[Result]]], dict[str, float]]:
     """Every record under check with its results, in ctx.records order, and where the time went."""
     from prtkg.store import Store
+    from prtkg.store.remote import RemoteStore
     workers = WORKERS if workers is None else workers
-    # Only an embedded on-disk store can be checkpointed for the workers; in memory or remote, one process.
-    if (workers > 1 and len(ctx.records) >= PARALLEL_MIN and type(ctx.store) is Store
-            and ctx.store.path is not None):
+    # An embedded store in memory has no checkpoint for the workers to open: one process.
+    if (workers > 1 and len(ctx.records) >= PARALLEL_MIN
+            and (isinstance(ctx.store, RemoteStore) or (type(ctx.store) is Store and ctx.store.path is not None))):
         return _validate_parallel(ctx, workers)
     run = Run(ctx.store, ctx.records, ctx.as_of)
     out = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from . import inference, tallies
+from . import inference, packed, tallies
 
 GRAPHS = (*inference.DERIVED_GRAPHS, tallies.TALLY_GRAPH)
 
@@ -21,11 +21,12 @@ _KINDS = ((inference, inference.nodes), (tallies, tallies.buyers))
 
 def ensure(store) -> bool:
     """Derive what a store with records lacks or holds from an earlier version or a killed run (each
-    kind's is_current); True when it derived something."""
+    kind's is_current), and pack the records written before packed copies (prtkg/packed.py); True
+    when it derived or packed something."""
     stale = [kind for kind, _ in _KINDS if not kind.is_current(store) and kind.has_input(store)]
     for kind in stale:
         kind.materialise(store)
-    return bool(stale)
+    return packed.ensure(store) > 0 or bool(stale)
 
 
 # Above this many records a write re-derives whole: cheaper than a refresh of that many nodes.

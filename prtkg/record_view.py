@@ -15,7 +15,8 @@ from . import rdf
 
 PROV = "http://www.w3.org/ns/prov#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
-_HIDDEN = {PROV + "wasAttributedTo"}
+# Who loaded it, and the packed copy of its own triples (prtkg/packed.py), which the page lists already.
+_HIDDEN = {PROV + "wasAttributedTo", rdf.PRTKG + "packedContent"}
 _AGENT = rdf.ID + "agent/"     # who loaded the record: its agent node (rdf.agent) is not shown either
 _SOURCE = rdf.PRTKG + "source"
 _ENTITY = rdf.ID + "entity/"

@@ -11,7 +11,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import pyoxigraph as ox
 
-from .. import rdf
+from .. import packed, rdf
 from ..errors import ConfigError
 from ..records import Record
 
@@ -123,9 +123,11 @@ def _now() -> dt.datetime:
 
 
 def _record_quads(record: Record, agent: str, at: dt.datetime) -> list[ox.Quad]:
-    """A record's graph as stored: its content and its provenance."""
+    """A record's graph as stored: its content, its provenance, and the packed copy of all but the
+    provenance (prtkg/packed.py)."""
     g = record.graph.graph
-    return list(record.graph.quads()) + [ox.Quad(s, pr, o, g) for s, pr, o in provenance(record, agent, at)]
+    quads = list(record.graph.quads()) + [ox.Quad(s, pr, o, g) for s, pr, o in provenance(record, agent, at)]
+    return quads + [ox.Quad(g, packed.PACKED, packed.pack(g, quads), g)]
 
 
 def _record_update(records: Sequence[Record], agent: str, at: dt.datetime) -> str:

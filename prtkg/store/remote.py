@@ -65,12 +65,39 @@ def _nquads(quads: Iterable[ox.Quad]) -> str:
         q.graph_name, ox.DefaultGraph) else f"{q.subject} {q.predicate} {q.object} ." for q in quads)
 
 
+def _blocks(quads: Sequence[ox.Quad]) -> list[list[ox.Quad]]:
+    """The quads in blocks of at most CHUNK, the quads of each blank node in one block: SPARQL scopes
+    a blank node's label to its INSERT DATA, so split across two it would be two nodes (Oxigraph
+    refuses the update). Quads linked by blank nodes (an OWL restriction, a list) stay together, in
+    a block of their own when they are more than CHUNK."""
+    parent: dict[ox.BlankNode, ox.BlankNode] = {}
+
+    def root(b: ox.BlankNode) -> ox.BlankNode:
+        while parent.setdefault(b, b) != b:
+            parent[b] = parent[parent[b]]
+            b = parent[b]
+        return b
+    for q in quads:
+        if isinstance(q.subject, ox.BlankNode) and isinstance(q.object, ox.BlankNode):
+            parent[root(q.subject)] = root(q.object)
+    groups: dict[Any, list[ox.Quad]] = {}
+    for i, q in enumerate(quads):
+        b = q.subject if isinstance(q.subject, ox.BlankNode) else q.object if isinstance(q.object, ox.BlankNode) else None
+        groups.setdefault(i if b is None else root(b), []).append(q)
+    blocks: list[list[ox.Quad]] = [[]]
+    for group in groups.values():
+        if blocks[-1] and len(blocks[-1]) + len(group) > CHUNK:
+            blocks.append([])
+        blocks[-1].extend(group)
+    return [b for b in blocks if b]
+
+
 def _insert_data(quads: Sequence[ox.Quad]) -> str:
-    """INSERT DATA operations (" ;"-joined) of at most CHUNK triples each."""
+    """INSERT DATA operations (" ;"-joined) of at most CHUNK triples each (_blocks)."""
     ops = []
-    for i in range(0, len(quads), CHUNK):
+    for block in _blocks(quads):
         by_graph: dict[Any, list[ox.Quad]] = {}
-        for q in quads[i:i + CHUNK]:
+        for q in block:
             by_graph.setdefault(q.graph_name, []).append(q)
         parts = []
         for g, qs in by_graph.items():

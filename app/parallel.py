@@ -7,11 +7,14 @@ sends back its findings and its DATA-INSUFFICIENT entries, pickled over a pipe, 
 merges them after its own, in the order a run in one process gives. The store's fork guard
 (prtkg.store) keeps the fork from copying the store's internal locks while another thread is inside.
 
-The worker runs each rule family in a fork of its own, in turn, and merges their results in order:
-what a family allocates (its query results, its facts, the store's buffers for its queries) goes
-back to the system when the family ends, so the worker's peak is the largest family's, not the sum
-of their high-water marks (at 10^5 projects the families measured alone, each in a fork of a parent
-of 0.64 GiB, peaked at 0.63-1.2 GiB; the one worker running them all was killed at 22.8 GiB).
+The worker runs each rule family in a fork of its own, FAMILIES_AT_ONCE at a time, and merges their
+results in order: what a family allocates (its query results, its facts, the store's buffers for its
+queries) goes back to the system when the family ends, so a process's peak is the largest family's,
+not the sum of their high-water marks (at 10^5 projects the families measured alone, each in a fork
+of a parent of 0.64 GiB, peaked at 0.63-1.2 GiB; the one worker running them all was killed at
+22.8 GiB). Two at a time, because the shapes' page workers end first (each record's packed copy
+makes their pages cheap, prtkg/packed.py) and one family after another would then leave a core idle
+for the rest of the run.
 
 A fork costs tens of milliseconds and copies page tables, so small runs (the API's posted records,
 the tests) stay in one process: PRTKG_CHECK_WORKERS=0 keeps every run in one, =1 forks whenever
@@ -22,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import selectors
 import signal
 import time
 import traceback
@@ -55,6 +59,10 @@ class _Done:
         pass
 
 
+# Rule families forked at once by the rules worker: the machine's two cores.
+FAMILIES_AT_ONCE = 2
+
+
 class _Worker:
     def __init__(self, ctx, checks: Sequence, apart: bool = False) -> None:
         self.ctx = ctx
@@ -84,10 +92,12 @@ class _Worker:
         os.waitpid(self.pid, 0)
         os.close(self.read)
 
-    def findings(self) -> list[F.Finding]:
-        """The worker's findings (its DATA-INSUFFICIENT entries go to the run's); raises what it raised."""
-        with os.fdopen(self.read, "rb") as fh:
-            data = fh.read()
+    def findings(self, data: bytes | None = None) -> list[F.Finding]:
+        """The worker's findings (its DATA-INSUFFICIENT entries go to the run's); raises what it raised.
+        `data`: what it sent, read already (_apart)."""
+        if data is None:
+            with os.fdopen(self.read, "rb") as fh:
+                data = fh.read()
         _, status = os.waitpid(self.pid, 0)
         if not data:
             raise RuntimeError(f"the rules worker (pid {self.pid}) ended without a result (status {status})")
@@ -105,10 +115,44 @@ def _run(ctx, checks: Sequence, apart: bool = False) -> tuple[list[F.Finding], F
     its own (its results merged here in order, as if it had run here)."""
     ctx.insufficient = F.Insufficiency()    # only what these checks add goes back
     if apart:
-        return [f for check in checks for f in _Worker(ctx, [check]).findings()], ctx.insufficient, ctx.timings
+        return _apart(ctx, checks), ctx.insufficient, ctx.timings
     with F.naming(ctx.store):
         found = [f for check in checks for f in timed(ctx, check)]
     return found, ctx.insufficient, ctx.timings
+
+
+def _apart(ctx, checks: Sequence) -> list[F.Finding]:
+    """Each check in a fork of its own, FAMILIES_AT_ONCE running, the next started as one ends; their
+    findings merged in the checks' order. Every running fork's pipe is read as data comes, so none
+    waits on a full pipe for its turn to be read."""
+    pending = list(enumerate(checks))
+    running: dict[int, tuple[int, _Worker, list[bytes]]] = {}     # pipe -> (index, worker, data so far)
+    done: dict[int, tuple[_Worker, bytes]] = {}
+    try:
+        with selectors.DefaultSelector() as sel:
+            while pending or running:
+                while pending and len(running) < FAMILIES_AT_ONCE:
+                    i, check = pending.pop(0)
+                    w = _Worker(ctx, [check])
+                    running[w.read] = (i, w, [])
+                    sel.register(w.read, selectors.EVENT_READ)
+                for key, _ in sel.select():
+                    i, w, parts = running[key.fd]
+                    chunk = os.read(key.fd, 1 << 20)
+                    if chunk:
+                        parts.append(chunk)
+                        continue
+                    sel.unregister(key.fd)
+                    os.close(key.fd)
+                    del running[key.fd]
+                    done[i] = (w, b"".join(parts))
+    except BaseException:
+        for _, w, _ in running.values():
+            w.cancel()
+        for w, _ in done.values():
+            os.waitpid(w.pid, 0)
+        raise
+    return [f for i in range(len(checks)) for f in done[i][0].findings(done[i][1])]
 
 
 def timed(ctx, check) -> list[F.Finding]:

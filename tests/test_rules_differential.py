@@ -101,6 +101,30 @@ def test_a_failing_worker_raises_here(monkeypatch):
         run_checks(Context(store, records, AS_OF), [lambda ctx: [], broken])
 
 
+def _family(n: int, size: int):
+    def check(ctx):
+        return [(n, i, "x" * 100) for i in range(size)]   # 5,000 rows: far more than a pipe holds
+    return check
+
+
+def test_rule_families_run_at_once_and_merge_in_their_order():
+    from prtkg.app import parallel
+    ctx = Context(Store(None), [], AS_OF)
+    sizes = [5000, 10, 5000, 0, 5000]
+    got = parallel._apart(ctx, [_family(n, size) for n, size in enumerate(sizes)])
+    assert got == [(n, i, "x" * 100) for n, size in enumerate(sizes) for i in range(size)]
+
+
+def test_a_failing_family_among_running_ones_raises_here():
+    from prtkg.app import parallel
+
+    def broken(ctx):
+        raise ValueError("a rule family failed")
+    ctx = Context(Store(None), [], AS_OF)
+    with pytest.raises(ValueError, match="a rule family failed"):
+        parallel._apart(ctx, [_family(0, 5000), broken, _family(2, 5000)])
+
+
 if __name__ == "__main__" and sys.argv[1:] == ["--write"]:
     import tempfile
     FIXTURES.mkdir(parents=True, exist_ok=True)

@@ -1,12 +1,14 @@
 """Each record's own triples packed beside them (prtkg:packedContent, a provenance triple of its graph):
-N-Triples, deflated, written in Base64.
+N-Quads (each line names the record's graph), deflated, written in Base64.
 
 Why a second copy: bulk validation (shapes/bulk.py) copies every record under check into a scratch
 store, and reading a graph out of the on-disk store costs decoding each of its terms, one RocksDB
 lookup per IRI or long literal. At 10^5 projects that was 4.4 s CPU of the 8.3 s a page of 2,000
 records cost (428k quads, ~10 us each), more than the compiled queries (1.1 s) and the context
-together. The packed copy of the same page is one lookup per record, 3.4 KB a record where the
+together. The packed copy of the same page is one lookup per record, ~3.5 KB a record where the
 N-Triples are 28 KB (deflate level 1: 0.1 ms a record to pack, 0.06 ms to unpack), ~5% more disk.
+N-Quads because the writer holds the record's quads: N-Triples would need a Triple made of each
+(2.8 us a quad, 5.8 s of a 10^4-project load), where serialising the quads costs ~0.2 us each.
 
 It is written with the record, in the same graph and the same transaction (prtkg/store/common.py
 _record_quads), so it is replaced and dropped with it and can never describe another version: no
@@ -30,21 +32,20 @@ _LEVEL = 1
 _BATCH = 500
 
 
-def pack(graph: ox.NamedNode, quads: Iterable[ox.Quad]) -> ox.Literal:
-    """The packed copy of a record graph's quads, its provenance (subject: the graph) left out, as
-    bulk validation leaves it out of a record's triples."""
-    triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads if q.subject != graph]
-    text = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+def pack(quads: Iterable[ox.Quad]) -> ox.Literal:
+    """The packed copy of a record graph's quads: the caller leaves its provenance (subject: the
+    graph) out, as bulk validation leaves it out of a record's triples."""
+    text = ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
     return ox.Literal(base64.b64encode(zlib.compress(text, _LEVEL)).decode("ascii"))
 
 
 def unpack(value: str) -> bytes:
-    """The N-Triples text a packed copy holds."""
+    """The N-Quads text a packed copy holds."""
     return zlib.decompress(base64.b64decode(value))
 
 
 def read(store, graphs: Sequence[ox.NamedNode]) -> dict[ox.NamedNode, bytes]:
-    """The N-Triples of each of these graphs that has a packed copy (on both stores: one query per
+    """The N-Quads of each of these graphs that has a packed copy (on both stores: one query per
     batch, an index lookup per graph). A copy that does not unpack is left out, so its graph is read
     triple by triple."""
     out: dict[ox.NamedNode, bytes] = {}
@@ -70,7 +71,9 @@ def ensure(store, batch: int = 500) -> int:
     graphs = [ox.NamedNode(row["g"]) for row in store.select(_UNPACKED)]
     for i in range(0, len(graphs), batch):
         some = graphs[i:i + batch]
-        quads = [ox.Quad(g, PACKED, pack(g, ox.parse(text, format=ox.RdfFormat.N_TRIPLES)), g)
-                 for g, text in zip(some, store.graphs_ntriples(some))]
-        store.add_quads(quads)
+        own: dict[ox.NamedNode, list[ox.Quad]] = {g: [] for g in some}
+        for q in store.graphs_quads(some):
+            if q.subject != q.graph_name:
+                own[q.graph_name].append(q)
+        store.add_quads([ox.Quad(g, PACKED, pack(quads), g) for g, quads in own.items()])
     return len(graphs)

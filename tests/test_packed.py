@@ -28,9 +28,9 @@ def _lines(text: bytes) -> set[str]:
 
 
 def _content(store, graph: ox.NamedNode) -> set[str]:
-    """The graph's triples but its provenance, as N-Triples lines."""
+    """The graph's triples but its provenance, as N-Quads lines."""
     rows = store.raw_query(f"SELECT ?s ?p ?o WHERE {{ GRAPH {graph} {{ ?s ?p ?o FILTER(?s != {graph}) }} }}")
-    return {f"{row['s']} {row['p']} {row['o']} ." for row in rows}
+    return {f"{row['s']} {row['p']} {row['o']} {graph} ." for row in rows}
 
 
 def test_a_record_is_written_with_its_packed_copy_and_replaced_with_it(any_backend):
@@ -43,6 +43,7 @@ def test_a_record_is_written_with_its_packed_copy_and_replaced_with_it(any_backe
     assert _lines(texts[gb]) == _content(store, gb)
     # provenance is not in it, the loading agent is (bulk validation reads it as a record's triple)
     assert not any(line.startswith(str(ga)) for line in _lines(texts[ga]))
+    assert all(line.endswith(f"{ga} .") for line in _lines(texts[ga]))
     assert any("agent" in line for line in _lines(texts[ga]))
 
     store.replace_records([_record("ocds-p-1", "new")])

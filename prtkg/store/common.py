@@ -126,8 +126,12 @@ def _record_quads(record: Record, agent: str, at: dt.datetime) -> list[ox.Quad]:
     """A record's graph as stored: its content, its provenance, and the packed copy of all but the
     provenance (prtkg/packed.py)."""
     g = record.graph.graph
-    quads = list(record.graph.quads()) + [ox.Quad(s, pr, o, g) for s, pr, o in provenance(record, agent, at)]
-    return quads + [ox.Quad(g, packed.PACKED, packed.pack(g, quads), g)]
+    content = list(record.graph.quads())
+    prov = [ox.Quad(s, pr, o, g) for s, pr, o in provenance(record, agent, at)]
+    # The packed copy holds what bulk validation reads as the record: all but the triples about the
+    # graph itself (the loading agent's are in).
+    own = content + [q for q in prov if q.subject != g]
+    return content + prov + [ox.Quad(g, packed.PACKED, packed.pack(own), g)]
 
 
 def _record_update(records: Sequence[Record], agent: str, at: dt.datetime) -> str:

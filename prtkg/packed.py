@@ -5,10 +5,11 @@ Why a second copy: bulk validation (shapes/bulk.py) copies every record under ch
 store, and reading a graph out of the on-disk store costs decoding each of its terms, one RocksDB
 lookup per IRI or long literal. At 10^5 projects that was 4.4 s CPU of the 8.3 s a page of 2,000
 records cost (428k quads, ~10 us each), more than the compiled queries (1.1 s) and the context
-together. The packed copy of the same page is one lookup per record, ~3.5 KB a record where the
-N-Triples are 28 KB (deflate level 1: 0.1 ms a record to pack, 0.06 ms to unpack), ~5% more disk.
-N-Quads because the writer holds the record's quads: N-Triples would need a Triple made of each
-(2.8 us a quad, 5.8 s of a 10^4-project load), where serialising the quads costs ~0.2 us each.
+together. The packed copy of the same page is one lookup per record, ~4.2 KB a record in Base64
+where its N-Triples are 28 KB (deflate level 1: 0.06 ms a record to unpack); the store of 10^5
+projects grew from 7.0 to 7.5 GB. N-Quads because the writer holds the record's quads: N-Triples
+needed a Triple made of each (2.8 us a quad, 5.8 s of a 10^4-project load); packing the quads
+costs ~0.15 ms a record (1.5 s of that load).
 
 It is written with the record, in the same graph and the same transaction (prtkg/store/common.py
 _record_quads), so it is replaced and dropped with it and can never describe another version: no

@@ -66,6 +66,18 @@ def test_every_saved_question_is_tested():
     assert len(tested) >= 12
 
 
+def test_every_parameter_has_a_label_in_each_language_of_the_workbench():
+    # The workbench shows a saved question's parameters as form fields labelled from its message
+    # catalogue; a parameter without one showed its variable name ("industry", "date") to an officer
+    # reading the page in Chinese.
+    from importlib import resources
+    catalogue = json.loads(resources.files("prtkg.api").joinpath("static/messages.json").read_text(encoding="utf-8"))
+    names = {p.name for q in saved_queries.library().values() for p in q.params}
+    for lang in ("zh", "en"):
+        assert not {n for n in names if f"param.{n}" not in catalogue[lang]}, lang
+    assert all(re.search(r"[\u4e00-\u9fff]", catalogue["zh"][f"param.{n}"]) for n in names)
+
+
 def test_parameters_replace_variables_only():
     text = ("# title@zh: 甲\n# title@en: A\n# description@zh: 乙\n# description@en: B\n"
             "# param: region:code/region = 530100 (division)\n# param: name = x (a name)\n"

@@ -60,16 +60,29 @@ def read(store, graphs: Sequence[ox.NamedNode]) -> dict[ox.NamedNode, bytes]:
     return out
 
 
-# A loaded record: a record id and the digest of its source (the ontology and calendar graphs have a
-# digest too; a credit check has an id, and no source to check).
-_UNPACKED = f"""SELECT ?g WHERE {{ GRAPH ?g {{ ?g prtkg:recordId ?id ; prtkg:contentDigest ?digest
-  FILTER NOT EXISTS {{ ?g {PACKED} ?packed }} }} }}"""
+# Graphs with a content digest and no packed copy. Run at every server start (derived.ensure), so
+# asked as a MINUS of two predicate scans: at 10^5 projects 0.23 s, where joining the record id in
+# and probing each graph with NOT EXISTS took 11 s (7.4 s CPU) to find nothing.
+_UNPACKED = f"""SELECT ?g WHERE {{ GRAPH ?g {{ ?g prtkg:contentDigest ?digest }}
+  MINUS {{ GRAPH ?g {{ ?g {PACKED} ?packed }} }} }}"""
+# Of those, the loaded records: they have a record id too (the ontology and calendar graphs have a
+# digest and no id).
+_RECORDS = "SELECT ?g WHERE {{ VALUES ?g {{ {graphs} }} GRAPH ?g {{ ?g prtkg:recordId ?id }} }}"
+
+
+def _unpacked(store) -> list[ox.NamedNode]:
+    candidates = [row["g"] for row in store.select(_UNPACKED)]
+    out = []
+    for i in range(0, len(candidates), _BATCH):
+        values = " ".join(f"<{g}>" for g in candidates[i:i + _BATCH])
+        out += [ox.NamedNode(g) for g in sorted(row["g"] for row in store.select(_RECORDS.format(graphs=values)))]
+    return out
 
 
 def ensure(store, batch: int = 500) -> int:
     """Pack every loaded record that has no packed copy; returns how
     many. A store from before packed copies is checked correctly without them, only slower."""
-    graphs = [ox.NamedNode(row["g"]) for row in store.select(_UNPACKED)]
+    graphs = _unpacked(store)
     for i in range(0, len(graphs), batch):
         some = graphs[i:i + batch]
         own: dict[ox.NamedNode, list[ox.Quad]] = {g: [] for g in some}

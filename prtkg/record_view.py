@@ -11,12 +11,12 @@ import re
 from collections import defaultdict
 from pathlib import PurePath
 
-from . import rdf
+from . import packed, rdf
 
 PROV = "http://www.w3.org/ns/prov#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 # Who loaded it, and the packed copy of its own triples (prtkg/packed.py), which the page lists already.
-_HIDDEN = {PROV + "wasAttributedTo", rdf.PRTKG + "packedContent"}
+_HIDDEN = {PROV + "wasAttributedTo", packed.PACKED.value}
 _AGENT = rdf.ID + "agent/"     # who loaded the record: its agent node (rdf.agent) is not shown either
 _SOURCE = rdf.PRTKG + "source"
 _ENTITY = rdf.ID + "entity/"

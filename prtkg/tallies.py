@@ -88,10 +88,11 @@ def _steps(store, only: str) -> list[tuple[str, str]]:
     # Without LATERAL the patterns stay plain joins and a plain OPTIONAL: braced, `{ OPTIONAL {..} }`
     # is an OPTIONAL of nothing, every award status of the store, joined after (a whole count at 10^4
     # projects: 56 s where the plain text takes well under one).
-    lat, end = ("LATERAL { ", " }") if only and getattr(store, "lateral", False) else ("", "")
+    lateral = bool(only) and getattr(store, "lateral", False)
+    lat, end = ("LATERAL { ", " }") if lateral else ("", "")
     return [(_BUYER_TEMPLATE, _BUYERS_WHERE.format(only=only, lat=lat, end=end)),
             (_COUNT_TEMPLATE, _COUNT.format(t=_T, only=only, lat=lat, end=end)),
-            (_RANK_TEMPLATE, _RANK.format(t=_T, only=only, lat=lat.removesuffix("{ ")))]
+            (_RANK_TEMPLATE, _RANK.format(t=_T, only=only, lat="LATERAL " if lateral else ""))]
 
 
 def materialise(store) -> None:

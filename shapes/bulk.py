@@ -42,6 +42,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
 from prtkg import packed, rdf
+from prtkg.store.remote import is_remote
 from prtkg.workdays import default_calendar
 
 from . import calendar_graph
@@ -559,8 +560,7 @@ def _snapshot(store):
     """What the workers read: a checkpoint of an embedded store (a consistent snapshot, hard links:
     milliseconds), removed afterwards; or the same SPARQL server, which each worker asks as the
     parent would (its pages are what cross HTTP, so the server's cores work for both workers)."""
-    from prtkg.store.remote import RemoteStore
-    if isinstance(store, RemoteStore):
+    if is_remote(store):
         yield store
         return
     tmp = Path(tempfile.mkdtemp(prefix=".bulk-check-", dir=store.path.parent))
@@ -606,11 +606,10 @@ def _validate_parallel(ctx, workers: int) -> tuple[list[tuple[Any, list[Result]]
 def validate(ctx, workers: int | None = None) -> tuple[list[tuple[Any, list[Result]]], dict[str, float]]:
     """Every record under check with its results, in ctx.records order, and where the time went."""
     from prtkg.store import Store
-    from prtkg.store.remote import RemoteStore
     workers = WORKERS if workers is None else workers
     # An embedded store in memory has no checkpoint for the workers to open: one process.
     if (workers > 1 and len(ctx.records) >= PARALLEL_MIN
-            and (isinstance(ctx.store, RemoteStore) or (type(ctx.store) is Store and ctx.store.path is not None))):
+            and (is_remote(ctx.store) or (type(ctx.store) is Store and ctx.store.path is not None))):
         return _validate_parallel(ctx, workers)
     run = Run(ctx.store, ctx.records, ctx.as_of)
     out = []

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any, Iterable, Iterator, Sequence
 
-from prtkg import applicability, codes, workdays
+from prtkg import applicability, codes, rdf, workdays
 from prtkg.catalogue import rule as catalogue_rule
 from prtkg.context import record_count
 from prtkg.rdf import group_concat as concat, split_group as split  # noqa: F401 (for the rule families)
+from prtkg.store import to_python
 
 
 def param(rule_id: str, name: str) -> Any:
@@ -77,6 +79,32 @@ def fact_rows(ctx, query: str, recs: Sequence) -> Iterator[dict]:
         yield from ctx.store.stream(query % "")
     else:
         yield from paged_select(ctx.store, query, recs)
+
+
+def named_predicates(*queries: str) -> set[str]:
+    """Every IRI the queries name, prefixed (prtkg:x, rdf:type) or written out: a superset of their
+    predicates, for reading only those triples into memory (prtkg.packed.subset). For queries whose
+    every predicate is named: a variable predicate matches what was not read."""
+    out = set()
+    for query in queries:
+        out |= set(_IRI.findall(query))
+        out |= {rdf.PREFIXES[prefix] + local for prefix, local in _PREFIXED.findall(query) if prefix in rdf.PREFIXES}
+        if _A.search(query):
+            out.add(rdf.RDF_TYPE.value)
+    return out
+
+
+_IRI = re.compile(r"<([^<>\s\"]+)>")
+_PREFIXED = re.compile(r"(?<![\w?$:<])([A-Za-z][\w-]*):([\w-]+)")
+_A = re.compile(r"(?<![\w?$:\"])a(?=\s)")
+
+
+def memory_rows(mem, query: str) -> Iterator[dict]:
+    """Rows of a SELECT over an in-memory pyoxigraph store, as a store's (Python values)."""
+    result = mem.query(rdf.sparql_prefixes() + query)
+    names = [v.value for v in result.variables]
+    for row in result:
+        yield {n: to_python(row[n]) for n in names}
 
 
 def candidates(ctx, query: str, recs: Sequence) -> list:

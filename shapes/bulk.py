@@ -424,25 +424,12 @@ class Run:
 
     def _scratch(self, graphs: list[ox.NamedNode]) -> ox.Store:
         t = time.perf_counter()
-        mem = ox.Store()
         as_of = ox.Literal(self.as_of.isoformat(), datatype=_XSD_DATE)
         run, as_of_p, checks = ox.NamedNode(str(RUN)), ox.NamedNode(rdf.PRTKG + "asOf"), ox.NamedNode(_CHECKS[1:-1])
-        # Each record's packed copy where it has one (prtkg/packed.py: one lookup a record), else its
-        # triples read one by one.
-        texts = packed.read(self.store, graphs)
-        unpacked = [g for g in graphs if g not in texts]
-        # Lenient: the text is Oxigraph's own serialisation of terms the store validated when they
-        # were written, so checking every IRI again finds nothing (2,000 records of 10^4 projects:
-        # 0.85 s CPU against 1.1 s). A packed copy's quads name their record's graph; a line with no
-        # graph (a copy packed as N-Triples, as 2ae4550 wrote them) goes to the record's graph too.
-        for g in graphs:
-            if g in texts:
-                mem.load(texts[g], format=ox.RdfFormat.N_QUADS, to_graph=g, lenient=True)
-        for g, text in zip(unpacked, self.store.graphs_ntriples(unpacked) if unpacked else ()):
-            mem.load(text, format=ox.RdfFormat.N_TRIPLES, to_graph=g, lenient=True)
+        # A record's own triples: its stored graph but for the provenance, whose subject is the graph;
+        # from its packed copy where it has one (prtkg/packed.py: one lookup a record).
+        mem = packed.subset(self.store, graphs)
         mem.extend([q for g in graphs for q in (ox.Quad(g, checks, g, _INDEX), ox.Quad(run, as_of_p, as_of, g))])
-        # A record's own triples are its stored graph but for the provenance, whose subject is the graph.
-        mem.update(f"DELETE {{ GRAPH ?g {{ ?g ?p ?o }} }} WHERE {{ {_IN_CHUNK} GRAPH ?g {{ ?g ?p ?o }} }}")
         t = self._time("read records", t)
         # The day nodes of every date a record mentions (the as-of day among them), from the
         # calendar materialised in the store; days of years no calendar knows go in bare.

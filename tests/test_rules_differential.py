@@ -115,6 +115,21 @@ def test_rule_families_run_at_once_and_merge_in_their_order():
     assert got == [(n, i, "x" * 100) for n, size in enumerate(sizes) for i in range(size)]
 
 
+def test_the_costliest_families_start_first_and_still_merge_in_order(monkeypatch):
+    from prtkg import rules
+    from prtkg.app import parallel
+    from prtkg.context import check_name
+    families = rules.checks()
+    order = [check_name(c) for _, c in parallel._start_order(families)]
+    assert order[:len(parallel.START_FIRST)] == list(parallel.START_FIRST)
+    assert sorted(order) == sorted(check_name(c) for c in families)     # each once
+    # Started out of order (the last family first), merged in the checks' order.
+    checks = [_family(n, size) for n, size in enumerate([5000, 10, 5000])]
+    monkeypatch.setattr(parallel, "_start_order", lambda cs: list(enumerate(cs))[::-1])
+    assert parallel._apart(Context(Store(None), [], AS_OF), checks) == \
+        [(n, i, "x" * 100) for n, size in enumerate([5000, 10, 5000]) for i in range(size)]
+
+
 def test_a_failing_family_among_running_ones_raises_here():
     from prtkg.app import parallel
 

@@ -382,6 +382,26 @@ def test_an_unreadable_packed_copy_is_left_out(backend):
     assert set(packed.read(store, [good.graph.graph, g])) == {good.graph.graph}
 
 
+def test_a_subset_holds_the_own_triples_of_the_named_predicates_from_a_copy_or_the_store(backend):
+    # rules/cardinal.py reads its pages so: the same triples whether a graph has its copy or not,
+    # and a literal that spells a named predicate's IRI does not bring its line in.
+    store = backend()
+    title = f"{rdf.PRTKG}status> <{rdf.PRTKG}status"
+    copied, bare = _record("ocds-u-1", title, extra=2), _record("ocds-u-2", "plain", extra=3)
+    store.replace_records([copied, bare])
+    g1, g2 = copied.graph.graph, bare.graph.graph
+    store.update(f"DELETE WHERE {{ GRAPH {g2} {{ {g2} prtkg:packedContent ?p }} }}")
+    lines = {g: _content(store, g) for g in (g1, g2)}
+    predicates = sorted({line.split(" ")[1][1:-1] for g in lines for line in lines[g]})
+    named = set(predicates[::2]) | {rdf.PRTKG + "recordId"}     # a provenance predicate among them
+    mem = packed.subset(store, [g1, g2], named)
+    for g in (g1, g2):
+        got = {f"{q.subject} {q.predicate} {q.object} {g} ." for q in mem.quads_for_pattern(None, None, None, g)}
+        assert got == {line for line in lines[g] if line.split(" ")[1][1:-1] in named} and got
+    assert not list(mem.quads_for_pattern(g2, None, None, None))    # no provenance
+    assert len(set(q.graph_name for q in mem)) == 2
+
+
 def test_the_record_page_does_not_show_the_packed_copy(backend):
     store = backend()
     store.replace_records([_record("ocds-s-1", "shown")])

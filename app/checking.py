@@ -47,14 +47,19 @@ def all_checks() -> list[Check]:
 
 
 def run_checks(ctx: Context, checks: Sequence[Check] | None = None) -> list[Finding]:
-    ctx.applicability()
     out: list[Finding] = []
-    # The rule families may run in a worker process meanwhile (prtkg.app.parallel), their findings after these.
+    # The rule families may run in a worker process meanwhile (prtkg.app.parallel), their findings
+    # after these; that worker then makes the gate's decisions, while the shapes run here.
     here, worker = parallel.split(ctx, all_checks() if checks is None else checks)
     with F.naming(ctx.store):
         try:
+            # Made first, so their DATA-INSUFFICIENT entries come before any check's (as do the
+            # worker's, received when a check first asks: the shapes ask before adding any).
+            if ctx.gate_from is None:
+                ctx.applicability()
             for check in here:
                 out.extend(parallel.timed(ctx, check))
+            ctx.applicability()
         except BaseException:
             worker.cancel()
             raise

@@ -22,6 +22,11 @@ class Context:
     insufficient: Insufficiency = field(default_factory=Insufficiency)
     _applicability: Applicability | None = None
 
+    # Where the gate's decisions come from when another process makes them (app/parallel.py: the
+    # rules worker, while this process runs the shapes): a call that waits for them and gives them
+    # with the DATA-INSUFFICIENT entries they made.
+    gate_from: Callable[[], tuple[Applicability, Insufficiency]] | None = None
+
     _covers_store: bool | None = None
     # Wall seconds each check took in this run, by check name (check_name): where a run's time goes.
     timings: dict[str, float] = field(default_factory=dict)
@@ -48,10 +53,27 @@ class Context:
         return self.applicability().assumed(rule_id, record_id)
 
     def applicability(self) -> Applicability:
-        """The gate's decisions for the records under check, made on first use."""
+        """The gate's decisions for the records under check, made (or received, gate_from) on first
+        use; their DATA-INSUFFICIENT entries go to self.insufficient."""
         if self._applicability is None:
-            self._applicability = Applicability(self.store, self.graphs, self.insufficient, self.covers_store())
+            if self.gate_from is not None:
+                gate, entries = self.gate_from()
+                self.insufficient.merge(entries)
+                self._applicability = gate
+            else:
+                self.insufficient.merge(self.make_gate())
         return self._applicability
+
+    def gate_pending(self) -> bool:
+        """Whether the gate's decisions are neither made nor coming from another process."""
+        return self._applicability is None and self.gate_from is None
+
+    def make_gate(self) -> Insufficiency:
+        """Make the gate's decisions here and now; returns their DATA-INSUFFICIENT entries, which it
+        leaves to the caller (a worker sends them to the process whose run they belong to)."""
+        entries = Insufficiency()
+        self._applicability = Applicability(self.store, self.graphs, entries, self.covers_store())
+        return entries
 
 
 Check = Callable[[Context], Iterable[Finding]]

@@ -7,3 +7,12 @@ def checks():
     from . import cardinal, collusion, complaints, credit, credit_codes, dataquality, oversight, risk, supervision
     return [credit_codes.check, supervision.check, credit.check, oversight.check_inspections,
             oversight.check_plans, complaints.check, risk.check, collusion.check, cardinal.check, dataquality.check]
+
+
+def gate_free():
+    """The families that never read the applicability gate (Context.applicable): a rules worker may
+    start them before it has made the gate's decisions (app/parallel.py). A family missing here only
+    starts later; one wrongly here would make the decisions again in its own process."""
+    from . import cardinal, complaints, credit, credit_codes, dataquality, oversight
+    return [cardinal.check, credit_codes.check, credit.check, oversight.check_inspections, oversight.check_plans,
+            complaints.check, dataquality.check]

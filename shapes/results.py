@@ -65,6 +65,9 @@ def findings_from_results(ctx, record, results: Iterable[Result]) -> list:
     focus, and neither engine reports in a stable order."""
     _, info = shapes()
     gated = gates()
+    # The gate's decisions before any entry is added here: a DATA-INSUFFICIENT entry's focus is the
+    # first one added for its record, the gate's (made or received from the rules worker) as ever.
+    ctx.applicability()
     applies = lambda rule: rule not in gated or record.id in ctx.applicable(rule)  # noqa: E731
     blocked: set[str] = set()
     raw = []

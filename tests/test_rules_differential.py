@@ -83,6 +83,61 @@ def test_a_worker_for_the_rules_finds_what_one_process_finds(monkeypatch):
     assert runs["1"] == runs["0"]
 
 
+def _demo_store():
+    records = [r for p in (bundled("reference"), bundled("demo")) for r in loaders.load_paths([p]).records]
+    store = Store(None)
+    store.load_ontology()
+    store.replace_records(records)
+    return store, records
+
+
+def test_the_gate_is_made_once_in_the_rules_worker_while_the_shapes_run_here(monkeypatch, tmp_path):
+    """With a rules worker, this process never makes the gate's decisions: it receives the worker's
+    (the findings equal a run in one process: test above)."""
+    import os
+    from prtkg.context import Context as Ctx
+    store, records = _demo_store()
+    made = tmp_path / "made"
+    real = Ctx.make_gate
+
+    def make_gate(self):
+        with open(made, "a") as fh:     # by whichever process makes them (the fork sees this patch)
+            fh.write(f"{os.getpid()}\n")
+        return real(self)
+    monkeypatch.setattr(Ctx, "make_gate", make_gate)
+    monkeypatch.setenv("PRTKG_CHECK_WORKERS", "1")
+    ctx = Context(store, records, AS_OF)
+    found = run_checks(ctx)
+    makers = made.read_text().split()
+    assert len(makers) == 1 and makers != [str(os.getpid())]
+    assert ctx.gate_from is not None and any(f.rule == "DATA-INSUFFICIENT" for f in found)
+
+
+def test_a_worker_failing_on_the_gate_raises_here(monkeypatch):
+    from prtkg.context import Context as Ctx
+    store, records = _demo_store()
+
+    def make_gate(self):
+        raise ValueError("the gate failed")
+    monkeypatch.setattr(Ctx, "make_gate", make_gate)
+    monkeypatch.setenv("PRTKG_CHECK_WORKERS", "1")
+    with pytest.raises(ValueError, match="the gate failed"):
+        run_checks(Context(store, records, AS_OF))
+
+
+def test_the_gate_free_families_never_read_the_gate():
+    """rules.gate_free: started before the gate's decisions exist, so they must not need them."""
+    from prtkg.context import Context as Ctx
+    store, records = _demo_store()
+
+    class NoGate(Ctx):
+        def applicability(self):
+            raise AssertionError("a gate-free family read the gate")
+    for check in rules.gate_free():
+        list(check(NoGate(store, records, AS_OF)))
+    assert set(rules.gate_free()) < set(rules.checks())
+
+
 def test_a_failing_worker_raises_here(monkeypatch):
     from prtkg.app import parallel
     from prtkg.errors import ConfigError

@@ -48,7 +48,7 @@ from prtkg import codes, findings, packed, rdf
 
 from . import engine
 from . import common
-from .common import code, concat, iri_values, literal_values, org_key, param, records, split
+from .common import code, concat, literal_values, org_key, param, records, split
 
 NOT_SUBMITTED = codes.not_submitted_bid_statuses()
 
@@ -70,7 +70,7 @@ def _rules():
 
 
 _PROCESSES = """
-SELECT ?record ?p ?tstatus ?method ?criteria ?tt ?start ?end ?endTime ?buyer ?pe WHERE { %s GRAPH ?g {
+SELECT ?record ?p ?tstatus ?method ?criteria ?tt ?start ?end ?endTime ?buyer ?pe WHERE { GRAPH ?g {
   ?g prtkg:recordKind "ocds" ; prtkg:recordId ?record ; prtkg:mainNode ?p .
   OPTIONAL { ?p prtkg:hasTender ?t . OPTIONAL { ?t prtkg:status ?tstatus } OPTIONAL { ?t prtkg:procurementMethod ?method }
     OPTIONAL { ?t prtkg:awardCriteria ?criteria } OPTIONAL { ?t prtkg:tenderPeriodStart ?start }
@@ -84,19 +84,17 @@ SELECT ?record ?p ?tstatus ?method ?criteria ?tt ?start ?end ?endTime ?buyer ?pe
 # the whole store.
 _BIDS = """
 SELECT ?p ?b ?status ?amount ?currency ?date ?dateTime ?tid
-WHERE { %s GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p . ?p prtkg:hasBid ?b . ?b prtkg:tenderer ?e .
+WHERE { GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p . ?p prtkg:hasBid ?b . ?b prtkg:tenderer ?e .
   OPTIONAL { ?e prtkg:uscc ?u } BIND(COALESCE(UCASE(?u), STR(?e)) AS ?tid)
   OPTIONAL { ?b prtkg:status ?status } OPTIONAL { ?b prtkg:amount ?amount ; prtkg:currency ?currency }
   OPTIONAL { ?b prtkg:bidDate ?date } OPTIONAL { ?b prtkg:bidDateTime ?dateTime } } }"""
 
-# _AWARDS keeps its OPTIONALs outside the record's GRAPH block, each anchored on a node the block
-# binds (a nested OPTIONAL's subject repeated, so an absent supplier leaves its code unbound as
-# before): inside, Oxigraph 0.5 evaluates them over every graph of the store (rules/risk.py
-# _TENDERS); outside, 0.11 s for 500 of 10^5 projects. _PROCESSES and _BIDS keep theirs inside:
-# with five or more OPTIONALs outside, Oxigraph took 44-77 ms a record at 10^5 (under load), likely
-# more than their scans of the store per page (not yet measured side by side at 10^5).
+# The four run over a page of records in memory (_population). _AWARDS keeps its OPTIONALs outside
+# the record's GRAPH block, each anchored on a node the block binds (a nested OPTIONAL's subject
+# repeated, so an absent supplier leaves its code unbound), as it was written for the store on disk,
+# where inside Oxigraph 0.5 evaluated them over every graph of the store (rules/risk.py _TENDERS).
 _AWARDS = """
-SELECT ?p ?a ?status """ + concat("?sid", "suppliers") + """ WHERE { %s
+SELECT ?p ?a ?status """ + concat("?sid", "suppliers") + """ WHERE {
   GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p . ?p prtkg:hasAward ?a }
   OPTIONAL { GRAPH ?g { ?a prtkg:status ?status } }
   OPTIONAL { GRAPH ?g { ?a prtkg:supplier ?s } } OPTIONAL { GRAPH ?g { ?a prtkg:supplier ?s . ?s prtkg:uscc ?su } }
@@ -104,7 +102,7 @@ SELECT ?p ?a ?status """ + concat("?sid", "suppliers") + """ WHERE { %s
 GROUP BY ?p ?a ?status"""
 
 _ITEMS = """
-SELECT DISTINCT ?p ?owner ?cls WHERE { %s GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p .
+SELECT DISTINCT ?p ?owner ?cls WHERE { GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p .
   { ?p prtkg:hasAward ?owner } UNION { ?p prtkg:hasTender ?owner }
   ?owner prtkg:hasItem/prtkg:classificationId ?cls } }"""
 
@@ -211,22 +209,22 @@ def _population(ctx) -> Iterator[list[Process]]:
         mem = packed.subset(ctx.store, [g for g, _, _ in page], _PREDICATES)
         mem.extend([q for g, record, node in page for q in (
             Quad(g, _KIND, Literal("ocds"), g), Quad(g, _ID, Literal(record), g), Quad(g, _MAIN, node, g))])
-        yield _processes(lambda query: common.memory_rows(mem, query), "")
+        yield _processes(lambda query: common.memory_rows(mem, query))
 
 
-def _processes(rows: Callable[[str], Iterable[dict]], values: str) -> list[Process]:
-    """The processes of the graphs `values` selects (all with ""), with their bids, awards and
-    items joined by node; `rows` runs a query. Held whole in a check of the whole store, so a
-    value that repeats (a status, a currency, an organisation) is held once (sys.intern), and a
-    bid or award keeps no copy of its process's node: the population held 68 -> 51 MB at 10^4 projects."""
+def _processes(rows: Callable[[str], Iterable[dict]]) -> list[Process]:
+    """The processes of a page, with their bids, awards and items joined by node; `rows` runs a
+    query over the page. A value that repeats (a status, a currency, an organisation) is held once
+    (sys.intern), and a bid or award keeps no copy of its process's node: when the population was
+    held whole, 68 -> 51 MB at 10^4 projects."""
     procs: dict[str, Process] = {}
-    for r in rows(_PROCESSES % values):
+    for r in rows(_PROCESSES):
         shared = {k: _intern(r[k]) for k in ("tstatus", "method", "criteria", "tt")}
         procs.setdefault(r["p"], Process(r["record"], r["p"], {**r, **shared, "buyer": _org(r["buyer"]), "pe": _org(r["pe"])}))
     # A bid is its node and facts (a bid with two statuses is two); its tenderers are the distinct
     # codes or nodes of its rows, as findings name them (org_key), sorted.
     bids: dict[tuple, dict] = {}
-    for r in rows(_BIDS % values):
+    for r in rows(_BIDS):
         node, tid = r.pop("p"), r.pop("tid")
         if (p := procs.get(node)) is None:
             continue
@@ -237,11 +235,11 @@ def _processes(rows: Callable[[str], Iterable[dict]], values: str) -> list[Proce
     for bid in bids.values():
         bid["tenderers"] = sorted(_org(t) for t in bid["tenderers"])
     del bids    # the keys, before the awards are read
-    for r in rows(_AWARDS % values):
+    for r in rows(_AWARDS):
         if (p := procs.get(r.pop("p"))) is not None:
             p.awards.append({**r, "status": _intern(r["status"]),
                              "suppliers": sorted(_org(s) for s in split(r["suppliers"]))})
-    for r in rows(_ITEMS % values):
+    for r in rows(_ITEMS):
         if (p := procs.get(r["p"])) is not None:
             p.items[r["owner"]].add(intern(r["cls"]))
     # Bids and awards in node order, not the store's (which differs between a store on disk and one

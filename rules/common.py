@@ -82,7 +82,7 @@ def fact_rows(ctx, query: str, recs: Sequence) -> Iterator[dict]:
 
 
 def named_predicates(*queries: str) -> set[str]:
-    """Every IRI the queries name, prefixed (prtkg:x, rdf:type) or written out: a superset of their
+    """Every IRI the queries name, prefixed (rdf:type) or written out: a superset of their
     predicates, for reading only those triples into memory (prtkg.packed.subset). For queries whose
     every predicate is named: a variable predicate matches what was not read."""
     out = set()

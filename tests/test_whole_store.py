@@ -87,3 +87,16 @@ def test_a_rotation_reads_each_tender_with_all_its_bidders(tmp_path, monkeypatch
              if f.rule == "RISK-BID-ROTATION"]
     assert [f.evidence["tenders"] for f in whole] == [f.evidence["tenders"] for f in paged] \
         == [f.evidence["tenders"] for f in alone] == [["ocds-risk-rotation-0", "ocds-risk-rotation-1", "ocds-risk-rotation-2"]]
+
+
+def test_the_predicates_a_query_names_are_read_into_memory():
+    """rules/common.named_predicates: what prtkg.packed.subset keeps of a page (cardinal's pages);
+    a superset is harmless, a predicate missed would silently drop its triples."""
+    from prtkg import rdf
+    query = """SELECT ?s WHERE { GRAPH ?g { ?s a prtkg:Tender ; prtkg:status "x:y" ; <http://e.example/p> ?o .
+      ?o rdfs:label ?data ; prtkg:hasItem/prtkg:classificationId ?c } }"""
+    named = common.named_predicates(query)
+    assert {rdf.RDF_TYPE.value, rdf.PRTKG + "status", "http://e.example/p", rdf.RDFS + "label",
+            rdf.PRTKG + "hasItem", rdf.PRTKG + "classificationId"} <= named
+    assert not any(iri.endswith(("y", "data")) for iri in named)   # a literal's text, a variable: no IRIs
+    assert rdf.RDF_TYPE.value not in common.named_predicates("SELECT ?a WHERE { ?a prtkg:status ?data }")

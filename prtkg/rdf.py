@@ -181,3 +181,35 @@ def data_problem(g: "RecordGraph", subject: NamedNode, field: str, kind: str, va
     g.add(node, "problemField", field)
     g.add(node, "problemKind", NamedNode(codes.scheme("data-problem").concepts[kind].iri))
     g.add(node, "problemValue", value)
+
+
+def lateral_optionals(query: str) -> str:
+    """Each `OPTIONAL { ... }` of the text as `LATERAL { OPTIONAL { ... } }` (nested ones too): its right
+    side evaluated for each row rather than over the whole store and joined (rules/common.py in_dialect)."""
+    out, i = [], 0
+    closing: list[int] = []   # depths at which a LATERAL opened, innermost last
+    depth = 0
+    while i < len(query):
+        if query.startswith("OPTIONAL", i) and (i == 0 or not (query[i - 1].isalnum() or query[i - 1] in "_:")):
+            j = i + len("OPTIONAL")
+            while j < len(query) and query[j].isspace():
+                j += 1
+            if j < len(query) and query[j] == "{":
+                out.append("LATERAL { OPTIONAL {")
+                closing.append(depth)
+                depth += 1
+                i = j + 1
+                continue
+        c = query[i]
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if closing and closing[-1] == depth:
+                closing.pop()
+                out.append("} }")
+                i += 1
+                continue
+        out.append(c)
+        i += 1
+    return "".join(out)

@@ -11,6 +11,7 @@ from prtkg import applicability, codes, rdf, workdays
 from prtkg.catalogue import rule as catalogue_rule
 from prtkg.context import record_count
 from prtkg.rdf import group_concat as concat, split_group as split  # noqa: F401 (for the rule families)
+from prtkg.rdf import lateral_optionals
 from prtkg.store import to_python
 
 
@@ -173,35 +174,6 @@ def in_dialect(store, query: str) -> str:
     return lateral_optionals(query.replace("%s GRAPH ?g {", "GRAPH ?g { %s"))
 
 
-def lateral_optionals(query: str) -> str:
-    """Each `OPTIONAL { ... }` of the text as `LATERAL { OPTIONAL { ... } }` (nested ones too)."""
-    out, i = [], 0
-    closing: list[int] = []   # depths at which a LATERAL opened, innermost last
-    depth = 0
-    while i < len(query):
-        if query.startswith("OPTIONAL", i) and (i == 0 or not (query[i - 1].isalnum() or query[i - 1] in "_:")):
-            j = i + len("OPTIONAL")
-            while j < len(query) and query[j].isspace():
-                j += 1
-            if j < len(query) and query[j] == "{":
-                out.append("LATERAL { OPTIONAL {")
-                closing.append(depth)
-                depth += 1
-                i = j + 1
-                continue
-        c = query[i]
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-            if closing and closing[-1] == depth:
-                closing.pop()
-                out.append("} }")
-                i += 1
-                continue
-        out.append(c)
-        i += 1
-    return "".join(out)
 
 
 def iri_values(var: str, iris: Iterable[str]) -> str:

@@ -79,3 +79,35 @@ def test_every_lateral_fact_query_reads_the_rows_of_its_sparql_11_text(monkeypat
     # several families' queries, and rows to compare in most of them
     assert len(compared) >= 6, sorted(compared)
     assert sum(1 for n in compared.values() if n) >= len(compared) // 2, compared
+
+
+def test_the_gate_decides_alike_row_by_row_and_in_sparql_11(monkeypatch):
+    """prtkg/applicability.py pages a partial check's records; a page small beside the store is asked
+    row by row (LATERAL): the same decisions, assumptions and DATA-INSUFFICIENT entries as the plain
+    text, on several pages of a third of the demo's records (of every kind)."""
+    from prtkg import applicability
+    from prtkg.findings import Insufficiency
+    monkeypatch.setattr(applicability, "PAGE", 41)
+    records = [r for p in (bundled("reference"), bundled("demo")) for r in loaders.load_paths([p]).records]
+    store = Store(None)
+    store.load_ontology()
+    store.replace_records(records)
+    graphs = [r.graph.graph.value for r in records[::3]]
+    texts = []
+    real = Store.select
+
+    def select(self, query, **bindings):
+        texts.append(query)
+        return real(self, query, **bindings)
+    monkeypatch.setattr(Store, "select", select)
+
+    def decided(lateral: bool):
+        monkeypatch.setattr(Store, "lateral", lateral)
+        entries = Insufficiency()
+        gate = applicability.Applicability(store, graphs, entries, whole=False)
+        return gate._applicable, gate._assumed, [f.as_dict() for f in entries.findings()]
+    plain = decided(False)
+    assert not any("LATERAL" in t for t in texts)
+    row_by_row = decided(True)
+    assert any("LATERAL { OPTIONAL" in t for t in texts)
+    assert row_by_row == plain and plain[0] and plain[2]

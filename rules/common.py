@@ -11,8 +11,8 @@ from prtkg import applicability, codes, rdf, workdays
 from prtkg.catalogue import rule as catalogue_rule
 from prtkg.context import record_count
 from prtkg.rdf import group_concat as concat, split_group as split  # noqa: F401 (for the rule families)
-from prtkg.rdf import lateral_optionals
-from prtkg.store import to_python
+from prtkg.rdf import LATERAL_SHARE, in_dialect, lateral_optionals  # noqa: F401 (for the rule families)
+from prtkg.store import python_rows
 
 
 def param(rule_id: str, name: str) -> Any:
@@ -102,10 +102,7 @@ _A = re.compile(r"(?<![\w?$:\"])a(?=\s)")
 
 def memory_rows(mem, query: str) -> Iterator[dict]:
     """Rows of a SELECT over an in-memory pyoxigraph store, as a store's (Python values)."""
-    result = mem.query(rdf.sparql_prefixes() + query)
-    names = [v.value for v in result.variables]
-    for row in result:
-        yield {n: to_python(row[n]) for n in names}
+    return python_rows(mem.query(rdf.sparql_prefixes() + query))
 
 
 def candidates(ctx, query: str, recs: Sequence) -> list:
@@ -147,33 +144,6 @@ def page_query(store, query: str, page: Sequence) -> str:
     if lateral != query and len(page) * LATERAL_SHARE > record_count(store):
         lateral = query
     return lateral % graphs_values(page)
-
-
-# A page uses LATERAL when it is at most this share of the store's records (1/2): at 10^4 projects a
-# page of 1,000 read its bids 5x faster row by row, a page of every record no faster (and its tenders 2x slower).
-LATERAL_SHARE = 2
-
-
-
-
-def in_dialect(store, query: str) -> str:
-    """The query as the store runs it best. Oxigraph evaluates an OPTIONAL's right side over the whole
-    store and then joins it to the rows on its left, so a fact query's cost follows the store, not
-    its page (risk's bids of 10 records: 8 s at 10^4 projects, as long as for 1,000). `LATERAL {
-    OPTIONAL { ... } }` (SEP-0006, not SPARQL 1.1) evaluates it for each row instead: on a store that
-    parses it (`store.lateral`: the embedded one, `oxigraph serve`) every OPTIONAL is so wrapped; on
-    another server (Virtuoso) the SPARQL 1.1 text runs. Both read the same rows: an OPTIONAL's right
-    side here is a pattern over the row's nodes, so evaluating it with the row's bindings changes
-    nothing but the cost (tests/test_rules_lateral.py)."""
-    if not getattr(store, "lateral", False):
-        return query
-    # The page's VALUES ?g inside its GRAPH ?g: outside, Oxigraph evaluates the graph pattern in every
-    # graph before the join (collusion's bids of one record: 12 s at 10^4 projects; inside and
-    # LATERAL: 9 ms). For a page of most of the store the other way round (cardinal's whole-store
-    # pages: 10 -> 70 s), which page_query leaves to the plain text.
-    return lateral_optionals(query.replace("%s GRAPH ?g {", "GRAPH ?g { %s"))
-
-
 
 
 def iri_values(var: str, iris: Iterable[str]) -> str:

@@ -24,7 +24,7 @@ from itertools import combinations
 from .engine import m
 
 from prtkg import codes, findings
-from prtkg.store import to_python
+from prtkg.store import python_rows
 
 from . import engine
 from . import common
@@ -106,9 +106,7 @@ SELECT DISTINCT ?rel ?of ?party ?type ?share ?from ?until ?partyCode WHERE {
 
 def union_select(store, query: str) -> list[dict]:
     from prtkg import rdf
-    result = store.raw_query(rdf.sparql_prefixes() + query, use_default_graph_as_union=True)
-    names = [v.value for v in result.variables]
-    return [{n: to_python(row[n]) for n in names} for row in result]
+    return list(python_rows(store.raw_query(rdf.sparql_prefixes() + query, use_default_graph_as_union=True)))
 
 
 def _holds(edge: dict, day: dt.date) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .common import load_ontology_into, provenance, to_python
+from .common import load_ontology_into, provenance, python_rows, to_python
 from .embedded import DEFAULT_PATH, Store
 
 
@@ -34,4 +34,4 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["DEFAULT_PATH", "RemoteStore", "Store", "is_remote", "load_ontology_into", "open_store",
-           "provenance", "to_python"]
+           "provenance", "python_rows", "to_python"]

@@ -48,6 +48,14 @@ def to_python(term: Any) -> Any:
     return term
 
 
+def python_rows(rows: Any, names: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
+    """A SELECT's solutions (pyoxigraph's; `names`: their variables, by default the solutions') as
+    dicts of Python values (to_python), one at a time."""
+    names = [v.value for v in rows.variables] if names is None else names
+    for row in rows:
+        yield {n: to_python(row[n]) for n in names}
+
+
 def _ntriples(quads: Iterable[ox.Quad]) -> str:
     return "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in quads)
 

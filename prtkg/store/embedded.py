@@ -17,7 +17,7 @@ import pyoxigraph as ox
 from .. import rdf
 from ..errors import StoreError
 from ..records import Record
-from .common import _now, _ntriples, _record_quads, _record_update, _whoami, ontology_quads, to_python
+from .common import _now, _ntriples, _record_quads, _record_update, _whoami, ontology_quads, python_rows
 
 DEFAULT_PATH = Path(".prtkg/store")
 
@@ -206,10 +206,7 @@ class Store:
 
     def _rows(self, query: str) -> Iterator[dict[str, Any]]:
         with self.guard.shared():
-            result = self._ox.query(rdf.sparql_prefixes() + query)
-            names = [v.value for v in result.variables]
-            for row in result:
-                yield {n: to_python(row[n]) for n in names}
+            yield from python_rows(self._ox.query(rdf.sparql_prefixes() + query))
 
     def ask(self, query: str) -> bool:
         with self.guard.shared():

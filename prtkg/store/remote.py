@@ -41,7 +41,7 @@ from SPARQLWrapper.SPARQLExceptions import (EndPointInternalError, EndPointNotFo
 from .. import rdf
 from ..errors import StoreError, StoreUnavailable
 from ..records import Record
-from .common import _now, _ntriples, _record_quads, _whoami, load_ontology_into, to_python
+from .common import _now, _ntriples, _record_quads, _whoami, load_ontology_into, python_rows
 
 DEFAULT_TIMEOUT = 60.0
 # Triples per INSERT DATA operation and records per update request: Virtuoso refuses an INSERT DATA
@@ -460,8 +460,7 @@ class RemoteStore:
 
     def _rows(self, query: str) -> Iterator[dict[str, Any]]:
         names, rows = self._solutions(rdf.sparql_prefixes() + query)
-        for row in rows:
-            yield {n: to_python(row[n]) for n in names}
+        yield from python_rows(rows, names)
 
     def ask(self, query: str) -> bool:
         result = self.raw_query(rdf.sparql_prefixes() + query)

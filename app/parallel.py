@@ -112,8 +112,9 @@ class _Worker:
         self.read = read
         self.ended = False
         self._gate = gate
-        if gate is not None:
+        if gate is not None:    # the worker makes the gate's decisions; they are read here when needed
             gate.sent_by(self)
+            ctx.gate_from = gate.receive
 
     def cancel(self) -> None:
         """The run failed here: stop the worker (it may be waiting to send a result no one reads),
@@ -268,7 +269,4 @@ def split(ctx, checks: Sequence) -> tuple[list, _Worker | _Done]:
     here = [c for c in checks if c not in families]
     if not away or not here or not _wanted(ctx):
         return list(checks), _Done()
-    worker = _Worker(ctx, away, apart=True)
-    if worker._gate is not None:     # the worker makes the gate's decisions; they are read here when needed
-        ctx.gate_from = worker._gate.receive
-    return here, worker
+    return here, _Worker(ctx, away, apart=True)

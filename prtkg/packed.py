@@ -84,7 +84,7 @@ def subset(store, graphs: Sequence[ox.NamedNode], predicates: Iterable[str] | No
         mem.load(text if wanted is None else b"".join(wanted.findall(text)), format=form, to_graph=g, lenient=True)
     # A graph's provenance (subject: the graph) is not its record's own: a copy leaves it out, a
     # graph read from the store brings it.
-    for g in graphs:
+    for g in unpacked:
         for q in list(mem.quads_for_pattern(g, None, None, g)):
             mem.remove(q)
     return mem

@@ -185,7 +185,7 @@ def data_problem(g: "RecordGraph", subject: NamedNode, field: str, kind: str, va
 
 def lateral_optionals(query: str) -> str:
     """Each `OPTIONAL { ... }` of the text as `LATERAL { OPTIONAL { ... } }` (nested ones too): its right
-    side evaluated for each row rather than over the whole store and joined (rules/common.py in_dialect)."""
+    side evaluated for each row rather than over the whole store and joined (in_dialect, below)."""
     out, i = [], 0
     closing: list[int] = []   # depths at which a LATERAL opened, innermost last
     depth = 0

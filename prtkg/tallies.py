@@ -83,7 +83,7 @@ _BUYERS = """SELECT DISTINCT ?buyer WHERE {{
 def _steps(store, only: str) -> list[tuple[str, str]]:
     """(template, pattern) of the counting, then the ranking, of the buyers `only` names (a VALUES
     ?buyer; empty: all). For a few buyers each pattern after the first is evaluated for the rows
-    before it (LATERAL, where the store parses it: rules/common.py in_dialect), not over the whole
+    before it (LATERAL, where the store parses it: prtkg/rdf.py in_dialect), not over the whole
     store and joined."""
     # Without LATERAL the patterns stay plain joins and a plain OPTIONAL: braced, `{ OPTIONAL {..} }`
     # is an OPTIONAL of nothing, every award status of the store, joined after (a whole count at 10^4

@@ -1,4 +1,4 @@
-"""The rule families' fact queries in both dialects (rules/common.py in_dialect): every query the
+"""The rule families' fact queries in both dialects (prtkg/rdf.py in_dialect): every query the
 families send with `LATERAL { OPTIONAL ... }` reads the same rows as its SPARQL 1.1 text, the one a
 server without LATERAL (Virtuoso) runs."""
 from __future__ import annotations

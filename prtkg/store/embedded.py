@@ -63,7 +63,7 @@ class _ForkGuard:
 
 
 def _parses_lateral() -> bool:
-    """Whether this pyoxigraph parses `LATERAL` (SEP-0006; rules/common.py in_dialect)."""
+    """Whether this pyoxigraph parses `LATERAL` (SEP-0006; prtkg/rdf.py in_dialect)."""
     try:
         ox.Store().query("SELECT * WHERE { LATERAL { BIND(1 AS ?x) } }")
         return True
@@ -74,7 +74,7 @@ def _parses_lateral() -> bool:
 class Store:
     """Embedded Oxigraph: `Store(path)` persists on disk, `Store(None)` is a temporary in-memory store."""
 
-    # Oxigraph evaluates `LATERAL { OPTIONAL ... }` row by row (rules/common.py in_dialect).
+    # Oxigraph evaluates `LATERAL { OPTIONAL ... }` row by row (prtkg/rdf.py in_dialect).
     lateral = _parses_lateral()
     # named_graphs() lists every graph the store holds (a server may hide graphs of its own).
     lists_every_graph = True

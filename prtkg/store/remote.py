@@ -160,7 +160,7 @@ class RemoteStore:
     @property
     def lateral(self) -> bool:
         """Whether the server parses `LATERAL` (SEP-0006: `oxigraph serve` does, Virtuoso 7.2 does not),
-        asked once (rules/common.py in_dialect). A server that cannot be asked counts as not."""
+        asked once (prtkg/rdf.py in_dialect). A server that cannot be asked counts as not."""
         if self._lateral is None:
             try:
                 self._lateral = self.ask("ASK { LATERAL { BIND(1 AS ?x) } }")

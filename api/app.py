@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from prtkg import derived, rdf
+from prtkg.rules import cardinal
 from prtkg.errors import CheckFailed, ConfigError, PrtkgError, StoreError, StoreUnavailable
 from prtkg.store import Store, open_store
 
@@ -43,6 +44,7 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
     if not store.ask(f"ASK {{ GRAPH <{rdf.ONTOLOGY_GRAPH}> {{ ?s ?p ?o }} }}"):
         store.load_ontology()
     derived.ensure(store)   # a store from before derivation: coverage, who-supervises, top-winners read it
+    cardinal.remember(store)   # and from before the outlier flags' counts (rules/cardinal_tallies.py)
 
     app = FastAPI(title="prtkg", version="0.1.0", description=DESCRIPTION, docs_url=None, redoc_url=None,
                   swagger_ui_oauth2_redirect_url=None)

@@ -20,6 +20,7 @@ from prtkg.errors import CheckFailed, PrtkgError
 from prtkg.derived import kept_up_to_date
 from prtkg.app.ingest import findings_update
 from prtkg.records import LoadResult
+from prtkg.rules import cardinal
 from prtkg.store import Store
 from prtkg.store.common import _record_update
 from prtkg.store.remote import is_remote
@@ -214,6 +215,9 @@ def store_records(store: Store, lock: threading.Lock, loaded: LoadResult, as_of:
             return F.report(0, [], loaded.rejected)
         in_trial = not is_remote(store) and store.path is not None
         found = (_store_via_trial if in_trial else _store_in_place)(store, loaded, as_of, agent)
+        # The outlier flags' population counts of the records written (rules/cardinal_tallies.py), so
+        # that the next post's check reads them rather than these records' triples.
+        cardinal.remember(store, [r.graph.graph.value for r in loaded.records])
         store.flush()
     return F.report(len(loaded.records), found, loaded.rejected)
 

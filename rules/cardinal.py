@@ -27,16 +27,20 @@ Where we differ, and why (each is also a parameter or named in the evidence):
   first `prefix_length` characters (政府采购品目分类目录: a letter and two digits).
 Per-process flags are reported for the processes under check; per-organisation flags for the
 organisations that take part in them, so a check stays incremental while fences use the whole store.
-The population is read a page of records at a time, each page's triples in memory (_population):
-each page's processes give their facts and add to per-organisation tallies and the margins, and are
-then dropped, so memory holds a page and the tallies, not the store.
+The population is read a page of records at a time, each page's triples in memory (_pages): each
+page's processes give their facts and add to per-organisation tallies and the margins, and are then
+dropped, so memory holds a page and the tallies, not the store. A check of some records reads only
+theirs so, and every other record's contribution as counted when it was written
+(rules/cardinal_tallies.py; `remember`), where that entry matches the record's current version.
 """
 from __future__ import annotations
 
+import hashlib
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from sys import intern
 from typing import Callable, Iterable, Iterator
 
@@ -47,8 +51,8 @@ from .engine import m
 from prtkg import codes, findings, packed, rdf
 
 from . import engine
-from . import common
-from .common import code, concat, literal_values, org_key, param, records, split
+from . import cardinal_tallies, common
+from .common import catalogue_rule, code, concat, literal_values, org_key, param, records, split
 
 NOT_SUBMITTED = codes.not_submitted_bid_statuses()
 
@@ -105,9 +109,6 @@ _ITEMS = """
 SELECT DISTINCT ?p ?owner ?cls WHERE { GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p .
   { ?p prtkg:hasAward ?owner } UNION { ?p prtkg:hasTender ?owner }
   ?owner prtkg:hasItem/prtkg:classificationId ?cls } }"""
-
-# Every OCDS record's graph, id and main node (what the in-memory pages need of the provenance).
-_OCDS_GRAPHS = """SELECT ?g ?record ?p WHERE { GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:recordId ?record ; prtkg:mainNode ?p } }"""
 
 # The roles in which an organisation takes part in a contracting process (its name is read from a
 # record where it does).
@@ -189,24 +190,20 @@ MEMORY_PAGE = 2000
 _KIND, _ID, _MAIN = (NamedNode(rdf.PRTKG + name) for name in ("recordKind", "recordId", "mainNode"))
 
 
-def _population(ctx) -> Iterator[list[Process]]:
-    """Every OCDS contracting process in the store, in pages of MEMORY_PAGE records in node order (so
-    their processes, each page's sorted, come in node order), each page's four fact queries run
-    over an in-memory store of those records' triples (packed.subset) and their provenance as
-    stored. On the store on disk, Oxigraph looks each pattern up per row, ~20 us at 10^5 projects:
+def _pages(store, found: list[tuple[NamedNode, str, NamedNode]]) -> Iterator[list[Process]]:
+    """The contracting processes of these OCDS records (graph, record id, main node), in pages of
+    MEMORY_PAGE records in node order (so their processes, each page's sorted, come in node order),
+    each page's four fact queries run over an in-memory store of those records' triples
+    (packed.subset) and their provenance as stored. On the store on disk, Oxigraph looks each pattern up per row, ~20 us at 10^5 projects:
     the four queries over the whole store (streamed, no VALUES) took 99 s CPU, the population 108 s
     and 1.42 GB peak; this way 102 s and 1.07 GB (a page of 2,000: unpacking 0.3 s, picking the lines
     0.4, parsing 0.3, the queries and their rows 0.6). Paged by VALUES ?g on disk, each page's
     OPTIONALs were evaluated over every graph of the store (18.6 s at 10^4 against 10.7 s whole);
-    in memory a partial check reads the same pages as a whole one."""
-    if ctx.covers_store():
-        found = [(r.graph.graph, r.id, r.focus) for r in records(ctx, "ocds") if r.focus is not None]
-    else:
-        found = [(NamedNode(r["g"]), r["record"], NamedNode(r["p"])) for r in ctx.store.select(_OCDS_GRAPHS)]
-    found.sort(key=lambda x: x[2].value)
+    in memory a page costs the same whoever asks."""
+    found = sorted(found, key=lambda x: x[2].value)
     for i in range(0, len(found), MEMORY_PAGE):
         page = found[i:i + MEMORY_PAGE]
-        mem = packed.subset(ctx.store, [g for g, _, _ in page], _PREDICATES)
+        mem = packed.subset(store, [g for g, _, _ in page], _PREDICATES)
         mem.extend([q for g, record, node in page for q in (
             Quad(g, _KIND, Literal("ocds"), g), Quad(g, _ID, Literal(record), g), Quad(g, _MAIN, node, g))])
         yield _processes(lambda query: common.memory_rows(mem, query))
@@ -392,11 +389,88 @@ def margin(p: Process, currency: str) -> tuple[Decimal, dict, dict] | None:
 _MARGINS = "winning-margins"  # a code of the outlier-population list (ontology/codes.ttl)
 
 
+def contribution(p: Process) -> dict:
+    """What one process adds to the population's tallies, as plain data (JSON: rules/cardinal_tallies.py
+    keeps it in the store per record, so a check of a few records reads the rest from there), each
+    organisation's key written once: "m" its winning margin; "t" per tenderer [submitted bids,
+    disqualified bids, valid bids that count for the win rate, wins]; "b" and "e" the buyer's and
+    the procuring entity's [key, submitted bids, disqualified bids]; "v" per supplier the first
+    levels of its items' classes. The process counts once for each organisation with a submitted
+    bid in it. Empty keys are left out."""
+    out: dict = {}
+    x = margin(p, param("RISK-WINNING-MARGIN-LOW", "currency"))
+    if x is not None:
+        out["m"] = float(x[0])
+    counts = _disq_rate(p)
+    tenderers = {t: [*c, 0, 0] for t, c in counts.pop("tenderer", {}).items()}
+    for t, bids_wins in _win_rate(p).items():
+        tenderers.setdefault(t, [0, 0, 0, 0])[2:] = bids_wins
+    if tenderers:
+        out["t"] = tenderers
+    for key, kind in _OWNERS:
+        for who, c in counts.get(kind, {}).items():
+            out[key] = [who, *c]
+    if (v := {s: classes for s, classes in _variety(p).items() if classes}):
+        out["v"] = v
+    return out
+
+
+# The contribution's keys of a process's own organisations, and their roles.
+_OWNERS = (("b", "buyer"), ("e", "procuringEntity"))
+
+
+def _win_rate(p: Process) -> dict[str, list[int]]:
+    if p.cancelled or p.award_undecided("RISK-LOW-WIN-RATE") or len(p.active) > 1 or any(len(a["suppliers"]) > 1 for a in p.active):
+        return {}
+    if any(len(b["tenderers"]) != 1 for b in p.submitted):
+        return {}
+    winners = p.winners
+    out: dict[str, list[int]] = {}
+    for b in p.submitted:
+        if b["status"] == "valid":
+            t = b["tenderers"][0]
+            c = out.setdefault(t, [0, 0])
+            c[0] += 1
+            c[1] += int(t in winners)
+    return out
+
+
+def _disq_rate(p: Process) -> dict[str, dict[str, list[int]]]:
+    if p.cancelled:
+        return {}
+    out: dict[str, dict[str, list[int]]] = {}
+    for b in p.submitted:
+        dq = int(b["status"] == "disqualified")
+        owners = [("buyer", p.row["buyer"]), ("procuringEntity", p.row["pe"])]
+        owners += [("tenderer", t) for t in b["tenderers"]]
+        for kind, who in owners:
+            if who is None:
+                continue
+            c = out.setdefault(kind, {}).setdefault(who, [0, 0])
+            c[0] += 1
+            c[1] += dq
+    return out
+
+
+def _variety(p: Process) -> dict[str, list[str]]:
+    if p.cancelled:
+        return {}
+    n = param("RISK-HETEROGENEOUS-SUPPLIER", "prefix_length")
+    tender_items = {c for owner, cs in p.items.items() if owner.endswith("/tender") for c in cs}
+    out: dict[str, set[str]] = defaultdict(set)
+    for a in p.active:
+        if len(a["suppliers"]) != 1:
+            continue
+        out[a["suppliers"][0]] |= {c[:n] for c in (p.items.get(a["a"]) or tender_items)}
+    return {s: sorted(v) for s, v in out.items()}
+
+
 @dataclass
 class Tallies:
-    """What the outlier flags need of the whole population, added to one process at a time: the
-    winning margins (with the bids of those under check), and per organisation its valid bids and
-    wins, its submitted and disqualified bids and processes per role, and its classes of items."""
+    """What the outlier flags need of the whole population, added one process (or one process's
+    stored contribution) at a time: the winning margins (with the bids of those under check), and
+    per organisation its valid bids and wins, its submitted and disqualified bids and processes per
+    role, and its classes of items."""
     under: set[str] = field(default_factory=set)    # records under check
     margins: list[float] = field(default_factory=list)
     margins_under: dict[str, tuple] = field(default_factory=dict)   # node -> (record, margin, win, second)
@@ -414,55 +488,34 @@ class Tallies:
             t.add(p)
         return t
 
-    def add(self, p: Process) -> None:
-        x = margin(p, param("RISK-WINNING-MARGIN-LOW", "currency"))
-        if x is not None:
-            self.margins.append(float(x[0]))
-            if p.record in self.under:
-                self.margins_under[p.node] = (p.record, *x)
-        self._win_rate(p)
-        self._disq_rate(p)
-        self._variety(p)
+    def add(self, p: Process) -> dict:
+        """Add a process; returns its contribution."""
+        c = contribution(p)
+        self.add_contribution(c)
+        if "m" in c and p.record in self.under:
+            self.margins_under[p.node] = (p.record, *margin(p, param("RISK-WINNING-MARGIN-LOW", "currency")))
+        return c
 
-    def _win_rate(self, p: Process) -> None:
-        if p.cancelled or p.award_undecided("RISK-LOW-WIN-RATE") or len(p.active) > 1 or any(len(a["suppliers"]) > 1 for a in p.active):
-            return
-        if any(len(b["tenderers"]) != 1 for b in p.submitted):
-            return
-        winners = p.winners
-        for b in p.submitted:
-            if b["status"] == "valid":
-                t = b["tenderers"][0]
-                self.bids[t] += 1
-                self.wins[t] += int(t in winners)
+    def add_contribution(self, c: dict) -> None:
+        if "m" in c:
+            self.margins.append(c["m"])
+        for t, (submitted, disqualified, bids, wins) in c.get("t", {}).items():
+            if submitted:
+                self._count("tenderer", t, submitted, disqualified)
+            if bids:
+                self.bids[t] += bids
+                self.wins[t] += wins
+        for key, kind in _OWNERS:
+            if key in c:
+                self._count(kind, *c[key])
+        for s, classes in c.get("v", {}).items():
+            self.variety[s].update(classes)
 
-    def _disq_rate(self, p: Process) -> None:
-        if p.cancelled:
-            return
-        seen = set()
-        for b in p.submitted:
-            dq = int(b["status"] == "disqualified")
-            owners = [("buyer", p.row["buyer"]), ("procuringEntity", p.row["pe"])]
-            owners += [("tenderer", t) for t in b["tenderers"]]
-            for kind, who in owners:
-                if who is None:
-                    continue
-                c = self.counts[kind][who]
-                c[0] += 1
-                c[1] += dq
-                seen.add((kind, who))
-        for kind, who in seen:      # a process counts once per organisation and role
-            self.counts[kind][who][2] += 1
-
-    def _variety(self, p: Process) -> None:
-        if p.cancelled:
-            return
-        n = param("RISK-HETEROGENEOUS-SUPPLIER", "prefix_length")
-        tender_items = {c for owner, cs in p.items.items() if owner.endswith("/tender") for c in cs}
-        for a in p.active:
-            if len(a["suppliers"]) != 1:
-                continue
-            self.variety[a["suppliers"][0]] |= {c[:n] for c in (p.items.get(a["a"]) or tender_items)}
+    def _count(self, kind: str, who: str, submitted: int, disqualified: int) -> None:
+        n = self.counts[kind][who]
+        n[0] += submitted
+        n[1] += disqualified
+        n[2] += 1
 
     # -- the facts, once every process was added ----------------------------------------------
 
@@ -528,12 +581,59 @@ class Tallies:
                    "fences": f.as_dict("suppliers-classified-items")}
 
 
+def _population(ctx, tallies: Tallies) -> Iterator[list[Process]]:
+    """The pages of processes to add to `tallies` one by one: in a check of the whole store every OCDS
+    record's; else the records' under check and those of any record whose stored entry is missing or
+    stale (rules/cardinal_tallies.py), every other record's stored contribution added here. A check of
+    one record at 10^5 projects read the whole population before: ~100 s of CPU."""
+    own = [(r.graph.graph, r.id, r.focus) for r in records(ctx, "ocds") if r.focus is not None]
+    if ctx.covers_store():
+        return _pages(ctx.store, own)
+    stored = cardinal_tallies.read(ctx.store, counting())
+    mine = {g.value for g, _, _ in own}
+    for g, c in stored.items():
+        if g not in mine:
+            tallies.add_contribution(c)
+    return _pages(ctx.store, own + cardinal_tallies.uncounted(ctx.store, stored.keys() | mine))
+
+
+def counting() -> str:
+    """The fingerprint of what counting a contribution reads: the parameters of the outlier flags,
+    the bid statuses that are not submitted, and this module's and rules/common.py's text (a change to
+    how a process is read or counted makes every stored entry stale: they are counted again)."""
+    here = Path(__file__)
+    return cardinal_tallies.fingerprint({
+        "params": {rule: catalogue_rule(rule).param_values() for rule in _COUNTED_UNDER},
+        "notSubmitted": sorted(NOT_SUBMITTED),
+        "code": [hashlib.sha256(p.read_bytes()).hexdigest() for p in (here, here.with_name("common.py"))]})
+
+
+# The flags whose parameters counting reads (contribution: margin, _win_rate, _variety).
+_COUNTED_UNDER = ("RISK-WINNING-MARGIN-LOW", "RISK-LOW-WIN-RATE", "RISK-HETEROGENEOUS-SUPPLIER")
+
+
+def remember(store, graphs: Iterable[str] | None = None) -> int:
+    """Count and store the contributions of these record graphs (the OCDS ones among them), or of
+    every OCDS record whose stored entry is missing or stale; returns how many were counted. Called
+    by the application after it writes records; under other parameters than the stored entries',
+    every record is counted again."""
+    under = counting()
+    if graphs is None or not cardinal_tallies.counted_under(store, under):
+        found = cardinal_tallies.uncounted(store, cardinal_tallies.read(store, under))
+    else:
+        found = cardinal_tallies.ocds_records(store, graphs)
+    graph_of = {node.value: g.value for g, _, node in found}
+    for page in _pages(store, found):
+        cardinal_tallies.write(store, {graph_of[p.node]: contribution(p) for p in page}, under)
+    return len(found)
+
+
 def _facts(ctx, under: set[str], skipped: dict):
     """The facts, streamed: each page's processes under check as it is read, then the outlier
     facts of the whole population (their fences need every page) into `skipped` where they cannot run."""
     tallies = Tallies(under)
     involved: set[str] = set()
-    for page in _population(ctx):
+    for page in _population(ctx, tallies):
         for p in page:
             tallies.add(p)
             if p.record not in under:

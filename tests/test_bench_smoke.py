@@ -33,6 +33,7 @@ def test_bench_runs_at_the_smallest_size(tmp_path):
     assert {"bulk load of OCDS JSON Lines", "full prtkg check of N stored projects",
             "bulk (compiled) validation throughput", "GET /entities/{uscc}/credit",
             "validating one new record with its context (p50)",
+            "every check of one stored record, as POST /records runs them (p50)",
             "validating one new record with its context vs pySHACL on the whole graph",
             "each saved question through /sparql (worst question)",
             "full prtkg check, store on oxigraph serve vs embedded"} <= measures

@@ -63,3 +63,45 @@ def test_a_load_of_several_files_lists_an_unusable_one_and_loads_the_others(tmp_
     summary = I.ingest([tmp_path], as_of=AS_OF, store=Store(None))
     assert summary["loaded"] == 1
     assert sorted(Path(r["record"]).name for r in summary["rejected"]) == ["empty.json", "garbage.csv"]
+
+
+def test_a_streamed_load_is_checked_whole_or_in_parts_each_finding_stored_once(tmp_path, monkeypatch):
+    """Into a store holding nothing else, one check of everything (the store asked as a whole); into
+    one holding other records, CHECK_BATCH records a check, each finding stored with its record."""
+    monkeypatch.setattr(I, "STREAM_BYTES", 100)
+    releases = json.loads((RULES / "ocds.json").read_text(encoding="utf-8"))["releases"]
+    path = tmp_path / "releases.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in releases) + "\n", encoding="utf-8")
+    checked: list[tuple[int, bool]] = []
+    real_run = I.run_checks
+
+    def spy(ctx):
+        checked.append((len(ctx.records), ctx.covers_store()))
+        return real_run(ctx)
+    monkeypatch.setattr(I, "run_checks", spy)
+
+    alone = Store(None)
+    I.ingest([path], as_of=AS_OF, store=alone)
+    records = len({r["ocid"] for r in releases})
+    assert checked == [(records, True)]
+
+    checked.clear()
+    monkeypatch.setattr(I, "CHECK_BATCH", 7)
+    monkeypatch.setattr(I, "BATCH", 3)
+    store = Store(None)
+    I.ingest([REAL / "mx-cdmx-jsonl" / "releases.jsonl"], as_of=AS_OF, store=store)
+    before = set(stored(store))
+    checked.clear()
+    I.ingest([path], as_of=AS_OF, store=store)
+    assert [n for n, _ in checked] == [7] * (records // 7) + ([records % 7] if records % 7 else [])
+    assert not any(whole for _, whole in checked)
+    # What one check of the same records finds is what the parts stored, each finding once.
+    from prtkg.app.checking import Context, stored_records
+    ocids = {r["ocid"] for r in releases}
+    mine = [r for r in stored_records(store) if r.id in ocids]
+    # (RISK-OUTLIER-NOT-RUN is said once per check, on its first record concerned: once per part.)
+    one = [f for f in real_run(Context(store, mine, AS_OF)) if f.rule != "RISK-OUTLIER-NOT-RUN"]
+    ids = {r["f"].rsplit("/", 1)[-1] for r in store.select(FINDINGS)}
+    assert {f.id for f in one} <= ids
+    added = [row for row in stored(store) if row not in before and row[0] != "RISK-OUTLIER-NOT-RUN"]
+    assert len(added) == len({f.id for f in one}) > 20

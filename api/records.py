@@ -217,7 +217,7 @@ def store_records(store: Store, lock: threading.Lock, loaded: LoadResult, as_of:
         found = (_store_via_trial if in_trial else _store_in_place)(store, loaded, as_of, agent)
         # The outlier flags' population counts of the records written (rules/cardinal_tallies.py), so
         # that the next post's check reads them rather than these records' triples.
-        cardinal.remember(store, [r.graph.graph.value for r in loaded.records])
+        cardinal.remember_records(store, loaded.records)
         store.flush()
     return F.report(len(loaded.records), found, loaded.rejected)
 

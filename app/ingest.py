@@ -161,6 +161,7 @@ class Writer:
     def write(self, records: Sequence[Record]) -> None:
         if records:
             self.store.replace_records(records, agent=self.agent, at=self.at, infer=False)
+            cardinal.remember_records(self.store, records)
             self.written += [Record(r.id, r.kind, RecordGraph(r.graph.graph), r.source, r.digest, r.focus)
                              for r in records]
 
@@ -227,7 +228,7 @@ def ingest(paths: Sequence[Path], as_of: dt.date | None = None, console: Console
     written, rejected = load_into(store, paths, console, on_commit, writer)
     materialise(store)
     tallies.materialise(store)
-    cardinal.remember(store)
+    cardinal.remember(store)   # what a killed load or an earlier version left uncounted
     # The records just written (graph names, not triples): each check reads them from the store and
     # bounds its cross-record queries by them, so a load does not re-check the whole store.
     found = _check_written(store, writer.written, as_of, console) if check else []
@@ -281,12 +282,13 @@ def _ingest_in_memory(paths, as_of, console, store, check, on_commit=None) -> di
         for i in range(0, len(records), BATCH):
             batch = records[i:i + BATCH]
             store.replace_records(batch, infer=False)
+            cardinal.remember_records(store, batch)
             bar.advance(task, len(batch))
             if on_commit is not None:
                 on_commit(i + len(batch), len(records))
     materialise(store)
     tallies.materialise(store)
-    cardinal.remember(store)
+    cardinal.remember(store)   # what a killed load or an earlier version left uncounted
     found: list[F.Finding] = []
     if check:
         ctx = Context(store, records, as_of)

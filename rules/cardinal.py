@@ -42,17 +42,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from sys import intern
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
-from pyoxigraph import Literal, NamedNode, Quad
+from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from .engine import m
 
 from prtkg import codes, findings, packed, rdf
+from prtkg.catalogue import catalogue
+from prtkg.records import Record
+from prtkg.store import python_rows
 
 from . import engine
 from . import cardinal_tallies, common
-from .common import catalogue_rule, code, concat, literal_values, org_key, param, records, split
+from .common import code, concat, literal_values, org_key, param, records, split
 
 NOT_SUBMITTED = codes.not_submitted_bid_statuses()
 
@@ -93,7 +96,7 @@ WHERE { GRAPH ?g { ?g prtkg:recordKind "ocds" ; prtkg:mainNode ?p . ?p prtkg:has
   OPTIONAL { ?b prtkg:status ?status } OPTIONAL { ?b prtkg:amount ?amount ; prtkg:currency ?currency }
   OPTIONAL { ?b prtkg:bidDate ?date } OPTIONAL { ?b prtkg:bidDateTime ?dateTime } } }"""
 
-# The four run over a page of records in memory (_population). _AWARDS keeps its OPTIONALs outside
+# The four run over a page of records in memory (_pages). _AWARDS keeps its OPTIONALs outside
 # the record's GRAPH block, each anchored on a node the block binds (a nested OPTIONAL's subject
 # repeated, so an absent supplier leaves its code unbound), as it was written for the store on disk,
 # where inside Oxigraph 0.5 evaluated them over every graph of the store (rules/risk.py _TENDERS).
@@ -185,6 +188,7 @@ class Process:
 
 # The predicates the population's queries name: a page of records in memory holds their triples only.
 _PREDICATES = common.named_predicates(_PROCESSES, _BIDS, _AWARDS, _ITEMS)
+_PREDICATE_NODES = frozenset(NamedNode(p) for p in _PREDICATES)
 # Records per page read into memory (their picked triples, ~60 a record, and the page's rows).
 MEMORY_PAGE = 2000
 _KIND, _ID, _MAIN = (NamedNode(rdf.PRTKG + name) for name in ("recordKind", "recordId", "mainNode"))
@@ -415,6 +419,23 @@ def contribution(p: Process) -> dict:
     return out
 
 
+def own(p: Process) -> dict:
+    """What a check of this process reads of it beyond its contribution, as plain data (JSON, kept
+    beside it: rules/cardinal_tallies.py): its record "r" and node "n", its own facts "f" (as the
+    rules engine reads them), the organisations it involves "i" (whose per-organisation flags a
+    check of it reports), and for a winning margin the winning and second bids "mw"."""
+    out = {"r": p.record, "n": p.node,
+           "f": [*_period_facts(p), *_late_facts(p), *_disqualification_facts(p), *_lowest_facts(p)],
+           "i": sorted({t for b in p.bids for t in b["tenderers"]} | {s for a in p.awards for s in a["suppliers"]}
+                       | {x for x in (p.row["buyer"], p.row["pe"]) if x})}
+    x = margin(p, param("RISK-WINNING-MARGIN-LOW", "currency"))
+    if x is not None:
+        out["m"] = float(x[0])
+        out["mw"] = [{"bid": b["b"].rsplit("/", 1)[-1], "tenderer": b["tenderers"][0], "amount": str(b["amount"])}
+                     for b in x[1:]]
+    return out
+
+
 # The contribution's keys of a process's own organisations, and their roles.
 _OWNERS = (("b", "buyer"), ("e", "procuringEntity"))
 
@@ -473,7 +494,8 @@ class Tallies:
     role, and its classes of items."""
     under: set[str] = field(default_factory=set)    # records under check
     margins: list[float] = field(default_factory=list)
-    margins_under: dict[str, tuple] = field(default_factory=dict)   # node -> (record, margin, win, second)
+    margins_under: dict[str, tuple] = field(default_factory=dict)   # node -> (record, margin, win, second bid)
+    involved: set[str] = field(default_factory=set)    # organisations the processes under check involve
     bids: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     wins: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     # role -> who -> [submitted bids, disqualified bids, contracting processes]
@@ -488,13 +510,20 @@ class Tallies:
             t.add(p)
         return t
 
-    def add(self, p: Process) -> dict:
-        """Add a process; returns its contribution."""
-        c = contribution(p)
-        self.add_contribution(c)
-        if "m" in c and p.record in self.under:
-            self.margins_under[p.node] = (p.record, *margin(p, param("RISK-WINNING-MARGIN-LOW", "currency")))
-        return c
+    def add(self, p: Process) -> list[dict]:
+        """Add a process; for one under check, its facts."""
+        self.add_contribution(contribution(p))
+        return self.add_own(own(p)) if p.record in self.under else []
+
+    def add_own(self, o: dict) -> list[dict]:
+        """What a check reads of a process (own): for one under check, its facts (returned), the
+        organisations it involves and its winning margin's bids."""
+        if o["r"] not in self.under:
+            return []
+        self.involved.update(o["i"])
+        if "mw" in o:
+            self.margins_under[o["n"]] = (o["r"], o["m"], *o["mw"])
+        return o["f"]
 
     def add_contribution(self, c: dict) -> None:
         if "m" in c:
@@ -530,9 +559,7 @@ class Tallies:
                    "low": int(low is not None and low.low(float(diff))),
                    "high": int(high is not None and high.high(float(diff))),
                    "margin": round(float(diff), 4), "currency": currency,
-                   "winningBid": {"bid": win["b"].rsplit("/", 1)[-1], "tenderer": win["tenderers"][0], "amount": str(win["amount"])},
-                   "secondBid": {"bid": second["b"].rsplit("/", 1)[-1], "tenderer": second["tenderers"][0],
-                                 "amount": str(second["amount"])},
+                   "winningBid": dict(win), "secondBid": dict(second),
                    "lowFences": low.as_dict(_MARGINS) if low else None,
                    "highFences": high.as_dict(_MARGINS) if high else None}
 
@@ -581,73 +608,87 @@ class Tallies:
                    "fences": f.as_dict("suppliers-classified-items")}
 
 
-def _population(ctx, tallies: Tallies) -> Iterator[list[Process]]:
-    """The pages of processes to add to `tallies` one by one: in a check of the whole store every OCDS
-    record's; else the records' under check and those of any record whose stored entry is missing or
-    stale (rules/cardinal_tallies.py), every other record's stored contribution added here. A check of
-    one record at 10^5 projects read the whole population before: ~100 s of CPU."""
-    own = [(r.graph.graph, r.id, r.focus) for r in records(ctx, "ocds") if r.focus is not None]
-    if ctx.covers_store():
-        return _pages(ctx.store, own)
-    stored = cardinal_tallies.read(ctx.store, counting())
-    mine = {g.value for g, _, _ in own}
-    for g, c in stored.items():
-        if g not in mine:
-            tallies.add_contribution(c)
-    return _pages(ctx.store, own + cardinal_tallies.uncounted(ctx.store, stored.keys() | mine))
-
-
 def counting() -> str:
-    """The fingerprint of what counting a contribution reads: the parameters of the outlier flags,
-    the bid statuses that are not submitted, and this module's and rules/common.py's text (a change to
-    how a process is read or counted makes every stored entry stale: they are counted again)."""
-    here = Path(__file__)
+    """The fingerprint of what counting a record reads besides its triples: the parameters of every
+    flag of this module (its facts read some, its contribution others), the bid statuses that are
+    not submitted, and the text of this module, rules/common.py and the store's conversion of terms
+    to values (a change to how a process is read or counted makes every stored entry stale: each is
+    counted again, by the next load or server start, or by the check that needs it)."""
     return cardinal_tallies.fingerprint({
-        "params": {rule: catalogue_rule(rule).param_values() for rule in _COUNTED_UNDER},
-        "notSubmitted": sorted(NOT_SUBMITTED),
-        "code": [hashlib.sha256(p.read_bytes()).hexdigest() for p in (here, here.with_name("common.py"))]})
+        "params": {rule_id: rule.param_values() for rule_id, rule in sorted(catalogue().items())
+                   if "rules/cardinal.py" in rule.implementation},
+        "notSubmitted": sorted(NOT_SUBMITTED), "code": _CODE})
 
 
-# The flags whose parameters counting reads (contribution: margin, _win_rate, _variety).
-_COUNTED_UNDER = ("RISK-WINNING-MARGIN-LOW", "RISK-LOW-WIN-RATE", "RISK-HETEROGENEOUS-SUPPLIER")
+# The counting code as imported (read once: a file edited under a running process is not the code it runs).
+_CODE = [hashlib.sha256(path.read_bytes()).hexdigest() for path in (
+    Path(__file__), Path(__file__).with_name("common.py"), Path(python_rows.__code__.co_filename))]
 
 
-def remember(store, graphs: Iterable[str] | None = None) -> int:
-    """Count and store the contributions of these record graphs (the OCDS ones among them), or of
-    every OCDS record whose stored entry is missing or stale; returns how many were counted. Called
-    by the application after it writes records; under other parameters than the stored entries',
-    every record is counted again."""
+def remember(store) -> int:
+    """Count and store the contributions of every OCDS record whose stored entry is missing or stale
+    (all of them under other parameters than the stored entries'); returns how many were counted.
+    For a store whose records were written without their counts: by an earlier version, by a load
+    killed between a batch and its counts, by another tool."""
     under = counting()
-    if graphs is None or not cardinal_tallies.counted_under(store, under):
-        found = cardinal_tallies.uncounted(store, cardinal_tallies.read(store, under))
-    else:
-        found = cardinal_tallies.ocds_records(store, graphs)
-    graph_of = {node.value: g.value for g, _, node in found}
-    for page in _pages(store, found):
-        cardinal_tallies.write(store, {graph_of[p.node]: contribution(p) for p in page}, under)
+    found = cardinal_tallies.uncounted(store, cardinal_tallies.read(store, under))
+    digest_of = {node.value: (g.value, digest) for g, _, node, digest in found}
+    for page in _pages(store, [(g, record, node) for g, record, node, _ in found]):
+        cardinal_tallies.write(store, {digest_of[p.node][0]: (digest_of[p.node][1], contribution(p), own(p))
+                                       for p in page}, under)
     return len(found)
 
 
+def remember_records(store, records: Sequence[Record]) -> None:
+    """Count and store the contributions of these records as they were just written, from their
+    triples in memory (as loaded, before the store has them in a page): at 10^4 projects reading
+    them back (unpacking, picking the lines, parsing) was 5 of the 13 s counting took."""
+    ocds = [r for r in records if r.kind == "ocds" and r.focus is not None]
+    if not ocds:
+        return
+    mem = Store()
+    mem.extend([q for r in ocds for q in (
+        *(Quad(s, p, o, r.graph.graph) for s, p, o in r.graph.triples if p in _PREDICATE_NODES),
+        Quad(r.graph.graph, _KIND, Literal("ocds"), r.graph.graph), Quad(r.graph.graph, _ID, Literal(r.id), r.graph.graph),
+        Quad(r.graph.graph, _MAIN, r.focus, r.graph.graph))])
+    of = {r.focus.value: r for r in ocds}
+    cardinal_tallies.write(store, {of[p.node].graph.graph.value: (of[p.node].digest, contribution(p), own(p))
+                                   for p in _processes(lambda query: common.memory_rows(mem, query))}, counting())
+
+
 def _facts(ctx, under: set[str], skipped: dict):
-    """The facts, streamed: each page's processes under check as it is read, then the outlier
-    facts of the whole population (their fences need every page) into `skipped` where they cannot run."""
+    """The facts, streamed: those of the processes under check, then the outlier facts of the whole
+    population (their fences need every process) into `skipped` where they cannot run.
+
+    Every record's part is read as counted when it was written (rules/cardinal_tallies.py), where
+    its entry matches its current version: its contribution to the populations, and for a record
+    under check what the check reads of it (own). A record without a matching entry is counted from
+    its triples, a page of records at a time (_pages). A check of the whole store at 10^5 projects
+    counted every record so, ~100 s of CPU; a check of one record read every record so too."""
     tallies = Tallies(under)
-    involved: set[str] = set()
-    for page in _population(ctx, tallies):
+    counted: set[str] = set()
+    for g, c in cardinal_tallies.entries(ctx.store, counting()):
+        counted.add(g)
+        tallies.add_contribution(c)
+    mine = {r.graph.graph.value: (r.graph.graph, r.id, r.focus) for r in records(ctx, "ocds") if r.focus is not None}
+    read_own: set[str] = set()
+    for g, o in cardinal_tallies.owns(ctx.store, None if ctx.covers_store() else sorted(mine.keys() & counted)):
+        if g in counted and g in mine:
+            read_own.add(g)
+            yield from tallies.add_own(o)
+    # Counted, but what a check reads of it is missing (written by a version without it): that part
+    # from the triples, the contribution being in already.
+    for page in _pages(ctx.store, [mine[g] for g in sorted(mine.keys() & counted - read_own)]):
         for p in page:
-            tallies.add(p)
-            if p.record not in under:
-                continue
-            involved |= {t for b in p.bids for t in b["tenderers"]} | {s for a in p.awards for s in a["suppliers"]}
-            involved |= {x for x in (p.row["buyer"], p.row["pe"]) if x}
-            yield from _period_facts(p)
-            yield from _late_facts(p)
-            yield from _disqualification_facts(p)
-            yield from _lowest_facts(p)
+            yield from tallies.add_own(own(p))
+    uncounted = cardinal_tallies.uncounted(ctx.store, counted)
+    for page in _pages(ctx.store, [(g, record, node) for g, record, node, _ in uncounted]):
+        for p in page:
+            yield from tallies.add(p)
     yield from tallies.margin_facts(skipped)
-    yield from tallies.win_rate_facts(involved, skipped)
-    yield from tallies.disq_rate_facts(involved, skipped)
-    yield from tallies.variety_facts(involved, skipped)
+    yield from tallies.win_rate_facts(tallies.involved, skipped)
+    yield from tallies.disq_rate_facts(tallies.involved, skipped)
+    yield from tallies.variety_facts(tallies.involved, skipped)
 
 
 def check(ctx):

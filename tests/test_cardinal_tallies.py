@@ -60,7 +60,7 @@ def test_a_partial_check_reads_the_stored_counts_and_finds_what_counting_finds(d
     subset = packed.subset
     monkeypatch.setattr(packed, "subset", lambda store, graphs, *a: read.extend(graphs) or subset(store, graphs, *a))
     got = cardinal.check(Context(demo, part, DEMO_AS_OF))
-    assert sorted(g.value for g in read) == sorted(r.graph.graph.value for r in part)   # no other record's triples
+    assert read == []       # every record counted when it was written: no record's triples are read
     assert _found(got) == _found(_counting_every_record(demo, part))
     # What the whole check says of these records, and of the organisations they involve, it says here.
     ids = {r.id for r in part}
@@ -69,6 +69,39 @@ def test_a_partial_check_reads_the_stored_counts_and_finds_what_counting_finds(d
     # the same fences over the same population: an organisation's finding here is the whole check's
     assert set(_found(f for f in got if f.rule in PER_ORGANISATION)) <= set(_found(whole))
     assert any(f.rule in PER_ORGANISATION for f in got)
+
+
+def test_a_record_without_its_entry_is_counted_from_its_triples_alone(demo_store_copy, monkeypatch):
+    """As a posted record is checked before its counts are written: its own triples are read, and
+    no other record's; the findings are those of counting every record."""
+    store = demo_store_copy()
+    records = stored_records(store)
+    target = [r for r in records if r.kind == "ocds"][7]
+    expected = cardinal.check(Context(store, [target], DEMO_AS_OF))
+    store.update(f"DELETE WHERE {{ GRAPH <{cardinal_tallies.GRAPH}> {{ <{target.graph.graph.value}> ?p ?o }} }}")
+    read: list = []
+    subset = packed.subset
+    monkeypatch.setattr(packed, "subset", lambda store, graphs, *a: read.extend(graphs) or subset(store, graphs, *a))
+    got = cardinal.check(Context(store, [target], DEMO_AS_OF))
+    assert [g.value for g in read] == [target.graph.graph.value]
+    assert _found(got) == _found(expected) == _found(_counting_every_record(store, [target]))
+    assert got
+
+
+def test_a_counted_record_whose_own_part_is_missing_is_read_from_its_triples(demo_store_copy, monkeypatch):
+    """Its contribution counts once (from the entry), its facts come from its triples."""
+    store = demo_store_copy()
+    records = stored_records(store)
+    part = [r for r in records if r.kind == "ocds"][3:9]
+    expected = cardinal.check(Context(store, part, DEMO_AS_OF))
+    target = part[2].graph.graph.value
+    store.update(f"DELETE WHERE {{ GRAPH <{cardinal_tallies.GRAPH}> {{ <{target}> prtkg:cardinalOwn ?o }} }}")
+    read: list = []
+    subset = packed.subset
+    monkeypatch.setattr(packed, "subset", lambda store, graphs, *a: read.extend(graphs) or subset(store, graphs, *a))
+    got = cardinal.check(Context(store, part, DEMO_AS_OF))
+    assert [g.value for g in read] == [target]
+    assert _found(got) == _found(expected)
 
 
 def test_an_entry_of_another_version_is_not_used(tmp_path):
@@ -90,7 +123,7 @@ def test_an_entry_of_another_version_is_not_used(tmp_path):
     store.replace_records(new)
     graph = new[0].graph.graph.value
     assert graph not in cardinal_tallies.read(store, under)
-    assert [g.value for g, _, _ in cardinal_tallies.uncounted(store, cardinal_tallies.read(store, under))] == [graph]
+    assert [g.value for g, *_ in cardinal_tallies.uncounted(store, cardinal_tallies.read(store, under))] == [graph]
     others = [r for r in stored_records(store) if r.kind == "ocds" and r.graph.graph.value != graph]
     got = cardinal.check(Context(store, others, DEMO_AS_OF))
     assert _found(got) == _found(_counting_every_record(store, others))
@@ -99,7 +132,7 @@ def test_an_entry_of_another_version_is_not_used(tmp_path):
     for c in before.values():
         stale.add_contribution(c)
     assert 0.05 in stale.margins
-    assert cardinal.remember(store, [graph]) == 1
+    assert cardinal.remember(store) == 1
     assert cardinal_tallies.read(store, under)[graph]["m"] == 0.5
 
 
@@ -108,10 +141,15 @@ def test_other_parameters_count_every_record_again(demo_store_copy, monkeypatch)
     ocds = [r for r in stored_records(store) if r.kind == "ocds"]
     monkeypatch.setattr(cardinal, "counting", lambda: "other parameters")
     assert cardinal_tallies.read(store, "other parameters") == {}
-    # a write of one record under them counts every record, not that one alone
-    assert cardinal.remember(store, [ocds[0].graph.graph.value]) == len(ocds)
-    assert len(cardinal_tallies.read(store, "other parameters")) == len(ocds)
+    # a write of one record under them drops every entry counted under the old ones ...
+    new = loaders.load_paths([FIXTURES / "margins.json"]).records[:1]
+    store.replace_records(new)
+    cardinal.remember_records(store, new)
+    assert len(cardinal_tallies.read(store, "other parameters")) == 1
     assert cardinal_tallies.counted_under(store, "other parameters")
+    # ... and the others are counted again
+    assert cardinal.remember(store) == len(ocds)
+    assert len(cardinal_tallies.read(store, "other parameters")) == len(ocds) + 1
 
 
 def test_the_counts_read_alike_on_every_backend(any_backend):
@@ -126,4 +164,13 @@ def test_the_counts_read_alike_on_every_backend(any_backend):
     store.replace_records(records)
     assert cardinal.remember(store) == len(records)
     assert cardinal_tallies.read(store, cardinal.counting()) == expected
+    owns = dict(cardinal_tallies.owns(reference, None))
+    assert dict(cardinal_tallies.owns(store, None)) == owns and any(o["f"] for o in owns.values())
+    some = sorted(owns)[::4]
+    assert dict(cardinal_tallies.owns(store, some)) == {g: owns[g] for g in some}
     assert cardinal.remember(store) == 0
+    # Counted as a load counts them, from the records' triples in memory: the same entries.
+    again = Store(None)
+    again.replace_records(records)
+    cardinal.remember_records(again, records)
+    assert cardinal_tallies.read(again, cardinal.counting()) == expected

@@ -26,6 +26,7 @@ there are both shapes and rules to run.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import pickle
 import selectors
@@ -76,6 +77,21 @@ START_FIRST = ("rules.cardinal.check", "rules.supervision.check", "rules.credit_
                "rules.risk.check", "rules.collusion.check")
 
 
+def _end_with(parent: int) -> None:
+    """In a fork: be killed when the process that forked it ends (Linux's PR_SET_PDEATHSIG), and end
+    now if it has already. A `prtkg load` killed in its check (a crash, the crash-safety tests)
+    left its worker and the worker's families running on, or blocked, for good."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):   # not Linux: no such call, the worker ends on its own
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1   # linux/prctl.h
+
+
 def _start_order(checks: Sequence) -> list[tuple[int, object]]:
     """(index, check) in the order to start them: START_FIRST's, then the others in theirs."""
     rank = {name: i for i, name in enumerate(START_FIRST)}
@@ -93,9 +109,11 @@ class _Worker:
         # does only once the shapes are done.
         gate = _GateChannel() if apart and ctx.gate_pending() else None
         guard = getattr(ctx.store, "guard", None)
+        parent = os.getpid()
         with guard.exclusive() if guard is not None else contextlib.nullcontext():
             self.pid = os.fork()
         if self.pid == 0:       # the worker: run, send, exit without running the parent's clean-up
+            _end_with(parent)
             os.close(read)
             try:
                 payload = ("ok", *_run(ctx, checks, apart, gate.send if gate else None))

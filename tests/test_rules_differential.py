@@ -204,3 +204,38 @@ if __name__ == "__main__" and sys.argv[1:] == ["--write"]:
             (FIXTURES / f"{name}.json").write_text(json.dumps(out, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
                                                    encoding="utf-8")
             print(name, len(out))
+
+
+def test_a_worker_ends_with_the_process_that_forked_it(tmp_path):
+    """A check killed midway (a crash) leaves no worker behind: killed with its parent."""
+    import subprocess
+    import sys
+    import time
+    code = ("import os, sys, time\n"
+            "from prtkg.app import parallel\n"
+            "parent = os.getpid()\n"
+            "child = os.fork()\n"
+            "if child == 0:\n"
+            "    parallel._end_with(parent)\n"
+            "    time.sleep(120)\n"
+            "    os._exit(0)\n"
+            "print(child, flush=True)\n"
+            "time.sleep(120)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    child = int(proc.stdout.readline())
+    assert _alive(child)
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child)
+
+
+def _alive(pid: int) -> bool:
+    """Running (not gone, not a zombie waiting for init to reap it)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

@@ -43,6 +43,7 @@ _OCDS_COUNT = 'SELECT (COUNT(?g) AS ?n) WHERE { GRAPH ?g { ?g prtkg:recordKind "
 _OCDS = """SELECT ?g ?record ?p ?d WHERE { GRAPH ?g {
   ?g prtkg:recordKind "ocds" ; prtkg:recordId ?record ; prtkg:mainNode ?p ; prtkg:contentDigest ?d } }"""
 
+
 def fingerprint(params: Mapping) -> str:
     """What the entries were counted under: a digest of the parameters and code lists counting read."""
     return hashlib.sha256(json.dumps(params, sort_keys=True, default=sorted).encode()).hexdigest()[:32]

@@ -228,7 +228,7 @@ def ingest(paths: Sequence[Path], as_of: dt.date | None = None, console: Console
     written, rejected = load_into(store, paths, console, on_commit, writer)
     materialise(store)
     tallies.materialise(store)
-    cardinal.remember(store)   # what a killed load or an earlier version left uncounted
+    cardinal.remember_missing(store)   # what a killed load or an earlier version left uncounted
     # The records just written (graph names, not triples): each check reads them from the store and
     # bounds its cross-record queries by them, so a load does not re-check the whole store.
     found = _check_written(store, writer.written, as_of, console) if check else []
@@ -288,7 +288,7 @@ def _ingest_in_memory(paths, as_of, console, store, check, on_commit=None) -> di
                 on_commit(i + len(batch), len(records))
     materialise(store)
     tallies.materialise(store)
-    cardinal.remember(store)   # what a killed load or an earlier version left uncounted
+    cardinal.remember_missing(store)   # what a killed load or an earlier version left uncounted
     found: list[F.Finding] = []
     if check:
         ctx = Context(store, records, as_of)

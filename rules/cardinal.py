@@ -631,12 +631,20 @@ def remember(store) -> int:
     For a store whose records were written without their counts: by an earlier version, by a load
     killed between a batch and its counts, by another tool."""
     under = counting()
-    found = cardinal_tallies.uncounted(store, cardinal_tallies.read(store, under))
+    found = cardinal_tallies.uncounted(store, {g for g, _ in cardinal_tallies.entries(store, under)})
     digest_of = {node.value: (g.value, digest) for g, _, node, digest in found}
     for page in _pages(store, [(g, record, node) for g, record, node, _ in found]):
         cardinal_tallies.write(store, {digest_of[p.node][0]: (digest_of[p.node][1], contribution(p), own(p))
                                        for p in page}, under)
     return len(found)
+
+
+def remember_missing(store) -> int:
+    """`remember`, when the counts say a record may have no entry (a load killed between a batch and
+    its counts, a store an earlier version loaded): what a load does at its end, having counted
+    each batch it wrote. A record rewritten by another writer keeps its stale entry until the next
+    server start's `remember`; checks count it from its triples meanwhile."""
+    return remember(store) if cardinal_tallies.any_missing(store, counting()) else 0
 
 
 def remember_records(store, records: Sequence[Record]) -> None:

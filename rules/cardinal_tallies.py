@@ -40,6 +40,7 @@ _ENTRIES = f"SELECT ?g ?tally WHERE {{ GRAPH {_G} {{ ?g {_TALLY} ?tally }} }}"
 _OWNS = f"SELECT ?g ?own WHERE {{ %s GRAPH {_G} {{ ?g {_OWN} ?own }} }}"
 _CURRENT = "SELECT ?g ?d WHERE { GRAPH ?g { ?g prtkg:contentDigest ?d } }"
 _OCDS_COUNT = 'SELECT (COUNT(?g) AS ?n) WHERE { GRAPH ?g { ?g prtkg:recordKind "ocds" } }'
+_ENTRY_COUNT = f"SELECT (COUNT(?g) AS ?n) WHERE {{ GRAPH {_G} {{ ?g {_TALLY} ?tally }} }}"
 _OCDS = """SELECT ?g ?record ?p ?d WHERE { GRAPH ?g {
   ?g prtkg:recordKind "ocds" ; prtkg:recordId ?record ; prtkg:mainNode ?p ; prtkg:contentDigest ?d } }"""
 
@@ -68,9 +69,15 @@ def entries(store, under: str) -> Iterator[tuple[str, dict]]:
             yield row["g"], c
 
 
-def read(store, under: str) -> dict[str, dict]:
-    """Record graph -> its stored contribution, for the entries that match (`entries`)."""
-    return dict(entries(store, under))
+def any_missing(store, under: str) -> bool:
+    """Whether some OCDS record may have no entry: counted under other parameters, or fewer entries
+    than records. Two counts (0.2 s at 10^5 projects, where reading the entries takes 11 s); an
+    entry of an older version of its record is not seen here (`entries` leaves it out)."""
+    return not counted_under(store, under) or _count(store, _ENTRY_COUNT) < _count(store, _OCDS_COUNT)
+
+
+def _count(store, query: str) -> int:
+    return next(iter(store.select(query)))["n"]
 
 
 def owns(store, graphs: Sequence[str] | None) -> Iterator[tuple[str, dict]]:
@@ -89,11 +96,10 @@ def owns(store, graphs: Sequence[str] | None) -> Iterator[tuple[str, dict]]:
 
 
 def uncounted(store, counted: Iterable[str]) -> list[tuple[NamedNode, str, NamedNode, str]]:
-    """(graph, record id, main node, digest) of the OCDS records not in `counted` (the graphs `read`
+    """(graph, record id, main node, digest) of the OCDS records not in `counted` (the graphs `entries`
     gave): none without a scan when the numbers agree, since an entry matches only a stored OCDS record."""
     counted = set(counted)
-    total = next(iter(store.select(_OCDS_COUNT)))["n"]
-    if total <= len(counted):
+    if _count(store, _OCDS_COUNT) <= len(counted):
         return []
     return [(NamedNode(r["g"]), r["record"], NamedNode(r["p"]), r["d"]) for r in store.stream(_OCDS)
             if r["g"] not in counted]
@@ -101,8 +107,9 @@ def uncounted(store, counted: Iterable[str]) -> list[tuple[NamedNode, str, Named
 
 def write(store, entries: Mapping[str, tuple[str, dict, dict]], under: str) -> None:
     """Store these graphs' entries (graph -> (its record's digest, its contribution, what a check
-    reads of it)), replacing what each graph had, both in one write; under another fingerprint than
-    the stored one, every entry is dropped first."""
+    reads of it)), replacing what each graph had: the old dropped, then the two new literals added
+    in one write, so a graph never has one without the other; under another fingerprint than the
+    stored one, every entry is dropped first."""
     if not counted_under(store, under):
         store.remove_graph(GRAPH)
         store.add_quads([Quad(_G, _PARAMS, Literal(under), _G)])

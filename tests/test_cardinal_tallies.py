@@ -26,6 +26,10 @@ def _found(fs) -> list:
     return sorted((f.rule, f.record, json.dumps(f.evidence, sort_keys=True, ensure_ascii=False, default=str)) for f in fs)
 
 
+def _read(store, under: str) -> dict:
+    return dict(cardinal_tallies.entries(store, under))
+
+
 def _counting_every_record(store, part):
     """The check of `part` with no stored entry: every record counted from its triples."""
     saved = store.graphs_quads([cardinal_tallies._G])
@@ -43,10 +47,23 @@ def demo(demo_store_copy):
 
 def test_a_load_counts_every_ocds_record(demo):
     ocds = [r for r in stored_records(demo) if r.kind == "ocds"]
-    stored = cardinal_tallies.read(demo, cardinal.counting())
+    stored = _read(demo, cardinal.counting())
     assert set(stored) == {r.graph.graph.value for r in ocds}
     assert any("m" in c for c in stored.values()) and any("v" in c for c in stored.values())
     assert cardinal.remember(demo) == 0          # nothing left to count
+
+
+def test_a_load_end_counts_only_when_a_record_lacks_its_entry(demo_store_copy, monkeypatch):
+    """remember_missing: two counts when nothing is missing (no entry read), `remember` otherwise."""
+    store = demo_store_copy()
+    read = []
+    entries = cardinal_tallies.entries
+    monkeypatch.setattr(cardinal_tallies, "entries", lambda *a: read.append(1) or entries(*a))
+    assert cardinal.remember_missing(store) == 0 and read == []
+    target = [r for r in stored_records(store) if r.kind == "ocds"][4].graph.graph.value
+    store.update(f"DELETE WHERE {{ GRAPH <{cardinal_tallies.GRAPH}> {{ <{target}> ?p ?o }} }}")
+    assert cardinal.remember_missing(store) == 1 and read
+    assert target in _read(store, cardinal.counting())
 
 
 @pytest.mark.parametrize("pick", [lambda o: o[:1], lambda o: o[5:40], lambda o: o[::3]],
@@ -111,7 +128,7 @@ def test_an_entry_of_another_version_is_not_used(tmp_path):
     ingest([FIXTURES / "margins.json"], as_of=DEMO_AS_OF, store=store, check=False, console=None)
     ocds = [r for r in stored_records(store) if r.kind == "ocds"]
     under = cardinal.counting()
-    before = cardinal_tallies.read(store, under)
+    before = _read(store, under)
     assert set(before) == {r.graph.graph.value for r in ocds}
     # m0 again, its second bid 1050 -> 1500: a winning margin of 0.5 where it was 0.05.
     releases = json.loads((FIXTURES / "margins.json").read_text(encoding="utf-8"))
@@ -122,8 +139,8 @@ def test_an_entry_of_another_version_is_not_used(tmp_path):
     new = loaders.load_paths([path]).records
     store.replace_records(new)
     graph = new[0].graph.graph.value
-    assert graph not in cardinal_tallies.read(store, under)
-    assert [g.value for g, *_ in cardinal_tallies.uncounted(store, cardinal_tallies.read(store, under))] == [graph]
+    assert graph not in _read(store, under)
+    assert [g.value for g, *_ in cardinal_tallies.uncounted(store, _read(store, under))] == [graph]
     others = [r for r in stored_records(store) if r.kind == "ocds" and r.graph.graph.value != graph]
     got = cardinal.check(Context(store, others, DEMO_AS_OF))
     assert _found(got) == _found(_counting_every_record(store, others))
@@ -133,23 +150,23 @@ def test_an_entry_of_another_version_is_not_used(tmp_path):
         stale.add_contribution(c)
     assert 0.05 in stale.margins
     assert cardinal.remember(store) == 1
-    assert cardinal_tallies.read(store, under)[graph]["m"] == 0.5
+    assert _read(store, under)[graph]["m"] == 0.5
 
 
 def test_other_parameters_count_every_record_again(demo_store_copy, monkeypatch):
     store = demo_store_copy()
     ocds = [r for r in stored_records(store) if r.kind == "ocds"]
     monkeypatch.setattr(cardinal, "counting", lambda: "other parameters")
-    assert cardinal_tallies.read(store, "other parameters") == {}
+    assert _read(store, "other parameters") == {}
     # a write of one record under them drops every entry counted under the old ones ...
     new = loaders.load_paths([FIXTURES / "margins.json"]).records[:1]
     store.replace_records(new)
     cardinal.remember_records(store, new)
-    assert len(cardinal_tallies.read(store, "other parameters")) == 1
+    assert len(_read(store, "other parameters")) == 1
     assert cardinal_tallies.counted_under(store, "other parameters")
     # ... and the others are counted again
     assert cardinal.remember(store) == len(ocds)
-    assert len(cardinal_tallies.read(store, "other parameters")) == len(ocds) + 1
+    assert len(_read(store, "other parameters")) == len(ocds) + 1
 
 
 def test_the_counts_read_alike_on_every_backend(any_backend):
@@ -158,12 +175,12 @@ def test_the_counts_read_alike_on_every_backend(any_backend):
     reference = Store(None)
     reference.replace_records(records)
     cardinal.remember(reference)
-    expected = cardinal_tallies.read(reference, cardinal.counting())
+    expected = _read(reference, cardinal.counting())
     assert len(expected) == len(records) and {"m", "t", "b"} <= {k for c in expected.values() for k in c}
     store = any_backend()
     store.replace_records(records)
     assert cardinal.remember(store) == len(records)
-    assert cardinal_tallies.read(store, cardinal.counting()) == expected
+    assert _read(store, cardinal.counting()) == expected
     owns = dict(cardinal_tallies.owns(reference, None))
     assert dict(cardinal_tallies.owns(store, None)) == owns and any(o["f"] for o in owns.values())
     some = sorted(owns)[::4]
@@ -173,4 +190,4 @@ def test_the_counts_read_alike_on_every_backend(any_backend):
     again = Store(None)
     again.replace_records(records)
     cardinal.remember_records(again, records)
-    assert cardinal_tallies.read(again, cardinal.counting()) == expected
+    assert _read(again, cardinal.counting()) == expected

@@ -44,7 +44,7 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
     if not store.ask(f"ASK {{ GRAPH <{rdf.ONTOLOGY_GRAPH}> {{ ?s ?p ?o }} }}"):
         store.load_ontology()
     derived.ensure(store)   # a store from before derivation: coverage, who-supervises, top-winners read it
-    cardinal.remember(store)   # and from before the outlier flags' counts (rules/cardinal_tallies.py)
+    cardinal.remember_missing(store)   # and the outlier flags' counts (rules/cardinal_tallies.py), as derived.ensure: what is missing
 
     app = FastAPI(title="prtkg", version="0.1.0", description=DESCRIPTION, docs_url=None, redoc_url=None,
                   swagger_ui_oauth2_redirect_url=None)

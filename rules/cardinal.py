@@ -39,6 +39,7 @@ import hashlib
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from decimal import Decimal
 from pathlib import Path
 from sys import intern
@@ -185,6 +186,12 @@ class Process:
     def winners(self) -> set[str]:
         return {s for a in self.active for s in a["suppliers"]}
 
+    @cached_property
+    def winning_margin(self) -> tuple[Decimal, dict, dict] | None:
+        """margin() in the flags' currency, computed once: its contribution and what a check reads
+        of it (own) both need it."""
+        return margin(self, param("RISK-WINNING-MARGIN-LOW", "currency"))
+
 
 # The predicates the population's queries name: a page of records in memory holds their triples only.
 _PREDICATES = common.named_predicates(_PROCESSES, _BIDS, _AWARDS, _ITEMS)
@@ -198,8 +205,8 @@ def _pages(store, found: list[tuple[NamedNode, str, NamedNode]]) -> Iterator[lis
     """The contracting processes of these OCDS records (graph, record id, main node), in pages of
     MEMORY_PAGE records in node order (so their processes, each page's sorted, come in node order),
     each page's four fact queries run over an in-memory store of those records' triples
-    (packed.subset) and their provenance as stored. On the store on disk, Oxigraph looks each pattern up per row, ~20 us at 10^5 projects:
-    the four queries over the whole store (streamed, no VALUES) took 99 s CPU, the population 108 s
+    (packed.subset) and their provenance as stored. On the store on disk, Oxigraph looks each
+    pattern up per row, ~20 us at 10^5 projects: the four queries over the whole store (streamed, no VALUES) took 99 s CPU, the population 108 s
     and 1.42 GB peak; this way 102 s and 1.07 GB (a page of 2,000: unpacking 0.3 s, picking the lines
     0.4, parsing 0.3, the queries and their rows 0.6). Paged by VALUES ?g on disk, each page's
     OPTIONALs were evaluated over every graph of the store (18.6 s at 10^4 against 10.7 s whole);
@@ -207,10 +214,16 @@ def _pages(store, found: list[tuple[NamedNode, str, NamedNode]]) -> Iterator[lis
     found = sorted(found, key=lambda x: x[2].value)
     for i in range(0, len(found), MEMORY_PAGE):
         page = found[i:i + MEMORY_PAGE]
-        mem = packed.subset(store, [g for g, _, _ in page], _PREDICATES)
-        mem.extend([q for g, record, node in page for q in (
-            Quad(g, _KIND, Literal("ocds"), g), Quad(g, _ID, Literal(record), g), Quad(g, _MAIN, node, g))])
-        yield _processes(lambda query: common.memory_rows(mem, query))
+        yield _page_processes(packed.subset(store, [g for g, _, _ in page], _PREDICATES), page)
+
+
+def _page_processes(mem: Store, page: Sequence[tuple[NamedNode, str, NamedNode]]) -> list[Process]:
+    """The processes of these records (graph, record id, main node), whose picked triples are in
+    `mem`: their provenance added as the four queries read it (kind, id, main node), then the
+    queries run over the page."""
+    mem.extend([q for g, record, node in page for q in (
+        Quad(g, _KIND, Literal("ocds"), g), Quad(g, _ID, Literal(record), g), Quad(g, _MAIN, node, g))])
+    return _processes(lambda query: common.memory_rows(mem, query))
 
 
 def _processes(rows: Callable[[str], Iterable[dict]]) -> list[Process]:
@@ -402,7 +415,7 @@ def contribution(p: Process) -> dict:
     levels of its items' classes. The process counts once for each organisation with a submitted
     bid in it. Empty keys are left out."""
     out: dict = {}
-    x = margin(p, param("RISK-WINNING-MARGIN-LOW", "currency"))
+    x = p.winning_margin
     if x is not None:
         out["m"] = float(x[0])
     counts = _disq_rate(p)
@@ -428,7 +441,7 @@ def own(p: Process) -> dict:
            "f": [*_period_facts(p), *_late_facts(p), *_disqualification_facts(p), *_lowest_facts(p)],
            "i": sorted({t for b in p.bids for t in b["tenderers"]} | {s for a in p.awards for s in a["suppliers"]}
                        | {x for x in (p.row["buyer"], p.row["pe"]) if x})}
-    x = margin(p, param("RISK-WINNING-MARGIN-LOW", "currency"))
+    x = p.winning_margin
     if x is not None:
         out["m"] = float(x[0])
         out["mw"] = [{"bid": b["b"].rsplit("/", 1)[-1], "tenderer": b["tenderers"][0], "amount": str(b["amount"])}
@@ -642,8 +655,9 @@ def remember(store) -> int:
 def remember_missing(store) -> int:
     """`remember`, when the counts say a record may have no entry (a load killed between a batch and
     its counts, a store an earlier version loaded): what a load does at its end, having counted
-    each batch it wrote. A record rewritten by another writer keeps its stale entry until the next
-    server start's `remember`; checks count it from its triples meanwhile."""
+    each batch it wrote, and a server start, as derived.ensure derives what a store lacks. A record
+    rewritten by another writer keeps its stale entry, which no check uses: they count it from its
+    triples, correct and slower, until `remember` is run."""
     return remember(store) if cardinal_tallies.any_missing(store, counting()) else 0
 
 
@@ -655,13 +669,11 @@ def remember_records(store, records: Sequence[Record]) -> None:
     if not ocds:
         return
     mem = Store()
-    mem.extend([q for r in ocds for q in (
-        *(Quad(s, p, o, r.graph.graph) for s, p, o in r.graph.triples if p in _PREDICATE_NODES),
-        Quad(r.graph.graph, _KIND, Literal("ocds"), r.graph.graph), Quad(r.graph.graph, _ID, Literal(r.id), r.graph.graph),
-        Quad(r.graph.graph, _MAIN, r.focus, r.graph.graph))])
+    mem.extend([Quad(s, p, o, r.graph.graph) for r in ocds for s, p, o in r.graph.triples if p in _PREDICATE_NODES])
     of = {r.focus.value: r for r in ocds}
     cardinal_tallies.write(store, {of[p.node].graph.graph.value: (of[p.node].digest, contribution(p), own(p))
-                                   for p in _processes(lambda query: common.memory_rows(mem, query))}, counting())
+                                   for p in _page_processes(mem, [(r.graph.graph, r.id, r.focus) for r in ocds])},
+                           counting())
 
 
 def _facts(ctx, under: set[str], skipped: dict):

@@ -28,6 +28,8 @@ from pyoxigraph import Literal, NamedNode, Quad
 
 from prtkg import rdf
 
+from .common import iri_values
+
 GRAPH = "urn:prtkg:tally:cardinal"
 _G = NamedNode(GRAPH)
 _TALLY, _OWN, _PARAMS = (NamedNode(rdf.PRTKG + name) for name in ("cardinalTally", "cardinalOwn", "tallyParams"))
@@ -88,8 +90,7 @@ def owns(store, graphs: Sequence[str] | None) -> Iterator[tuple[str, dict]]:
         pages: Iterable[str] = [""]
     else:
         graphs = sorted(graphs)
-        pages = ["VALUES ?g { " + " ".join(f"<{g}>" for g in graphs[i:i + _WRITE_BATCH]) + " }"
-                 for i in range(0, len(graphs), _WRITE_BATCH)]
+        pages = [iri_values("g", graphs[i:i + _WRITE_BATCH]) for i in range(0, len(graphs), _WRITE_BATCH)]
     for values in pages:
         for row in store.stream(_OWNS % values):
             yield row["g"], json.loads(row["own"])
@@ -116,8 +117,7 @@ def write(store, entries: Mapping[str, tuple[str, dict, dict]], under: str) -> N
     graphs = sorted(entries)
     for i in range(0, len(graphs), _WRITE_BATCH):
         some = graphs[i:i + _WRITE_BATCH]
-        values = " ".join(f"<{g}>" for g in some)
-        store.update(f"DELETE {{ GRAPH {_G} {{ ?g ?p ?o }} }} WHERE {{ VALUES ?g {{ {values} }} GRAPH {_G} {{ ?g ?p ?o }} }}")
+        store.update(f"DELETE {{ GRAPH {_G} {{ ?g ?p ?o }} }} WHERE {{ {iri_values('g', some)} GRAPH {_G} {{ ?g ?p ?o }} }}")
         store.add_quads([q for g in some for q in (
             Quad(NamedNode(g), _TALLY, _json({**entries[g][1], "digest": entries[g][0]}), _G),
             Quad(NamedNode(g), _OWN, _json(entries[g][2]), _G))])
